@@ -1,0 +1,59 @@
+"""Dispatch: a community issue and volunteer dispatch service.
+
+``create_app`` wires configuration, extensions, blueprints and error handlers. Nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import redis
+from flask import Flask
+
+from dispatch import embedded_redis
+from dispatch.config import BASE_SETTINGS, DEFAULT_INSTANCE, PROJECT_ROOT, settings_from_environment
+from dispatch.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    instance_path = Path((config or {}).get("INSTANCE_PATH") or DEFAULT_INSTANCE)
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(BASE_SETTINGS)
+    app.config.update(settings_from_environment(instance_path))
+    app.config.update(config or {})
+
+    _connect_redis(app, instance_path)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    limiter.init_app(app)
+
+    from dispatch import cli, models  # noqa: F401  (models registers tables)
+    from dispatch.views import auth, coordinator, errors, public, templating, volunteer
+
+    for blueprint in (public.bp, auth.bp, coordinator.bp, volunteer.bp):
+        app.register_blueprint(blueprint)
+    errors.register(app)
+    templating.register(app)
+    cli.register(app)
+    return app
+
+
+def _connect_redis(app: Flask, instance_path: Path) -> None:
+    """The app's one Redis: queues, rate limits. Embedded unless REDIS_URL says otherwise."""
+    url = app.config.get("REDIS_URL") or ""
+    if not url:
+        url, _ = embedded_redis.start(instance_path / "redis", daemonize=True)
+        app.config["REDIS_URL"] = url
+    app.extensions["dispatch.redis"] = redis.Redis.from_url(url)
+    storage = "redis+unix://" + url[len("unix://"):] if url.startswith("unix://") else url
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage)

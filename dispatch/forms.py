@@ -1,0 +1,107 @@
+"""WTForms for the staff pages. Every message is wrapped for translation."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[
+        DataRequired(_l("Please enter your username.")), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Please enter your password.")), Length(max=200)])
+    next = HiddenField()
+
+
+class LanguageForm(FlaskForm):
+    lang = HiddenField(validators=[DataRequired()])
+    next = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """Base of every case action: carries the version the page was rendered at, so a
+    stale page is refused with a conflict instead of overwriting someone else's step."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+class RequiredNoteForm(ActionForm):
+    note = TextAreaField(_l("Note"), validators=[
+        DataRequired(_l("This field is required.")), Length(max=2000)])
+
+
+class AssignForm(ActionForm):
+    assignee = SelectField(_l("Team or volunteer"), validators=[
+        DataRequired(_l("Choose a team or a volunteer."))], validate_choice=True)
+
+
+class ReplyForm(ActionForm):
+    text = TextAreaField(_l("Reply to the resident"), validators=[
+        DataRequired(_l("Please write the reply to the resident.")), Length(max=4000)])
+
+
+class FeedbackForm(ActionForm):
+    satisfied = RadioField(_l("Is the resident satisfied?"),
+                           choices=[("yes", _l("Satisfied")), ("no", _l("Not satisfied"))],
+                           validators=[DataRequired(_l("Please choose one."))])
+    rating = SelectField(_l("Rating"), choices=[(str(n), str(n)) for n in range(5, 0, -1)],
+                         validators=[DataRequired()])
+    fixed = BooleanField(_l("Is it really fixed?"))
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+
+class DuplicateForm(ActionForm):
+    original = StringField(_l("Tracking code of the original case"), validators=[
+        DataRequired(_l("Enter the tracking code of the case this one repeats.")),
+        Length(max=16)])
+
+
+class NotOursForm(ActionForm):
+    reason = TextAreaField(_l("Reason (shown to the resident)"), validators=[
+        DataRequired(_l("Please give the reason, for the resident.")), Length(max=255)])
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(_l("Internal note"), validators=[
+        DataRequired(_l("The note is empty.")), Length(max=2000)])
+
+
+class StatusFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    status = SelectField(_l("Status"), validators=[Optional()])
+    kind = SelectField(_l("Kind"), validators=[Optional()])
+    overdue = BooleanField(_l("Overdue only"))
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=60)])
+
+
+ACTION_FORMS: dict[str, type[ActionForm]] = {
+    "receive": ActionForm,
+    "assign": AssignForm,
+    "reassign": AssignForm,
+    "accept": ActionForm,
+    "decline": RequiredNoteForm,
+    "arrive": ActionForm,
+    "finish": RequiredNoteForm,
+    "reply": ReplyForm,
+    "give_feedback": FeedbackForm,
+    "reopen": RequiredNoteForm,
+    "archive": ActionForm,
+    "mark_duplicate": DuplicateForm,
+    "mark_not_ours": NotOursForm,
+}

@@ -1,0 +1,43 @@
+"""RQ entry points. Thin: they take ids, re-read state, and are safe to run twice.
+
+Each job runs inside an app context: the worker's own (``worker.py``), or in tests the
+test app's. The session is removed afterwards so no state leaks from one job to the next.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from flask import has_app_context
+from sqlalchemy import func, select
+
+from dispatch.extensions import db
+from dispatch.models import Case
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def job(func_: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(func_)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if has_app_context():
+            try:
+                return func_(*args, **kwargs)
+            finally:
+                db.session.remove()
+        from dispatch import create_app
+
+        with create_app().app_context():
+            return func_(*args, **kwargs)
+
+    return wrapper
+
+
+@job
+def check_health() -> dict[str, Any]:
+    """Proves a worker can reach the database from its app context."""
+    cases = db.session.scalar(select(func.count()).select_from(Case))
+    return {"database": "ok", "cases": int(cases or 0)}

@@ -1,0 +1,128 @@
+"""People: staff accounts with roles, volunteer teams and volunteer profiles.
+
+Residents have no account: they are known by a case's tracking code and, if they
+choose, a name and phone number on the case.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import JSON, Float, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from dispatch.extensions import db
+from dispatch.models.base import BilingualName, UTCDateTime, utcnow
+from dispatch.models.places import Region, Studio, enum_column
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    CAPTAIN = "captain"
+    VOLUNTEER = "volunteer"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.COORDINATOR: _l("Coordinator"),
+    Role.CAPTAIN: _l("Captain"),
+    Role.VOLUNTEER: _l("Volunteer"),
+}
+
+# Roles that run the studio desk; admins may do everything a coordinator may.
+DESK_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
+FIELD_ROLES = frozenset({Role.CAPTAIN, Role.VOLUNTEER})
+
+SKILL_LABELS = {
+    "repair": _l("Repairs"),
+    "traffic": _l("Traffic facilities"),
+    "cleaning": _l("Cleaning and sanitation"),
+    "greening": _l("Greenery"),
+    "electrical": _l("Electrical and charging"),
+    "elder_care": _l("Help for elders"),
+    "road": _l("Road upkeep"),
+    "coordination": _l("Liaison with owners and property companies"),
+    "safety": _l("Safety patrol"),
+}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    studio_id: Mapped[int | None] = mapped_column(ForeignKey("studios.id"), index=True)
+    is_studio_lead: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    studio: Mapped[Studio | None] = relationship()
+    profile: Mapped[VolunteerProfile | None] = relationship(back_populates="user")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def at_desk(self) -> bool:
+        return self.role in DESK_ROLES
+
+    @property
+    def team_id(self) -> int | None:
+        return self.profile.team_id if self.profile else None
+
+
+class Team(BilingualName, db.Model):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(200))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    studio_id: Mapped[int | None] = mapped_column(ForeignKey("studios.id"), index=True)
+    captain_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    region: Mapped[Region] = relationship()
+    studio: Mapped[Studio | None] = relationship()
+    captain: Mapped[User | None] = relationship()
+    members: Mapped[list[VolunteerProfile]] = relationship(back_populates="team")
+
+
+class VolunteerProfile(db.Model):
+    """What dispatching needs to know about a captain or volunteer."""
+
+    __tablename__ = "volunteer_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    on_duty: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship(back_populates="profile")
+    team: Mapped[Team | None] = relationship(back_populates="members")

@@ -1,0 +1,110 @@
+"""Where things are: regions, studios and fixed service points on the map."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, Enum, Float, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dispatch.extensions import db
+from dispatch.models.base import BilingualName
+
+
+def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:
+    """A VARCHAR with a CHECK of the allowed values: portable and visible to Alembic."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class Region(BilingualName, db.Model):
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(120))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+
+
+class OpeningHours:
+    """``opening_hours`` maps a weekday ("0" = Monday) to "09:00-12:00,14:30-17:30"."""
+
+    opening_hours: Any
+    open_24h: Any = False
+
+    def hours_on(self, day: datetime) -> str | None:
+        if self.open_24h:
+            return "00:00-24:00"
+        return (self.opening_hours or {}).get(str(day.weekday()))
+
+
+class Studio(BilingualName, OpeningHours, db.Model):
+    """A representative studio or community office that receives cases."""
+
+    __tablename__ = "studios"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    opening_hours: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+    region: Mapped[Region] = relationship()
+
+
+class ServicePointKind(enum.StrEnum):
+    REST_STATION = "rest_station"
+    STUDIO = "studio"
+    COMMUNITY_CENTRE = "community_centre"
+    ELDER_CANTEEN = "elder_canteen"
+    CHARGING_PILE = "charging_pile"
+    HOME_CARE_STATION = "home_care_station"
+
+    @property
+    def label(self) -> str:
+        return str(SERVICE_POINT_LABELS[self])
+
+
+SERVICE_POINT_LABELS = {
+    ServicePointKind.REST_STATION: _l("Warm Bee rest station"),
+    ServicePointKind.STUDIO: _l("Studio"),
+    ServicePointKind.COMMUNITY_CENTRE: _l("Community centre"),
+    ServicePointKind.ELDER_CANTEEN: _l("Elder canteen"),
+    ServicePointKind.CHARGING_PILE: _l("Charging pile"),
+    ServicePointKind.HOME_CARE_STATION: _l("Home-care station"),
+}
+
+
+class ServicePoint(BilingualName, OpeningHours, db.Model):
+    __tablename__ = "service_points"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[ServicePointKind] = mapped_column(enum_column(ServicePointKind, "kind"))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    opening_hours: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    open_24h: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    region: Mapped[Region] = relationship()

@@ -1,0 +1,61 @@
+"""Reading cases: the coordinator's filtered list and a volunteer's own work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, case, func, or_, select
+
+from dispatch.extensions import db
+from dispatch.models import Case, CaseKind, CaseStatus, User, utcnow
+from dispatch.models.people import FIELD_ROLES
+
+OPEN_STATUSES = (CaseStatus.REGISTERED, CaseStatus.RECEIVED, CaseStatus.HANDLING)
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: CaseStatus | None = None
+    kind: CaseKind | None = None
+    overdue_only: bool = False
+    text: str = ""
+
+
+def _overdue_clause():  # type: ignore[no-untyped-def]
+    return (Case.status.in_(OPEN_STATUSES)) & (Case.due_at < utcnow())
+
+
+def filtered(case_filter: CaseFilter) -> Select[tuple[Case]]:
+    """Overdue first, then the oldest waiting: what needs a coordinator soonest."""
+    query = select(Case)
+    if case_filter.status:
+        query = query.where(Case.status == case_filter.status)
+    if case_filter.kind:
+        query = query.where(Case.kind == case_filter.kind)
+    if case_filter.overdue_only:
+        query = query.where(_overdue_clause())
+    if case_filter.text:
+        like = f"%{case_filter.text}%"
+        query = query.where(or_(Case.title.ilike(like), Case.address.ilike(like),
+                                Case.tracking_code == case_filter.text.upper()))
+    overdue_first = case((_overdue_clause(), 0), else_=1)
+    return query.order_by(overdue_first, Case.created_at.desc())
+
+
+def count_by_status() -> dict[CaseStatus, int]:
+    rows = db.session.execute(select(Case.status, func.count()).group_by(Case.status))
+    counts = {status: 0 for status in CaseStatus}
+    counts.update({CaseStatus(status): n for status, n in rows})
+    return counts
+
+
+def work_of(user: User) -> list[Case]:
+    """Open assignments held by this volunteer or their team, due soonest first."""
+    if user.role not in FIELD_ROLES:
+        return []
+    held = [Case.assigned_volunteer_id == user.id]
+    if user.team_id is not None:
+        held.append(Case.assigned_team_id == user.team_id)
+    query = (select(Case).where(Case.status == CaseStatus.HANDLING, or_(*held))
+             .order_by(Case.due_at.asc().nulls_last()))
+    return list(db.session.scalars(query))

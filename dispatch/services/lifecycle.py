@@ -1,0 +1,354 @@
+"""The case lifecycle: register → receive → handle → reply → feedback → archive.
+
+Every step is one function. Each checks the actor's role and the case's current status
+against ``TRANSITIONS``, then changes the case with one conditional UPDATE (matching the
+status and version it read) and appends exactly one ledger event, in the caller's
+transaction. If the UPDATE matches no row, another actor got there first: ``Conflict``,
+and nothing is written. Functions flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from dispatch.extensions import db
+from dispatch.geo import nearest
+from dispatch.models import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseStatus,
+    Category,
+    Outcome,
+    Role,
+    Studio,
+    Team,
+    User,
+    utcnow,
+)
+from dispatch.models.case import ASSIGNEE, CREW, DESK, RESIDENT, TRANSITIONS, Transition
+from dispatch.models.people import DESK_ROLES, FIELD_ROLES
+from dispatch.services.errors import (
+    Conflict,
+    IllegalTransition,
+    InvalidInput,
+    NotPermitted,
+)
+from dispatch.services.phones import normalise_phone
+
+RESIDENT_ROLE, SYSTEM_ROLE = "resident", "system"
+# No 0/O/1/I/L: codes are read aloud over the phone and typed on small keyboards.
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+TRACKING_LENGTH = 10  # 31**10 ≈ 8e14: not guessable at any rate we allow
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a staff user, a resident holding a tracking code, or the system."""
+
+    role: str
+    user: User | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(role=Role(user.role).value, user=user)
+
+    @classmethod
+    def resident(cls) -> Actor:
+        return cls(role=RESIDENT_ROLE)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(role=SYSTEM_ROLE)
+
+    @property
+    def at_desk(self) -> bool:
+        return self.user is not None and self.user.role in DESK_ROLES
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+
+
+# --- who may do what ------------------------------------------------------------------
+
+def _is_assignee(case: Case, user: User) -> bool:
+    if case.assigned_volunteer_id is not None:
+        return case.assigned_volunteer_id == user.id
+    team = case.assigned_team
+    return team is not None and team.captain_id == user.id
+
+
+def _is_crew(case: Case, user: User) -> bool:
+    if _is_assignee(case, user):
+        return True
+    return case.assigned_team_id is not None and user.team_id == case.assigned_team_id
+
+
+def may_act(actor: Actor, transition: Transition, case: Case) -> bool:
+    if actor.role == RESIDENT_ROLE:
+        return RESIDENT in transition.actors
+    user = actor.user
+    if user is None or not user.active:
+        return False
+    if DESK in transition.actors and user.role in DESK_ROLES:
+        return True
+    if user.role not in FIELD_ROLES:
+        return False
+    if ASSIGNEE in transition.actors and _is_assignee(case, user):
+        return True
+    return CREW in transition.actors and _is_crew(case, user)
+
+
+# Extra conditions beyond status, with the reason shown when they fail.
+GUARDS: dict[str, tuple[Callable[[Case], bool], Callable[[], str]]] = {
+    "reopen": (lambda case: case.feedback_satisfied is False,
+               lambda: _("Only a case whose resident was not satisfied can be sent back.")),
+}
+
+
+def allowed_actions(case: Case, actor: Actor) -> list[Transition]:
+    """Exactly the next steps this actor may take now: what the case page offers."""
+    return [
+        t for t in TRANSITIONS.values()
+        if t.applies_to(case.status, case.assignment_status)
+        and may_act(actor, t, case)
+        and (t.action not in GUARDS or GUARDS[t.action][0](case))
+    ]
+
+
+# --- the one place that writes ---------------------------------------------------------
+
+def _actor_fields(actor: Actor) -> dict[str, Any]:
+    return {
+        "actor_id": actor.user.id if actor.user else None,
+        "actor_role": actor.role,
+        "actor_name": actor.user.display_name if actor.user else "",
+    }
+
+
+def ensure_allowed(case: Case, actor: Actor, action: str) -> Transition:
+    """Raise IllegalTransition (409) or NotPermitted (403) unless ``action`` may happen now."""
+    transition = TRANSITIONS[action]
+    if not transition.applies_to(case.status, case.assignment_status):
+        raise IllegalTransition(action, case.status,
+                                case.assignment_status and str(case.assignment_status))
+    if not may_act(actor, transition, case):
+        raise NotPermitted(action)
+    if action in GUARDS and not GUARDS[action][0](case):
+        raise IllegalTransition(action, case.status, reason=GUARDS[action][1]())
+    return transition
+
+
+def _transition(case: Case, actor: Actor, action: str, *, values: dict[str, Any] | None = None,
+                note: str = "", at: datetime | None = None,
+                expected_version: int | None = None) -> Case:
+    transition = ensure_allowed(case, actor, action)
+    seen = case.version
+    if expected_version is not None and expected_version != seen:
+        raise Conflict(case.id, case.status)
+    at = at or utcnow()
+    condition = Case.assignment_status.is_(None) if case.assignment_status is None \
+        else Case.assignment_status == case.assignment_status
+    statement = (
+        update(Case)
+        .where(Case.id == case.id, Case.version == seen, Case.status == case.status, condition)
+        .values(status=transition.to_status, assignment_status=transition.to_assignment,
+                version=seen + 1, updated_at=at, **(values or {}))
+        .execution_options(synchronize_session=False)
+    )
+    if db.session.execute(statement).rowcount != 1:
+        db.session.refresh(case)
+        raise Conflict(case.id, case.status)
+    db.session.add(CaseEvent(
+        case_id=case.id, seq=seen + 1, action=action, from_status=case.status,
+        to_status=transition.to_status, from_assignment=case.assignment_status,
+        to_assignment=transition.to_assignment, note=note.strip(), created_at=at,
+        **_actor_fields(actor)))
+    db.session.flush()
+    db.session.refresh(case)
+    return case
+
+
+def _record(case: Case, actor: Actor, action: str, note: str, *, internal: bool,
+            at: datetime | None = None) -> CaseEvent:
+    """A ledger line that changes no status; takes the next number atomically."""
+    at = at or utcnow()
+    seq = db.session.execute(
+        update(Case).where(Case.id == case.id)
+        .values(version=Case.version + 1).returning(Case.version, Case.status)
+        .execution_options(synchronize_session=False)
+    ).one()
+    event = CaseEvent(case_id=case.id, seq=seq.version, action=action,
+                      from_status=seq.status, to_status=seq.status, note=note.strip(),
+                      internal=internal, created_at=at, **_actor_fields(actor))
+    db.session.add(event)
+    db.session.flush()
+    db.session.refresh(case)
+    return event
+
+
+def _required(text: str | None, field_name: str, message: str) -> str:
+    if not text or not text.strip():
+        raise InvalidInput(field_name, message)
+    return text.strip()
+
+
+# --- the steps -------------------------------------------------------------------------
+
+def register(*, kind: CaseKind, title: str, description: str, latitude: float,
+             longitude: float, category: Category, address: str = "",
+             reporter_name: str | None = None, reporter_phone: str | None = None,
+             wants_updates: bool = False, studio: Studio | None = None,
+             external_ref: str | None = None, actor: Actor | None = None,
+             at: datetime | None = None) -> Case:
+    """登记: a new case, and the first line of its ledger."""
+    actor = actor or Actor.resident()
+    if actor.role not in (RESIDENT_ROLE, SYSTEM_ROLE) and not actor.at_desk:
+        raise NotPermitted("register")
+    title = _required(title, "title", _("Please give a short title."))
+    description = _required(description, "description", _("Please describe the problem."))
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise InvalidInput("location", _("The location is not on the map."))
+    at = at or utcnow()
+    if studio is None:
+        studio = nearest(db.session.scalars(select(Studio)), latitude, longitude)
+    case = Case(
+        tracking_code=new_tracking_code(), external_ref=external_ref, kind=kind,
+        title=title[:120], description=description, latitude=latitude, longitude=longitude,
+        address=address.strip(), category=category, studio=studio,
+        reporter_name=(reporter_name or "").strip() or None,
+        reporter_phone=normalise_phone(reporter_phone),
+        reporter_wants_updates=wants_updates and bool(reporter_phone),
+        status=CaseStatus.REGISTERED, version=1, created_at=at, updated_at=at,
+        due_at=at + timedelta(hours=category.reply_hours),
+    )
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseEvent(case_id=case.id, seq=1, action="register", from_status=None,
+                             to_status=CaseStatus.REGISTERED, created_at=at,
+                             **_actor_fields(actor)))
+    db.session.flush()
+    return case
+
+
+def receive(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
+    """接待: a coordinator takes the case in."""
+    return _transition(case, actor, "receive", note=note,
+                       values={"received_at": kw.get("at") or utcnow()}, **kw)
+
+
+def _assignee_values(team: Team | None, volunteer: User | None) -> dict[str, Any]:
+    if (team is None) == (volunteer is None):
+        raise InvalidInput("assignee", _("Choose either a team or a volunteer."))
+    if team is not None and not team.active:
+        raise InvalidInput("assignee", _("This team is not active."))
+    if volunteer is not None and (volunteer.role not in FIELD_ROLES or not volunteer.active):
+        raise InvalidInput("assignee", _("Only an active volunteer or captain can be assigned."))
+    return {"assigned_team_id": team.id if team else None,
+            "assigned_volunteer_id": volunteer.id if volunteer else None}
+
+
+def assign(case: Case, actor: Actor, *, team: Team | None = None,
+           volunteer: User | None = None, note: str = "", **kw: Any) -> Case:
+    """派单: hand the case to a team or a volunteer; handling starts."""
+    values = _assignee_values(team, volunteer)
+    return _transition(case, actor, "assign", values=values, note=note, **kw)
+
+
+def reassign(case: Case, actor: Actor, *, team: Team | None = None,
+             volunteer: User | None = None, note: str = "", **kw: Any) -> Case:
+    values = _assignee_values(team, volunteer)
+    return _transition(case, actor, "reassign", values=values, note=note, **kw)
+
+
+def accept(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
+    return _transition(case, actor, "accept", note=note, **kw)
+
+
+def decline(case: Case, actor: Actor, note: str, **kw: Any) -> Case:
+    note = _required(note, "note", _("Please say why the work is declined."))
+    return _transition(case, actor, "decline", note=note,
+                       values={"assigned_team_id": None, "assigned_volunteer_id": None}, **kw)
+
+
+def arrive(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
+    return _transition(case, actor, "arrive", note=note, **kw)
+
+
+def finish(case: Case, actor: Actor, note: str, **kw: Any) -> Case:
+    note = _required(note, "note", _("Please say what was done."))
+    return _transition(case, actor, "finish", note=note, **kw)
+
+
+def reply(case: Case, actor: Actor, text: str, **kw: Any) -> Case:
+    """回复: the answer the resident sees on the case's public page."""
+    text = _required(text, "text", _("Please write the reply to the resident."))
+    return _transition(case, actor, "reply", note=text,
+                       values={"reply_text": text, "replied_at": kw.get("at") or utcnow()}, **kw)
+
+
+def give_feedback(case: Case, actor: Actor, *, satisfied: bool, rating: int,
+                  comment: str = "", fixed: bool | None = None, **kw: Any) -> Case:
+    """反馈: the resident's verdict (or one a coordinator took down by phone)."""
+    if not 1 <= int(rating) <= 5:
+        raise InvalidInput("rating", _("Choose a rating from 1 to 5."))
+    verdict = _("Satisfied") if satisfied else _("Not satisfied")
+    note = f"{verdict} · {int(rating)}/5" + (f" · {comment.strip()}" if comment.strip() else "")
+    return _transition(case, actor, "give_feedback", note=note, values={
+        "feedback_satisfied": satisfied, "feedback_rating": int(rating),
+        "feedback_comment": comment.strip() or None, "feedback_fixed": fixed}, **kw)
+
+
+def reopen(case: Case, actor: Actor, note: str, **kw: Any) -> Case:
+    """An unsatisfied resident: back to the same assignee, with a fresh deadline."""
+    note = _required(note, "note", _("Please say what still needs doing."))
+    at = kw.get("at") or utcnow()
+    return _transition(case, actor, "reopen", note=note, values={
+        "due_at": at + timedelta(hours=case.category.reply_hours),
+        "feedback_satisfied": None, "feedback_rating": None, "feedback_comment": None,
+        "feedback_fixed": None}, **kw)
+
+
+def archive(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
+    """归档: one case, one record, one resolution."""
+    return _transition(case, actor, "archive", note=note, values={
+        "outcome": Outcome.RESOLVED, "archived_at": kw.get("at") or utcnow()}, **kw)
+
+
+def mark_duplicate(case: Case, actor: Actor, original: Case, note: str = "",
+                   **kw: Any) -> Case:
+    """Archive as a duplicate, linked to the case it repeats; both ledgers say so."""
+    while original.duplicate_of is not None:  # link to the first report, not a copy
+        original = original.duplicate_of
+    if original.id == case.id:
+        raise InvalidInput("original", _("A case cannot duplicate itself."))
+    at = kw.get("at") or utcnow()
+    _transition(case, actor, "mark_duplicate", note=note or original.tracking_code, values={
+        "outcome": Outcome.DUPLICATE, "duplicate_of_id": original.id, "archived_at": at}, **kw)
+    _record(original, actor, "duplicate_linked",
+            _("Case %(code)s was archived as a duplicate of this one.",
+              code=case.tracking_code), internal=False, at=at)
+    return case
+
+
+def mark_not_ours(case: Case, actor: Actor, reason: str, **kw: Any) -> Case:
+    reason = _required(reason, "reason", _("Please give the reason, for the resident."))
+    return _transition(case, actor, "mark_not_ours", note=reason, values={
+        "outcome": Outcome.NOT_OURS, "closing_reason": reason[:255],
+        "archived_at": kw.get("at") or utcnow()}, **kw)
+
+
+def add_note(case: Case, actor: Actor, text: str, at: datetime | None = None) -> CaseEvent:
+    """An internal note: in the ledger, never on the public page."""
+    if not actor.at_desk:
+        raise NotPermitted("add_note")
+    text = _required(text, "text", _("The note is empty."))
+    return _record(case, actor, "add_note", text, internal=True, at=at)

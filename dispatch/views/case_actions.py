@@ -1,0 +1,76 @@
+"""Glue shared by the desk and the volunteer pages: which form an action takes, and how
+its fields become a call to the lifecycle service."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.forms import ACTION_FORMS, ActionForm
+from dispatch.models import Case
+from dispatch.models.case import Transition
+from dispatch.services import lifecycle
+from dispatch.services.dispatching import Candidate, candidates, parse_assignee
+from dispatch.services.errors import InvalidInput
+from dispatch.services.lifecycle import Actor
+
+
+def build_forms(case: Case, actions: list[Transition], formdata: object = None,
+                posted: str | None = None) -> dict[str, ActionForm]:
+    """One form per allowed action; only the posted one is bound to the request data."""
+    forms: dict[str, ActionForm] = {}
+    choices = None
+    for transition in actions:
+        action = transition.action
+        bound = formdata if action == posted else None
+        form = ACTION_FORMS[action](formdata=bound, prefix=action, version=case.version)
+        if hasattr(form, "assignee"):
+            if choices is None:
+                choices = [("", _("— choose —"))] + [
+                    (c.key, _candidate_label(c)) for c in candidates(case)]
+            form.assignee.choices = choices
+        forms[action] = form
+    return forms
+
+
+def _candidate_label(candidate: Candidate) -> str:
+    kind = _("Team") if candidate.is_team else _("Volunteer")
+    distance = ("" if candidate.distance_m is None
+                else f" · {candidate.distance_m / 1000:.1f} km")
+    return f"{kind}: {candidate.name}{distance}"
+
+
+def perform(action: str, case: Case, actor: Actor, form: ActionForm) -> None:
+    """Call the lifecycle function for ``action`` with the form's fields."""
+    kw = {"expected_version": form.version.data}
+    note = form.note.data or ""
+    if action in ("assign", "reassign"):
+        team, volunteer = parse_assignee(form.assignee.data)  # type: ignore[attr-defined]
+        if team is None and volunteer is None:
+            raise InvalidInput("assignee", _("Choose a team or a volunteer."))
+        step = lifecycle.assign if action == "assign" else lifecycle.reassign
+        step(case, actor, team=team, volunteer=volunteer, note=note, **kw)
+    elif action == "reply":
+        lifecycle.reply(case, actor, form.text.data, **kw)  # type: ignore[attr-defined]
+    elif action == "give_feedback":
+        lifecycle.give_feedback(
+            case, actor, satisfied=form.satisfied.data == "yes",  # type: ignore[attr-defined]
+            rating=int(form.rating.data), comment=form.comment.data or "",  # type: ignore[attr-defined]
+            fixed=bool(form.fixed.data), **kw)  # type: ignore[attr-defined]
+    elif action == "mark_duplicate":
+        code = (form.original.data or "").strip().upper()  # type: ignore[attr-defined]
+        original = db.session.scalar(select(Case).where(Case.tracking_code == code))
+        if original is None:
+            raise InvalidInput("original", _("No case has this tracking code."))
+        lifecycle.mark_duplicate(case, actor, original, note=note, **kw)
+    elif action == "mark_not_ours":
+        lifecycle.mark_not_ours(case, actor, form.reason.data, **kw)  # type: ignore[attr-defined]
+    else:
+        getattr(lifecycle, action)(case, actor, note=note, **kw)
+
+
+def attach_error(form: ActionForm, error: InvalidInput) -> None:
+    """Show a service's input error next to the field it is about."""
+    field = getattr(form, error.field, None) or form.note
+    field.errors = [*field.errors, error.message()]  # type: ignore[union-attr]

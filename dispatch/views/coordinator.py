@@ -1,0 +1,102 @@
+"""The studio desk: the case list and the case page with its legal next steps."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from dispatch.extensions import db
+from dispatch.forms import NoteForm, StatusFilterForm
+from dispatch.models import Case, CaseKind, CaseStatus
+from dispatch.models.case import ACTION_LABELS, TRANSITIONS
+from dispatch.services import lifecycle
+from dispatch.services.case_queries import CaseFilter, count_by_status, filtered
+from dispatch.services.errors import InvalidInput
+from dispatch.services.lifecycle import Actor
+from dispatch.views.case_actions import attach_error, build_forms, perform
+
+bp = Blueprint("coordinator", __name__, url_prefix="/desk")
+
+
+@bp.before_request
+@login_required
+def _desk_only() -> None:
+    if not current_user.at_desk:
+        abort(403)
+
+
+def _case_or_404(case_id: int) -> Case:
+    return db.get_or_404(Case, case_id)
+
+
+@bp.get("/")
+def index() -> Response:
+    return redirect(url_for(".case_list"))
+
+
+@bp.get("/cases")
+def case_list() -> str:
+    form = StatusFilterForm(request.args)
+    form.status.choices = [("", _("All statuses"))] + [(s.value, s.label) for s in CaseStatus]
+    form.kind.choices = [("", _("All kinds"))] + [(k.value, k.label) for k in CaseKind]
+    form.validate()
+    case_filter = CaseFilter(
+        status=CaseStatus(form.status.data) if form.status.data else None,
+        kind=CaseKind(form.kind.data) if form.kind.data else None,
+        overdue_only=bool(form.overdue.data), text=(form.q.data or "").strip())
+    page = db.paginate(filtered(case_filter), per_page=50, error_out=False)
+    filter_args = {key: value for key, value in request.args.items() if key != "page"}
+    return render_template("coordinator/case_list.html", form=form, page=page,
+                           counts=count_by_status(), filter_args=filter_args)
+
+
+def _render_case(case: Case, forms: dict | None = None, note_form: NoteForm | None = None,
+                 status: int = 200) -> tuple[str, int]:
+    actor = Actor.of(current_user)
+    actions = lifecycle.allowed_actions(case, actor)
+    return render_template(
+        "coordinator/case.html", case=case, actions=actions,
+        forms=forms or build_forms(case, actions), note_form=note_form or NoteForm(),
+        action_labels=ACTION_LABELS), status
+
+
+@bp.get("/cases/<int:case_id>")
+def case_page(case_id: int) -> tuple[str, int]:
+    return _render_case(_case_or_404(case_id))
+
+
+@bp.post("/cases/<int:case_id>/actions/<action>")
+def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
+    case = _case_or_404(case_id)
+    if action not in TRANSITIONS:
+        abort(404)
+    actor = Actor.of(current_user)
+    lifecycle.ensure_allowed(case, actor, action)  # 403 or 409 before looking at the form
+    forms = build_forms(case, lifecycle.allowed_actions(case, actor), request.form,
+                        posted=action)
+    form = forms[action]
+    if not form.validate():
+        return _render_case(case, forms, status=422)
+    try:
+        perform(action, case, actor, form)
+    except InvalidInput as error:
+        db.session.rollback()
+        attach_error(form, error)
+        return _render_case(db.session.get(Case, case_id) or case, forms, status=422)
+    db.session.commit()
+    flash(_("Done: %(action)s.", action=ACTION_LABELS[action]), "success")
+    return redirect(url_for(".case_page", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/notes")
+def add_note(case_id: int) -> Response | tuple[str, int]:
+    case = _case_or_404(case_id)
+    form = NoteForm()
+    if not form.validate():
+        return _render_case(case, note_form=form, status=422)
+    lifecycle.add_note(case, Actor.of(current_user), form.text.data or "")
+    db.session.commit()
+    flash(_("Note added to the ledger."), "success")
+    return redirect(url_for(".case_page", case_id=case.id))

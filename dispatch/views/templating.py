@@ -1,0 +1,54 @@
+"""Template filters and globals: local times, masked phones, labels, the language switch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, request
+from flask_babel import format_datetime, get_locale
+from markupsafe import Markup, escape
+
+from dispatch.forms import LanguageForm
+from dispatch.models import AssignmentStatus, CaseStatus
+from dispatch.services.phones import display_phone, mask_phone
+
+STATUS_COLOURS = {
+    CaseStatus.REGISTERED: "secondary",
+    CaseStatus.RECEIVED: "info",
+    CaseStatus.HANDLING: "primary",
+    CaseStatus.REPLIED: "warning",
+    CaseStatus.FEEDBACK: "success",
+    CaseStatus.ARCHIVED: "dark",
+}
+
+
+def local_time(value: datetime | None, style: str = "short") -> str:
+    """Stored in UTC, shown in the display time zone (Asia/Shanghai by default)."""
+    if value is None:
+        return ""
+    if style == "short":
+        return format_datetime(value, "yyyy-MM-dd HH:mm")
+    return format_datetime(value, style)
+
+
+def status_badge(status: CaseStatus, assignment: AssignmentStatus | None = None) -> Markup:
+    label = escape(CaseStatus(status).label)
+    if assignment:
+        label += Markup(" · ") + escape(AssignmentStatus(assignment).label)
+    colour = STATUS_COLOURS[CaseStatus(status)]
+    return Markup(f'<span class="badge text-bg-{colour}" data-status="{status}">{label}</span>')
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(local_time)
+    app.add_template_filter(mask_phone)
+    app.add_template_filter(display_phone)
+    app.add_template_global(status_badge)
+
+    @app.context_processor
+    def _globals() -> dict[str, object]:
+        locale = get_locale()
+        return {
+            "current_language": locale.language if locale else "zh",
+            "language_form": LanguageForm(formdata=None, next=request.full_path),
+        }
