@@ -1,0 +1,141 @@
+"""Fixtures: a real database (SQLite file per test, or PostgreSQL from TEST_DATABASE_URL),
+a real Redis (embedded redis-server, or TEST_REDIS_URL), the app, and web clients that
+post real forms with real CSRF tokens."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from dispatch import create_app, embedded_redis
+from dispatch.config import normalise_database_url
+from dispatch.extensions import db
+from tests import factories
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get("TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    url, process = embedded_redis.start(tmp_path_factory.mktemp("redis"), daemonize=False)
+    yield url
+    assert process is not None
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
+    """With TEST_DATABASE_URL: one clean schema for the run, emptied after every test."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if not configured:
+        yield None
+        return
+    url = normalise_database_url(configured)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    app = create_app(_config(url, redis_url, tmp_path_factory.mktemp("pg-instance")))
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield url
+
+
+def _config(database_url: str, redis_url: str, instance: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": secrets.token_hex(16),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "DEMO_PASSWORD": PASSWORD,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production keeps scrypt
+    }
+
+
+@pytest.fixture
+def app(tmp_path: Path, redis_url: str, postgres_url: str | None) -> Iterator[Flask]:
+    database_url = postgres_url or f"sqlite:///{tmp_path / 'test.db'}"
+    application = create_app(_config(database_url, redis_url, tmp_path / "instance"))
+    redis.Redis.from_url(redis_url).flushdb()
+    with application.app_context():
+        if postgres_url is None:
+            db.create_all()
+        yield application
+        db.session.remove()
+        if postgres_url is not None:
+            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def world(app: Flask) -> factories.World:
+    """A small studio with a coordinator, a team with captain and member, and a case."""
+    built = factories.build_world()
+    db.session.commit()
+    return built
+
+
+class WebClient:
+    """A Flask test client that signs in and posts forms the way a browser does."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def csrf(self, path: str = "/login") -> str:
+        page = self.client.get(path)
+        match = CSRF_PATTERN.search(page.get_data(as_text=True))
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, username: str, password: str = PASSWORD) -> Any:
+        return self.client.post("/login", data={
+            "username": username, "password": password, "csrf_token": self.csrf()})
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, token: bool = True,
+             **kwargs: Any) -> Any:
+        data = dict(data or {})
+        if token:
+            data.setdefault("csrf_token", self.csrf("/"))
+        return self.client.post(path, data=data, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, **kwargs)
+
+
+@pytest.fixture
+def web(app: Flask) -> WebClient:
+    return WebClient(app.test_client())
+
+
+@pytest.fixture
+def signed_in(app: Flask, world: factories.World):  # type: ignore[no-untyped-def]
+    """``signed_in("coordinator")`` gives a WebClient signed in as that world user."""
+
+    def sign_in(who: str) -> WebClient:
+        client = WebClient(app.test_client())
+        response = client.login(getattr(world, who).username)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return sign_in
