@@ -97,35 +97,42 @@ def world(app: Flask) -> factories.World:
 
 
 class WebClient:
-    """A Flask test client that signs in and posts forms the way a browser does."""
+    """A Flask test client that signs in and posts forms the way a browser does.
 
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
+    Each request runs in a fresh app context, as in production: its own ``g`` and its own
+    database session, not the test's (Flask would otherwise reuse the test's context).
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.client: FlaskClient = app.test_client()
 
     def csrf(self, path: str = "/login") -> str:
-        page = self.client.get(path)
+        page = self.get(path)
         match = CSRF_PATTERN.search(page.get_data(as_text=True))
         assert match, f"no CSRF token on {path}"
         return match.group(1)
 
     def login(self, username: str, password: str = PASSWORD) -> Any:
-        return self.client.post("/login", data={
-            "username": username, "password": password, "csrf_token": self.csrf()})
+        return self.post("/login", {"username": username, "password": password,
+                                    "csrf_token": self.csrf()})
 
     def post(self, path: str, data: dict[str, Any] | None = None, *, token: bool = True,
              **kwargs: Any) -> Any:
         data = dict(data or {})
         if token:
             data.setdefault("csrf_token", self.csrf("/"))
-        return self.client.post(path, data=data, **kwargs)
+        with self.app.app_context():
+            return self.client.post(path, data=data, **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> Any:
-        return self.client.get(path, **kwargs)
+        with self.app.app_context():
+            return self.client.get(path, **kwargs)
 
 
 @pytest.fixture
 def web(app: Flask) -> WebClient:
-    return WebClient(app.test_client())
+    return WebClient(app)
 
 
 @pytest.fixture
@@ -133,9 +140,21 @@ def signed_in(app: Flask, world: factories.World):  # type: ignore[no-untyped-de
     """``signed_in("coordinator")`` gives a WebClient signed in as that world user."""
 
     def sign_in(who: str) -> WebClient:
-        client = WebClient(app.test_client())
+        client = WebClient(app)
         response = client.login(getattr(world, who).username)
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
 
     return sign_in
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the translations the tests read, so a stale .mo cannot pass for the .po."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in Path(__file__).parent.parent.glob("dispatch/translations/*/LC_MESSAGES/*.po"):
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with po_path.with_suffix(".mo").open("wb") as mo_file:
+            write_mo(mo_file, catalog)

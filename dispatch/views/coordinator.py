@@ -41,10 +41,11 @@ def case_list() -> str:
     form = StatusFilterForm(request.args)
     form.status.choices = [("", _("All statuses"))] + [(s.value, s.label) for s in CaseStatus]
     form.kind.choices = [("", _("All kinds"))] + [(k.value, k.label) for k in CaseKind]
-    form.validate()
+    form.validate()  # an unknown value is dropped, not an error page
     case_filter = CaseFilter(
-        status=CaseStatus(form.status.data) if form.status.data else None,
-        kind=CaseKind(form.kind.data) if form.kind.data else None,
+        status=CaseStatus(form.status.data) if form.status.data and not form.status.errors
+        else None,
+        kind=CaseKind(form.kind.data) if form.kind.data and not form.kind.errors else None,
         overdue_only=bool(form.overdue.data), text=(form.q.data or "").strip())
     page = db.paginate(filtered(case_filter), per_page=50, error_out=False)
     filter_args = {key: value for key, value in request.args.items() if key != "page"}

@@ -1,0 +1,55 @@
+# Two commands on a fresh machine with Python 3.11 and make:
+#   make run    web + worker on SQLite and an embedded Redis, with demo data
+#   make test   the whole test suite (SQLite + embedded Redis unless TEST_* URLs are set)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app dispatch
+
+.PHONY: run test lint translations screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d dispatch/translations >/dev/null
+
+run: $(VENV)/.installed translations
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(BIN)/python -m dispatch.devstack
+
+test: $(VENV)/.installed-dev translations
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "Browser tests: using /usr/bin/chromium."; \
+	else \
+		echo "*** Browser tests will NOT run: /usr/bin/chromium is missing."; \
+		echo "*** Install it with: sudo apt-get install -y chromium fonts-wqy-microhei"; \
+	fi
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+# Refresh docs/screenshots/ from the browser walkthrough (needs /usr/bin/chromium).
+screenshots: $(VENV)/.installed-dev translations
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q tests/browser
+
+# After changing user-facing strings: extract them and merge into the Chinese catalogue.
+messages: $(VENV)/.installed-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--omit-header -o /tmp/dispatch-messages.pot .
+	$(BIN)/pybabel update -i /tmp/dispatch-messages.pot -d dispatch/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

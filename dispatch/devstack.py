@@ -1,0 +1,67 @@
+"""``make run``: the web server and one RQ worker together, on the embedded defaults.
+
+Starts the embedded Redis when REDIS_URL is unset, then the worker and the web server as
+child processes; prints the URL and the demo logins; Ctrl-C stops all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dispatch import embedded_redis
+from dispatch.config import DEFAULT_INSTANCE, PROJECT_ROOT
+
+HOST, PORT = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
+DEMO_LOGINS = [
+    ("coordinator", "工作室协调员 Coordinator (书院路 Shuyuanlu)"),
+    ("captain", "队长 Captain"),
+    ("volunteer", "志愿者 Volunteer"),
+    ("admin", "管理员 Administrator"),
+]
+
+
+def main() -> int:
+    env = dict(os.environ)
+    started_redis = False
+    if not env.get("REDIS_URL"):
+        url, _ = embedded_redis.start(DEFAULT_INSTANCE / "redis", daemonize=True)
+        env["REDIS_URL"] = url
+        started_redis = True
+    python = sys.executable
+    worker = subprocess.Popen([python, str(PROJECT_ROOT / "worker.py")], env=env)
+    web = subprocess.Popen([python, "-m", "flask", "--app", "dispatch", "run", "--host", HOST,
+                            "--port", PORT, "--no-reload"], env=env)
+    password = env.get("DEMO_PASSWORD", "dispatch-demo")
+    time.sleep(1.0)
+    print(f"\n  Dispatch is running: http://{HOST}:{PORT}/\n")
+    print("  Demo logins (password for all: %s):" % password)
+    for username, who in DEMO_LOGINS:
+        print(f"    {username:<12} {who}")
+    print("\n  Press Ctrl-C to stop the web server, the worker and the embedded Redis.\n",
+          flush=True)
+    try:
+        while web.poll() is None and worker.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in (web, worker):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in (web, worker):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if started_redis:
+            embedded_redis.stop(Path(DEFAULT_INSTANCE) / "redis")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
