@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app dispatch
 
-.PHONY: run test lint translations screenshots clean
+.PHONY: run test lint translations screenshots messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

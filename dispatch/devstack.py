@@ -39,7 +39,7 @@ def main() -> int:
     password = env.get("DEMO_PASSWORD", "dispatch-demo")
     time.sleep(1.0)
     print(f"\n  Dispatch is running: http://{HOST}:{PORT}/\n")
-    print("  Demo logins (password for all: %s):" % password)
+    print(f"  Demo logins (password for all: {password}):")
     for username, who in DEMO_LOGINS:
         print(f"    {username:<12} {who}")
     print("\n  Press Ctrl-C to stop the web server, the worker and the embedded Redis.\n",

@@ -14,6 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
@@ -56,9 +57,10 @@ class ReplyForm(ActionForm):
 
 class FeedbackForm(ActionForm):
     satisfied = RadioField(_l("Is the resident satisfied?"),
-                           choices=[("yes", _l("Satisfied")), ("no", _l("Not satisfied"))],
+                           choices=[SelectChoice("yes", _l("Satisfied")),
+                                    SelectChoice("no", _l("Not satisfied"))],
                            validators=[DataRequired(_l("Please choose one."))])
-    rating = SelectField(_l("Rating"), choices=[(str(n), str(n)) for n in range(5, 0, -1)],
+    rating = SelectField(_l("Rating"), choices=[SelectChoice(str(n)) for n in range(5, 0, -1)],
                          validators=[DataRequired()])
     fixed = BooleanField(_l("Is it really fixed?"))
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])

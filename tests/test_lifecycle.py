@@ -204,7 +204,7 @@ def test_reopen_only_after_an_unsatisfied_resident(world: World) -> None:
     case = reach(world, "feedback_satisfied")
     with pytest.raises(IllegalTransition) as raised:
         lifecycle.reopen(case, world.desk(), note="再看看")
-    assert "not satisfied" in raised.value.message()
+    assert "居民不满意" in raised.value.message()
 
 
 def test_reopen_goes_back_to_the_same_team_with_a_new_deadline(world: World) -> None:

@@ -149,8 +149,6 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
        _l("Archive as duplicate"), danger=True),
     _t("mark_not_ours", S.RECEIVED, None, S.ARCHIVED, None, {DESK},
        _l("Archive as not ours"), danger=True),
-    _t("reassign", S.HANDLING, UNFINISHED_WORK, S.HANDLING, A.ASSIGNED, {DESK},
-       _l("Reassign")),
     _t("accept", S.HANDLING, frozenset({A.ASSIGNED}), S.HANDLING, A.ACCEPTED,
        {DESK, ASSIGNEE}, _l("Accept")),
     _t("decline", S.HANDLING, frozenset({A.ASSIGNED}), S.RECEIVED, None, {ASSIGNEE},
@@ -159,6 +157,8 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
        {DESK, CREW}, _l("On site")),
     _t("finish", S.HANDLING, frozenset({A.ON_SITE}), S.HANDLING, A.DONE,
        {DESK, CREW}, _l("Done")),
+    _t("reassign", S.HANDLING, UNFINISHED_WORK, S.HANDLING, A.ASSIGNED, {DESK},
+       _l("Reassign")),
     _t("reply", S.HANDLING, frozenset({A.DONE}), S.REPLIED, None, {DESK},
        _l("Reply to resident")),
     _t("give_feedback", S.REPLIED, None, S.FEEDBACK, None, {DESK, RESIDENT},
@@ -168,12 +168,24 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     _t("archive", S.FEEDBACK, None, S.ARCHIVED, None, {DESK}, _l("Archive")),
 )}
 
-# Ledger actions that are not transitions.
+# How each ledger line reads: what happened, in the past tense (buttons use the labels above).
 ACTION_LABELS: dict[str, str] = {
     "register": _l("Registered"),
+    "receive": _l("Received"),
+    "assign": _l("Assigned"),
+    "reassign": _l("Reassigned"),
+    "accept": _l("Accepted"),
+    "decline": _l("Declined by the assignee"),
+    "arrive": _l("On site"),
+    "finish": _l("Work done"),
+    "reply": _l("Replied to the resident"),
+    "give_feedback": _l("Feedback given"),
+    "reopen": _l("Sent back for handling"),
+    "archive": _l("Archived"),
+    "mark_duplicate": _l("Archived as a duplicate"),
+    "mark_not_ours": _l("Archived: not for this studio"),
     "add_note": _l("Internal note"),
-    "duplicate_linked": _l("Duplicate linked"),
-    **{action: t.label for action, t in TRANSITIONS.items()},
+    "duplicate_linked": _l("A duplicate was linked"),
 }
 
 

@@ -42,12 +42,13 @@ class IllegalTransition(DomainError):
         self.action, self.status, self.assignment, self.reason = action, status, assignment, reason
 
     def message(self) -> str:
-        from dispatch.models.case import ACTION_LABELS, CaseStatus
+        from dispatch.models.case import TRANSITIONS, CaseStatus
 
         if self.reason:
             return self.reason
+        transition = TRANSITIONS.get(self.action)
         return _("“%(action)s” is not possible while the case is “%(status)s”.",
-                 action=ACTION_LABELS.get(self.action, self.action),
+                 action=transition.label if transition else self.action,
                  status=CaseStatus(self.status).label)
 
 

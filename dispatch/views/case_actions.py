@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from dispatch.extensions import db
 from dispatch.forms import ACTION_FORMS, ActionForm
@@ -27,8 +28,8 @@ def build_forms(case: Case, actions: list[Transition], formdata: object = None,
         form = ACTION_FORMS[action](formdata=bound, prefix=action, version=case.version)
         if hasattr(form, "assignee"):
             if choices is None:
-                choices = [("", _("— choose —"))] + [
-                    (c.key, _candidate_label(c)) for c in candidates(case)]
+                choices = [SelectChoice("", _("— choose —"))] + [
+                    SelectChoice(c.key, _candidate_label(c)) for c in candidates(case)]
             form.assignee.choices = choices
         forms[action] = form
     return forms

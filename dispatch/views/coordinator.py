@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from dispatch.extensions import db
 from dispatch.forms import NoteForm, StatusFilterForm
@@ -39,8 +40,10 @@ def index() -> Response:
 @bp.get("/cases")
 def case_list() -> str:
     form = StatusFilterForm(request.args)
-    form.status.choices = [("", _("All statuses"))] + [(s.value, s.label) for s in CaseStatus]
-    form.kind.choices = [("", _("All kinds"))] + [(k.value, k.label) for k in CaseKind]
+    form.status.choices = [SelectChoice("", _("All statuses"))] + [
+        SelectChoice(s.value, s.label) for s in CaseStatus]
+    form.kind.choices = [SelectChoice("", _("All kinds"))] + [
+        SelectChoice(k.value, k.label) for k in CaseKind]
     form.validate()  # an unknown value is dropped, not an error page
     case_filter = CaseFilter(
         status=CaseStatus(form.status.data) if form.status.data and not form.status.errors
