@@ -7,6 +7,7 @@ from functools import cache
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dispatch.extensions import db
@@ -50,6 +51,9 @@ def create_user(*, username: str, display_name: str, role: Role, password: str,
     user.set_password(password)
     if role in FIELD_ROLES:
         user.profile = VolunteerProfile()
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the unique index decides a race for the name
+            db.session.add(user)
+    except IntegrityError as error:
+        raise InvalidInput("username", _("This username is taken.")) from error
     return user

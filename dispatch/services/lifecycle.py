@@ -195,6 +195,12 @@ def _record(case: Case, actor: Actor, action: str, note: str, *, internal: bool,
     return event
 
 
+def _stamp(kw: dict[str, Any]) -> datetime:
+    """Fix the step's moment once, so the event and any ``*_at`` column agree."""
+    kw["at"] = kw.get("at") or utcnow()
+    return kw["at"]
+
+
 def _required(text: str | None, field_name: str, message: str) -> str:
     if not text or not text.strip():
         raise InvalidInput(field_name, message)
@@ -242,7 +248,7 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
 def receive(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
     """接待: a coordinator takes the case in."""
     return _transition(case, actor, "receive", note=note,
-                       values={"received_at": kw.get("at") or utcnow()}, **kw)
+                       values={"received_at": _stamp(kw)}, **kw)
 
 
 def _assignee_values(team: Team | None, volunteer: User | None) -> dict[str, Any]:
@@ -292,7 +298,7 @@ def reply(case: Case, actor: Actor, text: str, **kw: Any) -> Case:
     """回复: the answer the resident sees on the case's public page."""
     text = _required(text, "text", _("Please write the reply to the resident."))
     return _transition(case, actor, "reply", note=text,
-                       values={"reply_text": text, "replied_at": kw.get("at") or utcnow()}, **kw)
+                       values={"reply_text": text, "replied_at": _stamp(kw)}, **kw)
 
 
 def give_feedback(case: Case, actor: Actor, *, satisfied: bool, rating: int,
@@ -310,7 +316,7 @@ def give_feedback(case: Case, actor: Actor, *, satisfied: bool, rating: int,
 def reopen(case: Case, actor: Actor, note: str, **kw: Any) -> Case:
     """An unsatisfied resident: back to the same assignee, with a fresh deadline."""
     note = _required(note, "note", _("Please say what still needs doing."))
-    at = kw.get("at") or utcnow()
+    at = _stamp(kw)
     return _transition(case, actor, "reopen", note=note, values={
         "due_at": at + timedelta(hours=case.category.reply_hours),
         "feedback_satisfied": None, "feedback_rating": None, "feedback_comment": None,
@@ -320,7 +326,7 @@ def reopen(case: Case, actor: Actor, note: str, **kw: Any) -> Case:
 def archive(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
     """归档: one case, one record, one resolution."""
     return _transition(case, actor, "archive", note=note, values={
-        "outcome": Outcome.RESOLVED, "archived_at": kw.get("at") or utcnow()}, **kw)
+        "outcome": Outcome.RESOLVED, "archived_at": _stamp(kw)}, **kw)
 
 
 def mark_duplicate(case: Case, actor: Actor, original: Case, note: str = "",
@@ -330,7 +336,7 @@ def mark_duplicate(case: Case, actor: Actor, original: Case, note: str = "",
         original = original.duplicate_of
     if original.id == case.id:
         raise InvalidInput("original", _("A case cannot duplicate itself."))
-    at = kw.get("at") or utcnow()
+    at = _stamp(kw)
     _transition(case, actor, "mark_duplicate", note=note or original.tracking_code, values={
         "outcome": Outcome.DUPLICATE, "duplicate_of_id": original.id, "archived_at": at}, **kw)
     _record(original, actor, "duplicate_linked",
@@ -343,7 +349,7 @@ def mark_not_ours(case: Case, actor: Actor, reason: str, **kw: Any) -> Case:
     reason = _required(reason, "reason", _("Please give the reason, for the resident."))
     return _transition(case, actor, "mark_not_ours", note=reason, values={
         "outcome": Outcome.NOT_OURS, "closing_reason": reason[:255],
-        "archived_at": kw.get("at") or utcnow()}, **kw)
+        "archived_at": _stamp(kw)}, **kw)
 
 
 def add_note(case: Case, actor: Actor, text: str, at: datetime | None = None) -> CaseEvent:

@@ -44,29 +44,29 @@ def _candidate_label(candidate: Candidate) -> str:
 
 def perform(action: str, case: Case, actor: Actor, form: ActionForm) -> None:
     """Call the lifecycle function for ``action`` with the form's fields."""
-    kw = {"expected_version": form.version.data}
-    note = form.note.data or ""
+    fields = form.data
+    kw = {"expected_version": fields["version"]}
+    note = fields.get("note") or ""
     if action in ("assign", "reassign"):
-        team, volunteer = parse_assignee(form.assignee.data)  # type: ignore[attr-defined]
+        team, volunteer = parse_assignee(fields["assignee"] or "")
         if team is None and volunteer is None:
             raise InvalidInput("assignee", _("Choose a team or a volunteer."))
         step = lifecycle.assign if action == "assign" else lifecycle.reassign
         step(case, actor, team=team, volunteer=volunteer, note=note, **kw)
     elif action == "reply":
-        lifecycle.reply(case, actor, form.text.data, **kw)  # type: ignore[attr-defined]
+        lifecycle.reply(case, actor, fields["text"] or "", **kw)
     elif action == "give_feedback":
-        lifecycle.give_feedback(
-            case, actor, satisfied=form.satisfied.data == "yes",  # type: ignore[attr-defined]
-            rating=int(form.rating.data), comment=form.comment.data or "",  # type: ignore[attr-defined]
-            fixed=bool(form.fixed.data), **kw)  # type: ignore[attr-defined]
+        lifecycle.give_feedback(case, actor, satisfied=fields["satisfied"] == "yes",
+                                rating=int(fields["rating"]), comment=fields["comment"] or "",
+                                fixed=bool(fields["fixed"]), **kw)
     elif action == "mark_duplicate":
-        code = (form.original.data or "").strip().upper()  # type: ignore[attr-defined]
+        code = (fields["original"] or "").strip().upper()
         original = db.session.scalar(select(Case).where(Case.tracking_code == code))
         if original is None:
             raise InvalidInput("original", _("No case has this tracking code."))
         lifecycle.mark_duplicate(case, actor, original, note=note, **kw)
     elif action == "mark_not_ours":
-        lifecycle.mark_not_ours(case, actor, form.reason.data, **kw)  # type: ignore[attr-defined]
+        lifecycle.mark_not_ours(case, actor, fields["reason"] or "", **kw)
     else:
         getattr(lifecycle, action)(case, actor, note=note, **kw)
 
@@ -74,4 +74,4 @@ def perform(action: str, case: Case, actor: Actor, form: ActionForm) -> None:
 def attach_error(form: ActionForm, error: InvalidInput) -> None:
     """Show a service's input error next to the field it is about."""
     field = getattr(form, error.field, None) or form.note
-    field.errors = [*field.errors, error.message()]  # type: ignore[union-attr]
+    field.errors = [*field.errors, error.message()]
