@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,17 @@ DEMO_LOGINS = [
 ]
 
 
+def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes],
+                   timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.2)
+
+
 def main() -> int:
     env = dict(os.environ)
     started_redis = False
@@ -37,7 +49,7 @@ def main() -> int:
     web = subprocess.Popen([python, "-m", "flask", "--app", "dispatch", "run", "--host", HOST,
                             "--port", PORT, "--no-reload"], env=env)
     password = env.get("DEMO_PASSWORD", "dispatch-demo")
-    time.sleep(1.0)
+    _wait_for_port(HOST, int(PORT), web)
     print(f"\n  Dispatch is running: http://{HOST}:{PORT}/\n")
     print(f"  Demo logins (password for all: {password}):")
     for username, who in DEMO_LOGINS:
@@ -50,9 +62,10 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        for process in (web, worker):
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
+        if web.poll() is None:
+            web.terminate()
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGINT)  # RQ's warm shutdown: finish the current job
         for process in (web, worker):
             try:
                 process.wait(timeout=10)
