@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,3 +58,16 @@ class BilingualName:
         if in_english() and self.name_en:
             return str(self.name_en)
         return str(self.name_zh)
+
+
+class LabelledEnum(enum.StrEnum):
+    """A StrEnum stored as its value and shown by a translated label; each subclass's
+    ``_labels`` returns its dict of lazy labels (defined after the class, beside it)."""
+
+    @classmethod
+    def _labels(cls) -> dict[Any, Any]:
+        raise NotImplementedError
+
+    @property
+    def label(self) -> str:
+        return str(type(self)._labels()[self])

@@ -6,7 +6,6 @@ lifecycle service enforces it and the case page offers exactly what it allows.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,19 +23,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
-from dispatch.models.base import BilingualName, UTCDateTime, utcnow
+from dispatch.models.base import BilingualName, LabelledEnum, UTCDateTime, utcnow
 from dispatch.models.people import Team, User
 from dispatch.models.places import Studio, enum_column
 
 
-class CaseKind(enum.StrEnum):
+class CaseKind(LabelledEnum):
     HAZARD = "hazard"
     WISH = "wish"
     INSPECTION = "inspection"
 
-    @property
-    def label(self) -> str:
-        return str(KIND_LABELS[self])
+    @classmethod
+    def _labels(cls) -> dict[CaseKind, str]:
+        return KIND_LABELS
 
 
 KIND_LABELS = {
@@ -46,7 +45,7 @@ KIND_LABELS = {
 }
 
 
-class CaseStatus(enum.StrEnum):
+class CaseStatus(LabelledEnum):
     """The six steps of the reception flow: 登记 接待 处理 回复 反馈 归档."""
 
     REGISTERED = "registered"
@@ -56,9 +55,9 @@ class CaseStatus(enum.StrEnum):
     FEEDBACK = "feedback"
     ARCHIVED = "archived"
 
-    @property
-    def label(self) -> str:
-        return str(STATUS_LABELS[self])
+    @classmethod
+    def _labels(cls) -> dict[CaseStatus, str]:
+        return STATUS_LABELS
 
 
 STATUS_LABELS = {
@@ -71,7 +70,7 @@ STATUS_LABELS = {
 }
 
 
-class AssignmentStatus(enum.StrEnum):
+class AssignmentStatus(LabelledEnum):
     """Where the work stands while a case is being handled."""
 
     ASSIGNED = "assigned"
@@ -79,9 +78,9 @@ class AssignmentStatus(enum.StrEnum):
     ON_SITE = "on_site"
     DONE = "done"
 
-    @property
-    def label(self) -> str:
-        return str(ASSIGNMENT_LABELS[self])
+    @classmethod
+    def _labels(cls) -> dict[AssignmentStatus, str]:
+        return ASSIGNMENT_LABELS
 
 
 ASSIGNMENT_LABELS = {
@@ -92,16 +91,16 @@ ASSIGNMENT_LABELS = {
 }
 
 
-class Outcome(enum.StrEnum):
+class Outcome(LabelledEnum):
     """Why a case was archived."""
 
     RESOLVED = "resolved"
     DUPLICATE = "duplicate"
     NOT_OURS = "not_ours"
 
-    @property
-    def label(self) -> str:
-        return str(OUTCOME_LABELS[self])
+    @classmethod
+    def _labels(cls) -> dict[Outcome, str]:
+        return OUTCOME_LABELS
 
 
 OUTCOME_LABELS = {

@@ -6,7 +6,6 @@ choose, a name and phone number on the case.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask import current_app
@@ -17,19 +16,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dispatch.extensions import db
-from dispatch.models.base import BilingualName, UTCDateTime, utcnow
+from dispatch.models.base import BilingualName, LabelledEnum, UTCDateTime, utcnow
 from dispatch.models.places import Region, Studio, enum_column
 
 
-class Role(enum.StrEnum):
+class Role(LabelledEnum):
     ADMIN = "admin"
     COORDINATOR = "coordinator"
     CAPTAIN = "captain"
     VOLUNTEER = "volunteer"
 
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
+    @classmethod
+    def _labels(cls) -> dict[Role, str]:
+        return ROLE_LABELS
 
 
 ROLE_LABELS = {

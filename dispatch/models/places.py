@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Enum, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
-from dispatch.models.base import BilingualName
+from dispatch.models.base import BilingualName, LabelledEnum
 
 
 def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:
@@ -68,7 +68,7 @@ class Studio(BilingualName, OpeningHours, db.Model):
     region: Mapped[Region] = relationship()
 
 
-class ServicePointKind(enum.StrEnum):
+class ServicePointKind(LabelledEnum):
     REST_STATION = "rest_station"
     STUDIO = "studio"
     COMMUNITY_CENTRE = "community_centre"
@@ -76,9 +76,9 @@ class ServicePointKind(enum.StrEnum):
     CHARGING_PILE = "charging_pile"
     HOME_CARE_STATION = "home_care_station"
 
-    @property
-    def label(self) -> str:
-        return str(SERVICE_POINT_LABELS[self])
+    @classmethod
+    def _labels(cls) -> dict[ServicePointKind, str]:
+        return SERVICE_POINT_LABELS
 
 
 SERVICE_POINT_LABELS = {
