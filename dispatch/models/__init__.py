@@ -7,17 +7,28 @@ from dispatch.models.case import (
     Case,
     CaseEvent,
     CaseKind,
+    CasePhoto,
     CaseStatus,
     Category,
     Outcome,
+    PhotoStage,
+    Supporter,
 )
 from dispatch.models.people import Role, Team, User, VolunteerProfile
-from dispatch.models.places import Region, ServicePoint, ServicePointKind, Studio
+from dispatch.models.places import (
+    Landmark,
+    LandmarkKind,
+    Region,
+    ServicePoint,
+    ServicePointKind,
+    Studio,
+)
 
 LedgerIsAppendOnly = ledger_guard.LedgerIsAppendOnly
 
 __all__ = [
-    "AssignmentStatus", "Case", "CaseEvent", "CaseKind", "CaseStatus", "Category",
-    "LedgerIsAppendOnly", "Outcome", "Region", "Role", "ServicePoint", "ServicePointKind",
-    "Studio", "Team", "User", "VolunteerProfile", "utcnow",
+    "AssignmentStatus", "Case", "CaseEvent", "CaseKind", "CasePhoto", "CaseStatus", "Category",
+    "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome", "PhotoStage", "Region", "Role",
+    "ServicePoint", "ServicePointKind", "Studio", "Supporter", "Team", "User",
+    "VolunteerProfile", "utcnow",
 ]

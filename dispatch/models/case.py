@@ -241,6 +241,10 @@ class Case(db.Model):
     feedback_comment: Mapped[str | None] = mapped_column(Text)
     feedback_fixed: Mapped[bool | None]
 
+    # The hidden token of the form that filed it: a double-tapped submit files one case.
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    support_count: Mapped[int] = mapped_column(default=0, server_default="0")  # "me too"s
+
     # One more than the number of ledger events; the conditional UPDATE checks it.
     version: Mapped[int] = mapped_column(default=1)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -257,6 +261,8 @@ class Case(db.Model):
     duplicate_of: Mapped[Case | None] = relationship(remote_side=[id])
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.seq", viewonly=True)
+    photos: Mapped[list[CasePhoto]] = relationship(
+        back_populates="case", order_by="CasePhoto.id")
 
     __table_args__ = (
         CheckConstraint("latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180",
@@ -322,3 +328,49 @@ class CaseEvent(db.Model):
     @property
     def action_label(self) -> str:
         return str(ACTION_LABELS.get(self.action, self.action))
+
+
+class PhotoStage(LabelledEnum):
+    REPORT = "report"  # taken by the resident when reporting
+    AFTER = "after"    # taken by the volunteer when the work is done
+
+    @classmethod
+    def _labels(cls) -> dict[PhotoStage, str]:
+        return PHOTO_STAGE_LABELS
+
+
+PHOTO_STAGE_LABELS = {
+    PhotoStage.REPORT: _l("Reported"),
+    PhotoStage.AFTER: _l("After the work"),
+}
+
+
+class CasePhoto(db.Model):
+    """A photo stored under the uploads folder as ``<key>.jpg`` and ``<key>_thumb.jpg``,
+    re-encoded with every EXIF field removed."""
+
+    __tablename__ = "case_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    stage: Mapped[PhotoStage] = mapped_column(enum_column(PhotoStage, "stage"))
+    width: Mapped[int]
+    height: Mapped[int]
+    size_bytes: Mapped[int]
+    hidden: Mapped[bool] = mapped_column(default=False)  # moderation: off the public pages
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="photos")
+
+
+class Supporter(db.Model):
+    """A resident who said "me too" to an open case instead of filing a new one."""
+
+    __tablename__ = "supporters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164, optional
+    submission_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -108,3 +108,37 @@ class ServicePoint(BilingualName, OpeningHours, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
     region: Mapped[Region] = relationship()
+
+
+class LandmarkKind(LabelledEnum):
+    ESTATE = "estate"
+    ROAD = "road"
+    LANDMARK = "landmark"
+
+    @classmethod
+    def _labels(cls) -> dict[LandmarkKind, str]:
+        return LANDMARK_LABELS
+
+
+LANDMARK_LABELS = {
+    LandmarkKind.ESTATE: _l("Estate"),
+    LandmarkKind.ROAD: _l("Road"),
+    LandmarkKind.LANDMARK: _l("Landmark"),
+}
+
+
+class Landmark(BilingualName, db.Model):
+    """A named place residents type to find a spot: an estate, a road, a bridge."""
+
+    __tablename__ = "landmarks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[LandmarkKind] = mapped_column(enum_column(LandmarkKind, "kind"))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(200))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+
+    region: Mapped[Region] = relationship()

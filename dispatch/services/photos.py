@@ -1,0 +1,217 @@
+"""Uploaded photos: checked by content, re-encoded without metadata, stored under a random key.
+
+Residents attach photos to a hazard report and volunteers add "after" photos. Whatever is
+uploaded, only what Pillow re-encodes here is stored: a JPEG of at most ``MAX_SIDE`` pixels a
+side, with no EXIF (so no GPS), ICC, XMP or comment, plus a thumbnail. An upload that is too
+big, not a JPEG/PNG/WebP by its content, damaged, a decompression bomb or a polyglot (data
+after the image's logical end) raises ``PhotoRejected`` and stores nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from flask_babel import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from dispatch.services.errors import InvalidInput
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_SIDE = 1600
+THUMB_SIDE = 360
+ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
+
+MAX_ZERO_PADDING = 16
+JPEG_QUALITY = 85
+_KEY = re.compile(r"[0-9a-f]{32}")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError)
+
+
+class PhotoRejected(InvalidInput):
+    """field is always "photos"; message is a translated sentence."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__("photos", text)
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    key: str  # secrets.token_hex(16): unguessable; names the files
+    width: int  # of the stored (resized) image
+    height: int
+    size_bytes: int  # of the stored full image file
+
+
+def process_upload(stream: BinaryIO, directory: Path) -> StoredPhoto:
+    """Check one uploaded photo, store it re-encoded with a thumbnail, and describe it.
+
+    Raises ``PhotoRejected`` (nothing stored) for bad input; an ``OSError`` while writing
+    removes whatever was written and propagates.
+    """
+    data = _read_limited(stream, MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise PhotoRejected(_("The photo is larger than 10 MB."))
+    image = _decode(data)
+    full = _flatten(image)
+    full.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)  # never enlarges
+    thumb = full.copy()
+    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    full_bytes, thumb_bytes = _encode(full), _encode(thumb)
+
+    key = secrets.token_hex(16)
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        for path, content in ((photo_path(directory, key), full_bytes),
+                              (photo_path(directory, key, thumb=True), thumb_bytes)):
+            with path.open("xb") as handle:
+                handle.write(content)
+    except BaseException:
+        delete_stored(directory, key)
+        raise
+    return StoredPhoto(key=key, width=full.width, height=full.height, size_bytes=len(full_bytes))
+
+
+def delete_stored(directory: Path, key: str) -> None:
+    """Remove both files of a stored photo, ignoring missing ones (used to roll back when the
+    database transaction that would reference them fails)."""
+    for thumb in (False, True):
+        photo_path(directory, key, thumb=thumb).unlink(missing_ok=True)
+
+
+def photo_path(directory: Path, key: str, thumb: bool = False) -> Path:
+    """The file for a key; raise ValueError unless key is exactly 32 lowercase hex chars
+    (so a key from a URL can never escape the directory)."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise ValueError("not a photo key")
+    return directory / (f"{key}_thumb.jpg" if thumb else f"{key}.jpg")
+
+
+def _read_limited(stream: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit`` bytes, looping because a stream may return short reads."""
+    chunks: list[bytes] = []
+    remaining = limit
+    while remaining > 0:
+        chunk = stream.read(min(remaining, 1024 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _decode(data: bytes) -> Image.Image:
+    """Identify by content, refuse bombs and polyglots, then decode every pixel."""
+    bomb = _("The photo is too large in pixels.")
+    damaged = _("The photo could not be read; it may be damaged.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"]) as image:
+                kind = "JPEG" if image.format == "MPO" else image.format
+                if kind not in ALLOWED_FORMATS:
+                    raise PhotoRejected(_("This file is not a JPEG, PNG or WebP photo."))
+                limit = Image.MAX_IMAGE_PIXELS
+                if limit is not None and image.width * image.height > limit:
+                    raise PhotoRejected(bomb)
+                _refuse_trailing_data(kind, data, damaged)
+                image.load()
+                return ImageOps.exif_transpose(image)
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+            raise PhotoRejected(bomb) from error
+        except UnidentifiedImageError as error:
+            raise PhotoRejected(_("This file is not a JPEG, PNG or WebP photo.")) from error
+        except _DECODE_ERRORS as error:
+            raise PhotoRejected(damaged) from error
+
+
+def _refuse_trailing_data(kind: str, data: bytes, damaged: str) -> None:
+    end = {"JPEG": _jpeg_end, "PNG": _png_end, "WEBP": _webp_end}[kind](data, 0)
+    if end is None:
+        raise PhotoRejected(damaged)
+    # Phones append further complete JPEGs (MPF: HDR gain maps, depth maps) after the first
+    # EOI. They are images, not a payload, and are discarded by re-encoding like any segment.
+    while kind == "JPEG" and (following := _jpeg_end(data, end)) is not None:
+        end = following
+    rest = data[end:]
+    if len(rest) > MAX_ZERO_PADDING or rest.strip(b"\x00"):
+        raise PhotoRejected(_("The photo carries extra data after the image and was refused."))
+
+
+def _jpeg_end(data: bytes, start: int) -> int | None:
+    """Offset just past the EOI of the JPEG stream at ``start``, walking its segments and
+    entropy-coded data (so an EOI inside EXIF or a thumbnail is not mistaken for the end)."""
+    if data[start:start + 2] != b"\xff\xd8":
+        return None
+    size, at = len(data), start + 2
+    while True:
+        if at >= size or data[at] != 0xFF:
+            return None
+        while at < size and data[at] == 0xFF:  # fill bytes before a marker
+            at += 1
+        if at >= size or data[at] in (0x00, 0xD8):
+            return None
+        marker, at = data[at], at + 1
+        if marker == 0xD9:
+            return at
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # RSTn and TEM carry no length
+            continue
+        if at + 2 > size or (length := int.from_bytes(data[at:at + 2], "big")) < 2:
+            return None
+        at += length
+        if marker == 0xDA:  # start of scan: skip to the next real marker
+            while True:
+                at = data.find(b"\xff", at)
+                if at < 0 or at + 1 >= size:
+                    return None
+                if data[at + 1] == 0x00 or 0xD0 <= data[at + 1] <= 0xD7:
+                    at += 2
+                else:
+                    break
+
+
+def _png_end(data: bytes, start: int) -> int | None:
+    """Offset just past the IEND chunk."""
+    if data[start:start + 8] != _PNG_SIGNATURE:
+        return None
+    at = start + 8
+    while at + 12 <= len(data):
+        length = int.from_bytes(data[at:at + 4], "big")
+        chunk_type = data[at + 4:at + 8]
+        at += 12 + length
+        if chunk_type == b"IEND":
+            return at if at <= len(data) else None
+    return None
+
+
+def _webp_end(data: bytes, start: int) -> int | None:
+    """Offset of the end of the RIFF container, as its header declares."""
+    if data[start:start + 4] != b"RIFF" or data[start + 8:start + 12] != b"WEBP":
+        return None
+    end = start + 8 + int.from_bytes(data[start + 4:start + 8], "little")
+    return end if end <= len(data) else None
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB with transparency composited onto white, and none of the source's metadata."""
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+    else:
+        flat = image.convert("RGB")
+    flat.info = {}  # Pillow would otherwise carry e.g. a JPEG comment into the new file
+    return flat
+
+
+def _encode(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.info = {}
+    image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return buffer.getvalue()
