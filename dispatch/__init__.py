@@ -37,11 +37,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     limiter.init_app(app)
 
-    from dispatch import cli, models  # noqa: F401  (models registers tables)
-    from dispatch.views import auth, coordinator, errors, public, templating, volunteer
+    from dispatch import cli, maps, models  # noqa: F401  (models registers tables)
+    from dispatch.views import (
+        api,
+        auth,
+        coordinator,
+        errors,
+        public,
+        resident,
+        templating,
+        volunteer,
+    )
 
-    for blueprint in (public.bp, auth.bp, coordinator.bp, volunteer.bp):
+    for blueprint in (public.bp, resident.bp, auth.bp, coordinator.bp, volunteer.bp, api.bp):
         app.register_blueprint(blueprint)
+    maps.use_local_assets()
     errors.register(app)
     templating.register(app)
     cli.register(app)

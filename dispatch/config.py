@@ -57,6 +57,17 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
         "DEMO_PASSWORD": env.get("DEMO_PASSWORD", "dispatch-demo"),
+        # Map tiles are the one thing fetched from outside; pages work when they fail.
+        "TILE_URL": env.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        "TILE_ATTRIBUTION": env.get(
+            "TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"),
+        "TILE_CRS": env.get("TILE_CRS", "wgs84"),  # "gcj02" for AMap or Tencent tiles
+        "GEOCODER": env.get("GEOCODER", ""),  # "" (own places only) or "nominatim"
+        "GEOCODER_URL": env.get("GEOCODER_URL", ""),
+        "GEOCODER_TIMEOUT": float(env.get("GEOCODER_TIMEOUT", "3")),
+        "REPORT_LIMITS": env.get("REPORT_LIMITS", "10 per hour"),
+        "SERVICE_RADIUS_KM": float(env.get("SERVICE_RADIUS_KM", "30")),
+        "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_path / "uploads"),
     }
 
 
@@ -67,4 +78,7 @@ BASE_SETTINGS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead; long forms outdoors
     "RQ_QUEUES": ("default",),
     "PAGE_SIZE": 50,
+    # Three photos of at most 10 MB each, plus the form; more is refused before parsing.
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
 }

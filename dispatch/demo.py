@@ -16,6 +16,8 @@ from dispatch.models import (
     Case,
     CaseKind,
     Category,
+    Landmark,
+    LandmarkKind,
     Region,
     Role,
     ServicePoint,
@@ -42,7 +44,7 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
     """Add whatever demo rows are missing; return how many of each were added."""
     now = now or utcnow()
     added = {"regions": 0, "studios": 0, "users": 0, "teams": 0, "categories": 0,
-             "service_points": 0, "cases": 0}
+             "service_points": 0, "landmarks": 0, "cases": 0}
     regions = {}
     for row in demo_data.REGIONS:
         region = _by(Region, code=row["code"])
@@ -115,6 +117,13 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
                 longitude=row["lon"], opening_hours=_hours(row["hours"]),
                 open_24h=row["open_24h"]))
             added["service_points"] += 1
+    for row in demo_data.LANDMARKS:
+        if _by(Landmark, code=row["code"]) is None:
+            db.session.add(Landmark(
+                code=row["code"], kind=LandmarkKind(row["kind"]), region=regions[row["region"]],
+                name_zh=row["name_zh"], name_en=row["name_en"], latitude=row["lat"],
+                longitude=row["lon"]))
+            added["landmarks"] += 1
     db.session.flush()
     for row in demo_data.CASES:
         if _by(Case, external_ref=row["ref"]) is None:

@@ -889,3 +889,28 @@ CASES: list[dict[str, Any]] = [
         ],
     },
 ]
+
+# Named places residents type to find a spot (estates, roads, works), near the cases above.
+LANDMARKS: list[dict[str, Any]] = [
+    {"code": "tianhecun", "kind": "estate", "region": "shuyuanlu", "name_zh": "天鹤村小区",
+     "name_en": "Tianhecun Estate", "lat": 27.8655, "lon": 112.9468},
+    {"code": "rongtong2", "kind": "road", "region": "shuyuanlu", "name_zh": "荣通二号路",
+     "name_en": "Rongtong Road No. 2", "lat": 27.8548, "lon": 112.9563},
+    {"code": "xintangcun", "kind": "estate", "region": "shuyuanlu", "name_zh": "新塘村小区",
+     "name_en": "Xintangcun Estate", "lat": 27.8544, "lon": 112.9443},
+    {"code": "feijiping", "kind": "estate", "region": "shuyuanlu", "name_zh": "飞机坪社区",
+     "name_en": "Feijiping Community", "lat": 27.8660, "lon": 112.9582},
+    {"code": "haicang_ave", "kind": "road", "region": "haicang", "name_zh": "海沧大道",
+     "name_en": "Haicang Avenue", "lat": 24.4830, "lon": 118.0320},
+    {"code": "hc_depot", "kind": "landmark", "region": "haicang",
+     "name_zh": "环卫车集散中心", "name_en": "Sanitation-truck depot",
+     "lat": 24.4851, "lon": 118.0348},
+    {"code": "yanzhong", "kind": "estate", "region": "weidu", "name_zh": "延中小区",
+     "name_en": "Yanzhong Estate", "lat": 34.0310, "lon": 113.8265},
+    {"code": "yongfuli", "kind": "estate", "region": "qingyang", "name_zh": "永福里社区",
+     "name_en": "Yongfuli Community", "lat": 24.8120, "lon": 118.5805},
+    {"code": "s272_k93", "kind": "road", "region": "taishan", "name_zh": "S272线K93+520",
+     "name_en": "S272 provincial road K93+520", "lat": 22.2434, "lon": 112.7982},
+    {"code": "zhongdong_bridge", "kind": "landmark", "region": "taishan",
+     "name_zh": "中东大桥", "name_en": "Zhongdong Bridge", "lat": 22.2480, "lon": 112.7930},
+]

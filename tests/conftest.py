@@ -123,7 +123,10 @@ class WebClient:
         if token:
             data.setdefault("csrf_token", self.csrf("/"))
         with self.app.app_context():
-            return self.client.post(path, data=data, **kwargs)
+            response = self.client.post(path, data=data, **kwargs)
+        # The test client spools a large body to a temporary file it never closes.
+        response.request.environ["wsgi.input"].close()
+        return response
 
     def get(self, path: str, **kwargs: Any) -> Any:
         with self.app.app_context():

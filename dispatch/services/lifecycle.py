@@ -213,8 +213,8 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
              longitude: float, category: Category, address: str = "",
              reporter_name: str | None = None, reporter_phone: str | None = None,
              wants_updates: bool = False, studio: Studio | None = None,
-             external_ref: str | None = None, actor: Actor | None = None,
-             at: datetime | None = None) -> Case:
+             external_ref: str | None = None, submission_token: str | None = None,
+             actor: Actor | None = None, at: datetime | None = None) -> Case:
     """登记: a new case, and the first line of its ledger."""
     actor = actor or Actor.resident()
     if actor.role not in (RESIDENT_ROLE, SYSTEM_ROLE) and not actor.at_desk:
@@ -227,7 +227,8 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
     if studio is None:
         studio = nearest(db.session.scalars(select(Studio)), latitude, longitude)
     case = Case(
-        tracking_code=new_tracking_code(), external_ref=external_ref, kind=kind,
+        tracking_code=new_tracking_code(), external_ref=external_ref,
+        submission_token=submission_token, kind=kind,
         title=title[:120], description=description, latitude=latitude, longitude=longitude,
         address=address.strip(), category=category, studio=studio,
         reporter_name=(reporter_name or "").strip() or None,

@@ -58,8 +58,7 @@ def process_upload(stream: BinaryIO, directory: Path) -> StoredPhoto:
     data = _read_limited(stream, MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise PhotoRejected(_("The photo is larger than 10 MB."))
-    image = _decode(data)
-    full = _flatten(image)
+    full = _decode(data)
     full.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)  # never enlarges
     thumb = full.copy()
     thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
@@ -67,13 +66,16 @@ def process_upload(stream: BinaryIO, directory: Path) -> StoredPhoto:
 
     key = secrets.token_hex(16)
     directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
     try:
         for path, content in ((photo_path(directory, key), full_bytes),
                               (photo_path(directory, key, thumb=True), thumb_bytes)):
-            with path.open("xb") as handle:
+            with path.open("xb") as handle:  # "x": never overwrite a file we did not write
+                written.append(path)
                 handle.write(content)
     except BaseException:
-        delete_stored(directory, key)
+        for path in written:
+            path.unlink(missing_ok=True)
         raise
     return StoredPhoto(key=key, width=full.width, height=full.height, size_bytes=len(full_bytes))
 
@@ -97,44 +99,40 @@ def _read_limited(stream: BinaryIO, limit: int) -> bytes:
     """Up to ``limit`` bytes, looping because a stream may return short reads."""
     chunks: list[bytes] = []
     remaining = limit
-    while remaining > 0:
-        chunk = stream.read(min(remaining, 1024 * 1024))
-        if not chunk:
-            break
+    while remaining > 0 and (chunk := stream.read(min(remaining, 1024 * 1024))):
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
 
 
 def _decode(data: bytes) -> Image.Image:
-    """Identify by content, refuse bombs and polyglots, then decode every pixel."""
-    bomb = _("The photo is too large in pixels.")
-    damaged = _("The photo could not be read; it may be damaged.")
+    """Identify by content, refuse bombs and polyglots, decode every pixel, and return the
+    picture upright, flattened to RGB."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"]) as image:
-                kind = "JPEG" if image.format == "MPO" else image.format
+                kind = "JPEG" if image.format == "MPO" else image.format  # MPO: multi-JPEG
                 if kind not in ALLOWED_FORMATS:
                     raise PhotoRejected(_("This file is not a JPEG, PNG or WebP photo."))
-                limit = Image.MAX_IMAGE_PIXELS
+                limit = Image.MAX_IMAGE_PIXELS  # again: catch_warnings is not thread-safe
                 if limit is not None and image.width * image.height > limit:
-                    raise PhotoRejected(bomb)
-                _refuse_trailing_data(kind, data, damaged)
+                    raise PhotoRejected(_("The photo is too large in pixels."))
+                _refuse_trailing_data(kind, data)
                 image.load()
-                return ImageOps.exif_transpose(image)
+                return _flatten(ImageOps.exif_transpose(image))
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
-            raise PhotoRejected(bomb) from error
+            raise PhotoRejected(_("The photo is too large in pixels.")) from error
         except UnidentifiedImageError as error:
             raise PhotoRejected(_("This file is not a JPEG, PNG or WebP photo.")) from error
         except _DECODE_ERRORS as error:
-            raise PhotoRejected(damaged) from error
+            raise PhotoRejected(_("The photo could not be read; it may be damaged.")) from error
 
 
-def _refuse_trailing_data(kind: str, data: bytes, damaged: str) -> None:
+def _refuse_trailing_data(kind: str, data: bytes) -> None:
     end = {"JPEG": _jpeg_end, "PNG": _png_end, "WEBP": _webp_end}[kind](data, 0)
     if end is None:
-        raise PhotoRejected(damaged)
+        raise PhotoRejected(_("The photo could not be read; it may be damaged."))
     # Phones append further complete JPEGs (MPF: HDR gain maps, depth maps) after the first
     # EOI. They are images, not a payload, and are discarded by re-encoding like any segment.
     while kind == "JPEG" and (following := _jpeg_end(data, end)) is not None:
@@ -150,8 +148,8 @@ def _jpeg_end(data: bytes, start: int) -> int | None:
     if data[start:start + 2] != b"\xff\xd8":
         return None
     size, at = len(data), start + 2
-    while True:
-        if at >= size or data[at] != 0xFF:
+    while True:  # stray bytes before a marker are skipped, as libjpeg does
+        if at >= size or (data[at] != 0xFF and (at := data.find(b"\xff", at)) < 0):
             return None
         while at < size and data[at] == 0xFF:  # fill bytes before a marker
             at += 1
@@ -199,19 +197,19 @@ def _webp_end(data: bytes, start: int) -> int | None:
 
 
 def _flatten(image: Image.Image) -> Image.Image:
-    """RGB with transparency composited onto white, and none of the source's metadata."""
-    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-    else:
-        flat = image.convert("RGB")
-    flat.info = {}  # Pillow would otherwise carry e.g. a JPEG comment into the new file
+    """RGB, with any transparency composited onto white."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L"):  # 16-bit grey PNG: scale, do not clip
+        image = image.convert("I").point(lambda value: value / 256).convert("L")
+    if image.mode not in ("RGBA", "LA", "PA", "La", "RGBa") and "transparency" not in image.info:
+        return image.convert("RGB")
+    rgba = image.convert("RGBA")
+    flat = Image.new("RGB", rgba.size, (255, 255, 255))
+    flat.paste(rgba, mask=rgba.getchannel("A"))
     return flat
 
 
 def _encode(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.info = {}
+    image.info = {}  # else Pillow would carry e.g. the source's JPEG comment into the file
     image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
     return buffer.getvalue()

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from dispatch import maps
 from dispatch.extensions import db
 from dispatch.forms import NoteForm, StatusFilterForm
 from dispatch.models import Case, CaseKind, CaseStatus
@@ -60,8 +61,10 @@ def _render_case(case: Case, forms: dict | None = None, note_form: NoteForm | No
                  status: int = 200) -> tuple[str, int]:
     actor = Actor.of(current_user)
     actions = lifecycle.allowed_actions(case, actor)
+    fmap = maps.base_map(case.latitude, case.longitude, zoom=16)
+    maps.add_marker(fmap, case.latitude, case.longitude, popup=case.title, tooltip=case.title)
     return render_template(
-        "coordinator/case.html", case=case, actions=actions,
+        "coordinator/case.html", case=case, actions=actions, map=maps.embed(fmap),
         forms=forms or build_forms(case, actions), note_form=note_form or NoteForm(),
         action_labels=ACTION_LABELS), status
 

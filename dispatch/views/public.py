@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
+import segno
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from dispatch import maps
 from dispatch.config import LANGUAGES
 from dispatch.extensions import db
-from dispatch.forms import LanguageForm
-from dispatch.models import Case, CaseEvent, utcnow
+from dispatch.forms import LanguageForm, ResidentFeedbackForm, SupportForm
+from dispatch.models import Case, CaseEvent, CaseKind, CaseStatus, utcnow
+from dispatch.services.reports import OPEN_FOR_SUPPORT
 from dispatch.services.studios import studios_today
 
 bp = Blueprint("public", __name__)
@@ -39,6 +44,26 @@ def track() -> Response:
     return redirect(url_for(".case_status", code=code) if code else url_for(".home"))
 
 
+WISH_PRECISION_M = 100
+
+
+def public_point(case: Case) -> tuple[float, float]:
+    """A micro-wish is often someone's home: show it only to about 100 m."""
+    if case.kind == CaseKind.WISH:
+        return round(case.latitude, 3), round(case.longitude, 3)
+    return case.latitude, case.longitude
+
+
+def _public_map(case: Case) -> maps.MapEmbed:
+    lat, lon = public_point(case)
+    fmap = maps.base_map(lat, lon, zoom=16)
+    if case.kind == CaseKind.WISH:
+        maps.add_circle(fmap, lat, lon, WISH_PRECISION_M, tooltip=case.title)
+    else:
+        maps.add_marker(fmap, lat, lon, tooltip=case.title, popup=case.title)
+    return maps.embed(fmap)
+
+
 @bp.get("/c/<code>")
 def case_status(code: str) -> str:
     """The public view of a case: never internal notes, never a phone number."""
@@ -48,4 +73,13 @@ def case_status(code: str) -> str:
     events = db.session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.internal.is_(False))
         .order_by(CaseEvent.seq))
-    return render_template("public/case.html", case=case, events=list(events))
+    url = url_for(".case_status", code=case.tracking_code, _external=True)
+    feedback_form = ResidentFeedbackForm(formdata=None, version=case.version) \
+        if case.status == CaseStatus.REPLIED else None
+    support_form = SupportForm(formdata=None, submission_token=secrets.token_urlsafe(24)) \
+        if case.status in OPEN_FOR_SUPPORT else None
+    return render_template(
+        "public/case.html", case=case, events=list(events), map=_public_map(case),
+        photos=[p for p in case.photos if not p.hidden], page_url=url,
+        qr_svg=Markup(segno.make(url, error="m").svg_inline(scale=4, border=2)),
+        feedback_form=feedback_form, support_form=support_form)

@@ -1,0 +1,45 @@
+// "My reports": tracking codes filed from this browser, kept in localStorage only.
+(function () {
+  var KEY = "dispatch.myReports";
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(KEY)) || []; } catch (e) { return []; }
+  }
+
+  // On a case page just filed, remember its code.
+  var filed = document.querySelector("[data-remember-code]");
+  if (filed) {
+    var codes = load().filter(function (c) { return c !== filed.dataset.rememberCode; });
+    codes.unshift(filed.dataset.rememberCode);
+    localStorage.setItem(KEY, JSON.stringify(codes.slice(0, 30)));
+  }
+
+  var list = document.getElementById("my-reports");
+  if (!list) return;
+  var codes = load();
+  if (!codes.length) {
+    list.textContent = list.dataset.empty;
+    return;
+  }
+  fetch("/api/cases/status?codes=" + encodeURIComponent(codes.join(",")))
+    .then(function (response) { return response.json(); })
+    .then(function (cases) {
+      cases.sort(function (a, b) { return codes.indexOf(a.code) - codes.indexOf(b.code); });
+      cases.forEach(function (c) {
+        var item = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = c.url;
+        var title = document.createElement("b");
+        title.textContent = c.title;  // textContent: a title is user text
+        var status = document.createElement("span");
+        status.className = "status status-" + c.status;
+        status.textContent = c.status_label;
+        var code = document.createElement("small");
+        code.textContent = c.code;
+        link.append(title, status, code);
+        item.append(link);
+        list.append(item);
+      });
+    })
+    .catch(function () { list.textContent = list.dataset.error; });
+})();
