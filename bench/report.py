@@ -1,0 +1,423 @@
+"""Cases filed per second through the resident's HTTP form, as a ratio to a bare endpoint.
+
+Run ``python -m bench.report --help``. Three variants are measured in one run, each served
+over real HTTP by werkzeug's threaded server and driven by concurrent ``requests`` sessions:
+
+* ``bare``: a tiny Flask app whose one POST endpoint inserts one row and commits, on the
+  same kind of database (its own SQLite file, or its own table in the PostgreSQL schema);
+* ``form, no photo``: POST /report/details exactly as a phone's browser sends it
+  (multipart, CSRF token from the same session, a fresh submission token every time);
+* ``form, 1 photo``: the same with one phone-sized JPEG attached.
+
+It prints numbers and ratios and asserts nothing about speed. It exits non-zero only when the
+measurement itself is invalid: a request that did not succeed, or rows in the database that do
+not match the requests that succeeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import logging
+import re
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from flask import Flask, request
+from flask_sqlalchemy import SQLAlchemy
+from PIL import Image
+from sqlalchemy import String, Text, create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from dispatch import create_app, embedded_redis
+from dispatch.config import normalise_database_url
+from dispatch.extensions import db
+from dispatch.models import Case, CasePhoto
+
+PG_SCHEMA = "bench_report"  # the only schema this script creates, fills and drops
+CATEGORY = "facility_hazard"  # from the demo data
+SPOT = (27.8655, 112.9468)  # inside the demo region, near the demo studios
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+TARGET_RATIO = 0.5  # the issue's target: without a photo, at least half the bare rate
+WARMUP_PER_CLIENT = 3
+TIMEOUT_S = 60
+
+
+# --- the baseline: a bare Flask endpoint that writes one row -------------------------------
+
+class BareBase(DeclarativeBase):
+    pass
+
+
+bare_db = SQLAlchemy(model_class=BareBase)
+
+
+class BareRow(bare_db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "bench_bare_rows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # as cases.submission_token
+    description: Mapped[str] = mapped_column(Text)
+
+
+def create_bare_app(database_url: str) -> Flask:
+    """One endpoint: read the posted form, insert one row, commit, answer 201.
+
+    On SQLite its engine gets the same pragmas as the app's (WAL, busy timeout): the app's
+    connect listener in ``dispatch.extensions`` is registered on every Engine.
+    """
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    bare_db.init_app(app)
+
+    @app.post("/rows")
+    def add_row() -> tuple[str, int]:
+        bare_db.session.add(BareRow(token=request.form["submission_token"],
+                                    description=request.form["description"]))
+        bare_db.session.commit()
+        return "", 201
+
+    with app.app_context():
+        bare_db.create_all()
+    return app
+
+
+# --- the app, set up as in production but in a temporary directory -------------------------
+
+def create_form_app(database_url: str, redis_url: str, workdir: Path) -> Flask:
+    app = create_app({
+        "INSTANCE_PATH": str(workdir / "instance"),
+        "SECRET_KEY": secrets.token_hex(16),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "UPLOAD_DIR": str(workdir / "uploads"),
+        "DEMO_PASSWORD": secrets.token_urlsafe(12),
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # only the demo users' seeding uses it
+        "REPORT_LIMITS": "1000000 per hour",  # the limiter still runs, on Redis; it never bites
+        "RATELIMIT_ENABLED": True,
+    })
+    with app.app_context():
+        db.create_all()
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    if result.exit_code != 0:
+        raise RuntimeError(f"seed-demo failed: {result.output}") from result.exception
+    return app
+
+
+def phone_photo() -> bytes:
+    """A 1600x1200 JPEG that compresses like a photo: gradients under noise, ~0.5 MB."""
+    size = (1600, 1200)
+    noise = Image.effect_noise(size, 20)
+    gradient = Image.linear_gradient("L").resize(size)
+    channels = [Image.blend(gradient, noise, 0.5),
+                Image.blend(gradient.rotate(90).resize(size), noise, 0.35),
+                noise]
+    buffer = io.BytesIO()
+    Image.merge("RGB", channels).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+# --- serving and driving over real HTTP ----------------------------------------------------
+
+@contextlib.contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """The app on 127.0.0.1 (a free port), one thread per request, until the block ends."""
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"serve-{app.name}",
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+# One request: (session, base URL, fresh submission token) -> None, raising on failure.
+Send = Callable[[requests.Session, str, str], None]
+
+
+class RequestFailed(Exception):
+    pass
+
+
+def text_fields(token: str) -> dict[str, str]:
+    return {"kind": "hazard", "category": CATEGORY, "lat": str(SPOT[0]), "lon": str(SPOT[1]),
+            "address": "天鹤村小区7栋旁", "submission_token": token,
+            "description": "车棚顶棚松动，风一吹就响", "name": "王阿姨",
+            "phone": "138 1234 5678"}
+
+
+def no_file() -> dict[str, tuple[str, bytes, str]]:
+    """What a browser sends for a multipart form whose file input was left empty."""
+    return {"photos": ("", b"", "application/octet-stream")}
+
+
+def send_bare(session: requests.Session, base: str, token: str) -> None:
+    response = session.post(f"{base}/rows", data=text_fields(token), files=no_file(),
+                            timeout=TIMEOUT_S)
+    if response.status_code not in (200, 201):
+        raise RequestFailed(f"bare: HTTP {response.status_code}: {response.text[:300]}")
+
+
+def form_sender(photo: bytes | None) -> Send:
+    def send(session: requests.Session, base: str, token: str) -> None:
+        data = text_fields(token)
+        data["csrf_token"] = session.csrf_token  # type: ignore[attr-defined]
+        files = ({"photos": ("IMG_0001.jpg", photo, "image/jpeg")} if photo is not None
+                 else no_file())
+        response = session.post(f"{base}/report/details", data=data, files=files,
+                                allow_redirects=False, timeout=TIMEOUT_S)
+        location = response.headers.get("Location", "")
+        if response.status_code != 302 or "filed=1" not in location:
+            raise RequestFailed(f"form: HTTP {response.status_code} to {location!r}: "
+                                f"{response.text[:300]}")
+    return send
+
+
+def open_form_session(session: requests.Session, base: str) -> None:
+    """GET step 2 in this session, as the phone does, and keep its CSRF token."""
+    response = session.get(f"{base}/report/details", timeout=TIMEOUT_S, params={
+        "kind": "hazard", "category": CATEGORY, "lat": SPOT[0], "lon": SPOT[1]})
+    match = CSRF_PATTERN.search(response.text)
+    if response.status_code != 200 or match is None:
+        raise RequestFailed(f"step 2: HTTP {response.status_code}, no CSRF token")
+    session.csrf_token = match.group(1)  # type: ignore[attr-defined]
+
+
+@dataclass
+class Result:
+    variant: str
+    latencies: list[float] = field(default_factory=list)  # seconds, measured requests only
+    sent_ok: int = 0  # every successful request, warm-up included
+    seconds: float = 0.0
+    client_cpu: float = 0.0  # CPU seconds the client threads used during the measurement
+    process_cpu: float = 0.0  # CPU seconds this whole process used (clients + server)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile_ms(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+
+def drive(variant: str, base: str, send: Send, *, clients: int, seconds: float,
+          prepare: Callable[[requests.Session, str], None] | None = None) -> Result:
+    """``clients`` threads, each with its own session, sending back to back for ``seconds``
+    after a short warm-up. A thread stops at its first failure."""
+    result = Result(variant)
+    lock = threading.Lock()
+    clock: dict[str, float] = {}
+
+    def start_clock() -> None:  # run by the barrier once all have arrived, before any leaves
+        clock["started"], clock["cpu"] = time.perf_counter(), time.process_time()
+        clock["deadline"] = clock["started"] + seconds
+
+    start_line = threading.Barrier(clients + 1, action=start_clock)
+
+    def client() -> None:
+        latencies: list[float] = []
+        ok = 0
+        cpu = 0.0
+        with requests.Session() as session:
+            session.trust_env = False  # no proxy from the environment for 127.0.0.1
+            try:
+                try:
+                    if prepare is not None:
+                        prepare(session, base)
+                    for _ in range(WARMUP_PER_CLIENT):
+                        send(session, base, secrets.token_urlsafe(24))
+                        ok += 1
+                finally:
+                    start_line.wait()
+                cpu_start = time.thread_time()
+                while time.perf_counter() < clock["deadline"]:
+                    began = time.perf_counter()
+                    send(session, base, secrets.token_urlsafe(24))
+                    latencies.append(time.perf_counter() - began)
+                    ok += 1
+                cpu = time.thread_time() - cpu_start
+            except (RequestFailed, requests.RequestException) as error:
+                with lock:
+                    result.errors.append(str(error))
+        with lock:
+            result.latencies.extend(latencies)
+            result.sent_ok += ok
+            result.client_cpu += cpu
+
+    threads = [threading.Thread(target=client, name=f"client-{i}") for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    start_line.wait()  # everyone warmed up: the clock starts now
+    for thread in threads:
+        thread.join()
+    result.seconds = time.perf_counter() - clock["started"]
+    result.process_cpu = time.process_time() - clock["cpu"]
+    if not result.latencies and not result.errors:
+        result.errors.append("no request was measured")
+    return result
+
+
+# --- databases -------------------------------------------------------------------------------
+
+@dataclass
+class Databases:
+    form_url: str
+    bare_url: str
+    kind: str
+    drop: Callable[[], None]
+
+
+def databases(database_url: str | None, workdir: Path) -> Databases:
+    """SQLite files in ``workdir``, or the dedicated schema ``bench_report`` in PostgreSQL
+    (dropped and recreated at the start, dropped at the end; nothing else is touched)."""
+    if not database_url:
+        return Databases(f"sqlite:///{workdir / 'dispatch.db'}",
+                         f"sqlite:///{workdir / 'bare.db'}", "SQLite", lambda: None)
+    url = make_url(normalise_database_url(database_url))
+    if url.get_backend_name() != "postgresql":
+        raise SystemExit(f"--database-url: PostgreSQL only (got {url.get_backend_name()})")
+    options = " ".join(filter(None, [url.query.get("options"), f"-csearch_path={PG_SCHEMA}"]))
+    scoped = url.update_query_dict({"options": options})  # type: ignore[arg-type]
+    admin = create_engine(url)
+
+    def run(*statements: str) -> None:
+        with admin.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+
+    def drop() -> None:
+        run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+        admin.dispose()
+
+    run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE", f"CREATE SCHEMA {PG_SCHEMA}")
+    rendered = scoped.render_as_string(hide_password=False)
+    return Databases(rendered, rendered, "PostgreSQL", drop)
+
+
+def database_counts(form_app: Flask, bare_app: Flask) -> tuple[int, int, int]:
+    with form_app.app_context():
+        cases = db.session.scalar(select(func.count(Case.id))) or 0
+        photos = db.session.scalar(select(func.count(CasePhoto.id))) or 0
+        db.session.remove()
+    with bare_app.app_context():
+        rows = bare_db.session.scalar(select(func.count(BareRow.id))) or 0
+        bare_db.session.remove()
+    return cases, photos, rows
+
+
+def dispose(form_app: Flask, bare_app: Flask) -> None:
+    with form_app.app_context():
+        db.engine.dispose()
+    with bare_app.app_context():
+        bare_db.engine.dispose()
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+def print_table(results: list[Result], bare: Result) -> None:
+    header = (f"{'variant':<16} {'requests':>8} {'seconds':>7} {'req/s':>8} {'p50 ms':>8} "
+              f"{'p99 ms':>8} {'× bare':>7} {'client CPU':>10}")
+    print(header)
+    print("-" * len(header))
+    for result in results:
+        ratio = result.rate / bare.rate if bare.rate else float("nan")
+        share = result.client_cpu / result.process_cpu if result.process_cpu else float("nan")
+        print(f"{result.variant:<16} {len(result.latencies):>8} {result.seconds:>7.2f} "
+              f"{result.rate:>8.1f} {result.percentile_ms(50):>8.1f} "
+              f"{result.percentile_ms(99):>8.1f} {ratio:>7.2f} {share:>10.0%}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.report", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0,
+                        help="measured time per variant, after a short warm-up")
+    parser.add_argument("--clients", type=int, default=4,
+                        help="concurrent client threads, each with its own session")
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL URL; its schema bench_report is dropped and "
+                             "recreated. Default: SQLite files in a temporary directory")
+    args = parser.parse_args(argv)
+    if args.clients < 1 or args.seconds <= 0:
+        parser.error("--clients and --seconds must be positive")
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
+    workdir = Path(tempfile.mkdtemp(prefix="bench-report-"))
+    redis_process = None
+    dbs = None
+    try:
+        redis_url, redis_process = embedded_redis.start(workdir / "redis", daemonize=False)
+        dbs = databases(args.database_url, workdir)
+        form_app = create_form_app(dbs.form_url, redis_url, workdir)
+        bare_app = create_bare_app(dbs.bare_url)
+        photo = phone_photo()
+        cases_before, photos_before, rows_before = database_counts(form_app, bare_app)
+        print(f"{dbs.kind}, embedded Redis, {args.clients} clients, {args.seconds:g} s per "
+              f"variant; photo {len(photo) / 1024:.0f} KB (1600x1200 JPEG)", flush=True)
+
+        results: list[Result] = []
+        with serving(bare_app) as base:
+            results.append(drive("bare", base, send_bare, clients=args.clients,
+                                 seconds=args.seconds))
+        with serving(form_app) as base:
+            results.append(drive("form, no photo", base, form_sender(None),
+                                 clients=args.clients, seconds=args.seconds,
+                                 prepare=open_form_session))
+            results.append(drive("form, 1 photo", base, form_sender(photo),
+                                 clients=args.clients, seconds=args.seconds,
+                                 prepare=open_form_session))
+        bare, no_photo, with_photo = results
+
+        print()
+        print_table(results, bare)
+        ratio = no_photo.rate / bare.rate if bare.rate else 0.0
+        print(f"\ntarget: without photo ≥ {TARGET_RATIO} × bare: "
+              f"{'met' if ratio >= TARGET_RATIO else 'not met'} ({ratio:.2f}; informational)")
+
+        cases, photos, rows = database_counts(form_app, bare_app)
+        new_cases, new_photos, new_rows = (cases - cases_before, photos - photos_before,
+                                           rows - rows_before)
+        filed = no_photo.sent_ok + with_photo.sent_ok
+        uploads = len(list((workdir / "uploads").glob("*.jpg")))
+        print(f"database: {new_cases} cases filed for {filed} form posts answered 302, "
+              f"{new_photos} photos for {with_photo.sent_ok} with a photo "
+              f"({uploads} files, full + thumbnail), {new_rows} bare rows for "
+              f"{bare.sent_ok} bare posts (warm-up included)")
+        problems = [f"{r.variant}: {e}" for r in results for e in r.errors]
+        if (new_cases, new_photos, new_rows, uploads) != (
+                filed, with_photo.sent_ok, bare.sent_ok, 2 * with_photo.sent_ok):
+            problems.append("database counts disagree with the requests that succeeded")
+        dispose(form_app, bare_app)
+        for problem in problems:
+            print(f"INVALID: {problem}", file=sys.stderr)
+        return 1 if problems else 0
+    finally:
+        if dbs is not None:
+            dbs.drop()
+        if redis_process is not None:
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
