@@ -92,7 +92,7 @@ def _details_context(form: ReportDetailsForm) -> dict[str, object]:
             form.lat.data is None or form.lon.data is None:
         abort(400)
     near = lookalikes(category.id, form.lat.data, form.lon.data)
-    fmap = maps.base_map(form.lat.data, form.lon.data, zoom=17)
+    fmap = maps.base_map(form.lat.data, form.lon.data, zoom=16)
     maps.add_circle(fmap, form.lat.data, form.lon.data, LOOKALIKE_RADIUS_M)
     maps.add_marker(fmap, form.lat.data, form.lon.data, tooltip=_("Your report"))
     for case, _distance in near:

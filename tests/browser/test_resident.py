@@ -63,7 +63,7 @@ def test_a_resident_reports_with_a_photo_and_gives_feedback_later(
     case = db.session.scalar(select(Case).where(Case.tracking_code == code))
     assert case is not None and case.status == CaseStatus.REGISTERED and len(case.photos) == 1
     coordinator = db.session.scalar(select(User).where(User.username == "coordinator"))
-    desk, captain = Actor.of(coordinator), None  # the coordinator records every step here
+    desk = Actor.of(coordinator)  # the coordinator records every step here
     lifecycle.receive(case, desk)
     lifecycle.assign(case, desk, volunteer=db.session.scalar(
         select(User).where(User.username == "volunteer")))
@@ -72,7 +72,6 @@ def test_a_resident_reports_with_a_photo_and_gives_feedback_later(
     lifecycle.finish(case, desk, note="已加固车棚顶棚")
     lifecycle.reply(case, desk, "车棚顶棚已加固，感谢您的反映。")
     db.session.commit()
-    del captain
 
     page.goto(f"{live_server}/my-reports")
     page.wait_for_selector("#my-reports li")
@@ -90,6 +89,10 @@ def test_a_resident_reports_with_a_photo_and_gives_feedback_later(
 
     wide = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     page = wide.new_page()
+    page.goto(f"{live_server}/report")
+    page.screenshot(path=str(shots / "report-step1-desktop.png"))
+    page.goto(f"{live_server}/c/{code}")
+    page.screenshot(path=str(shots / "public-case-desktop.png"), full_page=True)
     sign_in(page, live_server, "coordinator")
     page.goto(f"{live_server}/desk/cases/{case.id}")
     assert page.locator(".desk-photos img").count() == 1
