@@ -68,6 +68,10 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "REPORT_LIMITS": env.get("REPORT_LIMITS", "10 per hour"),
         "SERVICE_RADIUS_KM": float(env.get("SERVICE_RADIUS_KM", "30")),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_path / "uploads"),
+        "CLAIM_HOURS": int(env.get("CLAIM_HOURS", "72")),  # how long a claim lasts
+        "CLAIM_EXTENSION_HOURS": int(env.get("CLAIM_EXTENSION_HOURS", "72")),  # once
+        "MAX_OPEN_CLAIMS": int(env.get("MAX_OPEN_CLAIMS", "3")),  # per volunteer
+        "CHECKIN_FAR_M": float(env.get("CHECKIN_FAR_M", "1000")),  # flagged, not refused
     }
 
 

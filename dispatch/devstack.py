@@ -1,6 +1,7 @@
 """``make run``: the web server and one RQ worker together, on the embedded defaults.
 
-Starts the embedded Redis when REDIS_URL is unset, then the worker and the web server as
+Starts the embedded Redis when REDIS_URL is unset, then the worker, RQ's cron scheduler
+(dispatch/cron.py) and the web server as
 child processes; prints the URL and the demo logins; Ctrl-C stops all of them.
 """
 
@@ -46,6 +47,9 @@ def main() -> int:
         started_redis = True
     python = sys.executable
     worker = subprocess.Popen([python, str(PROJECT_ROOT / "worker.py")], env=env)
+    scheduler = subprocess.Popen([str(Path(python).parent / "rq"), "cron", "dispatch.cron",
+                                  "--url", env["REDIS_URL"],
+                                  "--path", str(PROJECT_ROOT)], env=env)
     web = subprocess.Popen([python, "-m", "flask", "--app", "dispatch", "run", "--host", HOST,
                             "--port", PORT, "--no-reload"], env=env)
     password = env.get("DEMO_PASSWORD", "dispatch-demo")
@@ -57,16 +61,17 @@ def main() -> int:
     print("\n  Press Ctrl-C to stop the web server, the worker and the embedded Redis.\n",
           flush=True)
     try:
-        while web.poll() is None and worker.poll() is None:
+        while web.poll() is None and worker.poll() is None and scheduler.poll() is None:
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
         if web.poll() is None:
             web.terminate()
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGINT)  # RQ's warm shutdown: finish the current job
-        for process in (web, worker):
+        for process in (worker, scheduler):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)  # RQ's warm shutdown
+        for process in (web, worker, scheduler):
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -47,6 +47,18 @@ class RequiredNoteForm(ActionForm):
         DataRequired(_l("This field is required.")), Length(max=2000)])
 
 
+class CheckInForm(ActionForm):
+    """到场签到: the phone's position, when it shares it (filled in by a small script)."""
+
+    latitude = FloatField(widget=HiddenInput(), validators=[Optional(), NumberRange(-90, 90)])
+    longitude = FloatField(widget=HiddenInput(),
+                           validators=[Optional(), NumberRange(-180, 180)])
+
+
+class FinishForm(RequiredNoteForm):
+    photos = MultipleFileField(_l("After photos (up to 3)"))
+
+
 class AssignForm(ActionForm):
     assignee = SelectField(_l("Team or volunteer"), validators=[
         DataRequired(_l("Choose a team or a volunteer."))], validate_choice=True)
@@ -100,8 +112,10 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "reassign": AssignForm,
     "accept": ActionForm,
     "decline": RequiredNoteForm,
-    "arrive": ActionForm,
-    "finish": RequiredNoteForm,
+    "arrive": CheckInForm,
+    "finish": FinishForm,
+    "claim": ActionForm,
+    "release": RequiredNoteForm,
     "reply": ReplyForm,
     "give_feedback": FeedbackForm,
     "reopen": RequiredNoteForm,

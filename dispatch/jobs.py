@@ -41,3 +41,14 @@ def check_health() -> dict[str, Any]:
     """Proves a worker can reach the database from its app context."""
     cases = db.session.scalar(select(func.count()).select_from(Case))
     return {"database": "ok", "cases": int(cases or 0)}
+
+
+@job
+def release_expired_claims() -> list[int]:
+    """Every few minutes (``dispatch/cron.py``): claims past their time go back to the
+    open list. Safe to run twice: a claim already released is skipped."""
+    from dispatch.services.claims import release_expired
+
+    released = release_expired()
+    db.session.commit()
+    return released

@@ -18,7 +18,7 @@ from dispatch.models import (
     User,
     VolunteerProfile,
 )
-from dispatch.services import lifecycle
+from dispatch.services import claims, lifecycle
 from dispatch.services.lifecycle import Actor
 
 PASSWORD = "correct horse battery"
@@ -148,6 +148,12 @@ def take_step(case: Case, action: str, world: World, actor: Actor | None = None,
     if action == "mark_duplicate":
         original = kw.pop("original")
         return lifecycle.mark_duplicate(case, actor, original, **kw)
+    if action == "claim":
+        return claims.claim(case, Actor.of(world.volunteer) if actor == world.desk() else actor)
+    if action == "release":
+        return claims.release(case, actor, kw.get("note", "临时有事"))
+    if action == "expire_claim":
+        return lifecycle.apply_transition(case, Actor.system(), "expire_claim")
     return getattr(lifecycle, action)(case, actor, **kw)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -112,8 +113,10 @@ OUTCOME_LABELS = {
 
 # Who may take a step: "desk" = coordinator or admin; "assignee" = the assigned volunteer
 # or the captain of the assigned team; "crew" = the assignee or any member of that team;
-# "resident" = whoever holds the tracking code.
-DESK, ASSIGNEE, CREW, RESIDENT = "desk", "assignee", "crew", "resident"
+# "volunteer" = any active captain or volunteer (claiming); "resident" = whoever holds the
+# tracking code; "system" = the periodic jobs.
+DESK, ASSIGNEE, CREW, VOLUNTEER = "desk", "assignee", "crew", "volunteer"
+RESIDENT, SYSTEM = "resident", "system"
 
 S, A = CaseStatus, AssignmentStatus
 UNFINISHED_WORK = frozenset({A.ASSIGNED, A.ACCEPTED, A.ON_SITE})
@@ -158,6 +161,12 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
        {DESK, CREW}, _l("Done")),
     _t("reassign", S.HANDLING, UNFINISHED_WORK, S.HANDLING, A.ASSIGNED, {DESK},
        _l("Reassign")),
+    # 认领: a volunteer takes a micro-wish or a published task straight into their hands.
+    _t("claim", S.RECEIVED, None, S.HANDLING, A.ACCEPTED, {VOLUNTEER}, _l("Claim")),
+    _t("release", S.HANDLING, frozenset({A.ACCEPTED, A.ON_SITE}), S.RECEIVED, None,
+       {ASSIGNEE, DESK}, _l("Release"), danger=True),
+    _t("expire_claim", S.HANDLING, frozenset({A.ACCEPTED, A.ON_SITE}), S.RECEIVED, None,
+       {SYSTEM}, _l("Release an expired claim")),
     _t("reply", S.HANDLING, frozenset({A.DONE}), S.REPLIED, None, {DESK},
        _l("Reply to resident")),
     _t("give_feedback", S.REPLIED, None, S.FEEDBACK, None, {DESK, RESIDENT},
@@ -185,6 +194,11 @@ ACTION_LABELS: dict[str, str] = {
     "mark_not_ours": _l("Archived: not for this studio"),
     "add_note": _l("Internal note"),
     "duplicate_linked": _l("A duplicate was linked"),
+    "claim": _l("Claimed"),
+    "release": _l("Claim released"),
+    "expire_claim": _l("Claim expired and released"),
+    "extend_claim": _l("Claim extended"),
+    "on_the_way": _l("On the way"),
 }
 
 
@@ -244,6 +258,15 @@ class Case(db.Model):
     # The hidden token of the form that filed it: a double-tapped submit files one case.
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     support_count: Mapped[int] = mapped_column(default=0, server_default="0")  # "me too"s
+
+    # A claim (认领) lasts until claim_expires_at and may be extended once.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    claim_extended: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Field work: check-in on site (flagged when far from the case) and when it was done.
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checkin_distance_m: Mapped[float | None] = mapped_column(Float)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # One more than the number of ledger events; the conditional UPDATE checks it.
     version: Mapped[int] = mapped_column(default=1)

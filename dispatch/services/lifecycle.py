@@ -15,35 +15,50 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from dispatch.extensions import db
-from dispatch.geo import nearest
+from dispatch.geo import distance_m, nearest
 from dispatch.models import (
     Case,
     CaseEvent,
     CaseKind,
+    CasePhoto,
     CaseStatus,
     Category,
     Outcome,
+    PhotoStage,
     Role,
     Studio,
     Team,
     User,
     utcnow,
 )
-from dispatch.models.case import ASSIGNEE, CREW, DESK, RESIDENT, TRANSITIONS, Transition
+from dispatch.models.case import (
+    ASSIGNEE,
+    CREW,
+    DESK,
+    RESIDENT,
+    SYSTEM,
+    TRANSITIONS,
+    VOLUNTEER,
+    Transition,
+)
 from dispatch.models.people import DESK_ROLES, FIELD_ROLES
 from dispatch.services.errors import (
     Conflict,
+    DomainError,
     IllegalTransition,
     InvalidInput,
     NotPermitted,
 )
 from dispatch.services.phones import normalise_phone
+from dispatch.services.photos import StoredPhoto
 
 RESIDENT_ROLE, SYSTEM_ROLE = "resident", "system"
+CLAIMABLE_KINDS = (CaseKind.WISH, CaseKind.INSPECTION)
 # No 0/O/1/I/L: codes are read aloud over the phone and typed on small keyboards.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 10  # 31**10 ≈ 8e14: not guessable at any rate we allow
@@ -95,6 +110,8 @@ def _is_crew(case: Case, user: User) -> bool:
 def may_act(actor: Actor, transition: Transition, case: Case) -> bool:
     if actor.role == RESIDENT_ROLE:
         return RESIDENT in transition.actors
+    if actor.role == SYSTEM_ROLE:
+        return SYSTEM in transition.actors
     user = actor.user
     if user is None or not user.active:
         return False
@@ -102,6 +119,8 @@ def may_act(actor: Actor, transition: Transition, case: Case) -> bool:
         return True
     if user.role not in FIELD_ROLES:
         return False
+    if VOLUNTEER in transition.actors:
+        return True
     if ASSIGNEE in transition.actors and _is_assignee(case, user):
         return True
     return CREW in transition.actors and _is_crew(case, user)
@@ -111,6 +130,14 @@ def may_act(actor: Actor, transition: Transition, case: Case) -> bool:
 GUARDS: dict[str, tuple[Callable[[Case], bool], Callable[[], str]]] = {
     "reopen": (lambda case: case.feedback_satisfied is False,
                lambda: _("Only a case whose resident was not satisfied can be sent back.")),
+    "claim": (lambda case: case.kind in CLAIMABLE_KINDS,
+              lambda: _("Only micro-wishes and published tasks can be claimed; hazards are "
+                        "dispatched by the studio.")),
+    "release": (lambda case: case.claimed_at is not None,
+                lambda: _("Only a claim can be released; decline or reassign other work.")),
+    "expire_claim": (lambda case: bool(case.claim_expires_at and
+                                       case.claim_expires_at <= utcnow()),
+                     lambda: _("This claim has not run out yet.")),
 }
 
 
@@ -147,9 +174,13 @@ def ensure_allowed(case: Case, actor: Actor, action: str) -> Transition:
     return transition
 
 
-def _transition(case: Case, actor: Actor, action: str, *, values: dict[str, Any] | None = None,
-                note: str = "", at: datetime | None = None,
-                expected_version: int | None = None) -> Case:
+def apply_transition(case: Case, actor: Actor, action: str, *,
+                     values: dict[str, Any] | None = None, note: str = "",
+                     at: datetime | None = None, expected_version: int | None = None,
+                     conditions: tuple[Any, ...] = (), refused: DomainError | None = None) -> Case:
+    """The one place that moves a case. ``conditions`` join the UPDATE's WHERE (a rule the
+    database must decide, such as a claim limit); when they alone stop it, ``refused`` is
+    raised instead of a conflict."""
     transition = ensure_allowed(case, actor, action)
     seen = case.version
     if expected_version is not None and expected_version != seen:
@@ -159,13 +190,16 @@ def _transition(case: Case, actor: Actor, action: str, *, values: dict[str, Any]
         else Case.assignment_status == case.assignment_status
     statement = (
         update(Case)
-        .where(Case.id == case.id, Case.version == seen, Case.status == case.status, condition)
+        .where(Case.id == case.id, Case.version == seen, Case.status == case.status, condition,
+               *conditions)
         .values(status=transition.to_status, assignment_status=transition.to_assignment,
                 version=seen + 1, updated_at=at, **(values or {}))
         .execution_options(synchronize_session=False)
     )
     if db.session.execute(statement).rowcount != 1:
         db.session.refresh(case)
+        if refused is not None and case.version == seen:
+            raise refused  # nobody else moved the case: the extra condition said no
         raise Conflict(case.id, case.status)
     db.session.add(CaseEvent(
         case_id=case.id, seq=seen + 1, action=action, from_status=case.status,
@@ -177,7 +211,7 @@ def _transition(case: Case, actor: Actor, action: str, *, values: dict[str, Any]
     return case
 
 
-def _record(case: Case, actor: Actor, action: str, note: str, *, internal: bool,
+def record_event(case: Case, actor: Actor, action: str, note: str, *, internal: bool,
             at: datetime | None = None) -> CaseEvent:
     """A ledger line that changes no status; takes the next number atomically."""
     at = at or utcnow()
@@ -248,7 +282,7 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
 
 def receive(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
     """接待: a coordinator takes the case in."""
-    return _transition(case, actor, "receive", note=note,
+    return apply_transition(case, actor, "receive", note=note,
                        values={"received_at": _stamp(kw)}, **kw)
 
 
@@ -267,38 +301,64 @@ def assign(case: Case, actor: Actor, *, team: Team | None = None,
            volunteer: User | None = None, note: str = "", **kw: Any) -> Case:
     """派单: hand the case to a team or a volunteer; handling starts."""
     values = _assignee_values(team, volunteer)
-    return _transition(case, actor, "assign", values=values, note=note, **kw)
+    return apply_transition(case, actor, "assign", values=values, note=note, **kw)
 
 
 def reassign(case: Case, actor: Actor, *, team: Team | None = None,
              volunteer: User | None = None, note: str = "", **kw: Any) -> Case:
     values = _assignee_values(team, volunteer)
-    return _transition(case, actor, "reassign", values=values, note=note, **kw)
+    return apply_transition(case, actor, "reassign", values=values, note=note, **kw)
 
 
 def accept(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
-    return _transition(case, actor, "accept", note=note, **kw)
+    return apply_transition(case, actor, "accept", note=note, **kw)
 
 
 def decline(case: Case, actor: Actor, note: str, **kw: Any) -> Case:
     note = _required(note, "note", _("Please say why the work is declined."))
-    return _transition(case, actor, "decline", note=note,
+    return apply_transition(case, actor, "decline", note=note,
                        values={"assigned_team_id": None, "assigned_volunteer_id": None}, **kw)
 
 
-def arrive(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
-    return _transition(case, actor, "arrive", note=note, **kw)
+def on_the_way(case: Case, actor: Actor, at: datetime | None = None) -> CaseEvent:
+    """出发: a ledger line, no change of status (the same people who may check in)."""
+    ensure_allowed(case, actor, "arrive")
+    return record_event(case, actor, "on_the_way", "", internal=False, at=at)
 
 
-def finish(case: Case, actor: Actor, note: str, **kw: Any) -> Case:
+def arrive(case: Case, actor: Actor, note: str = "", latitude: float | None = None,
+           longitude: float | None = None, **kw: Any) -> Case:
+    """到场签到. With the phone's position, the distance to the case is kept; a check-in
+    farther than CHECKIN_FAR_M is recorded and flagged, not refused."""
+    at = _stamp(kw)
+    values: dict[str, Any] = {"checked_in_at": at}
+    if latitude is not None and longitude is not None:
+        distance = distance_m(latitude, longitude, case.latitude, case.longitude)
+        values["checkin_distance_m"] = distance
+        where = _("Checked in %(km).1f km from the site.", km=distance / 1000)
+        if distance > current_app.config["CHECKIN_FAR_M"]:
+            where += " " + _("Flagged: farther than expected.")
+        note = f"{where} {note}".strip()
+    return apply_transition(case, actor, "arrive", note=note, values=values, **kw)
+
+
+def finish(case: Case, actor: Actor, note: str, photos: tuple[StoredPhoto, ...] = (),
+           **kw: Any) -> Case:
+    """完成: what was done, with optional after photos (already checked and stored)."""
     note = _required(note, "note", _("Please say what was done."))
-    return _transition(case, actor, "finish", note=note, **kw)
+    apply_transition(case, actor, "finish", note=note, values={"done_at": _stamp(kw)}, **kw)
+    for photo in photos:
+        db.session.add(CasePhoto(case_id=case.id, key=photo.key, stage=PhotoStage.AFTER,
+                                 width=photo.width, height=photo.height,
+                                 size_bytes=photo.size_bytes))
+    db.session.flush()
+    return case
 
 
 def reply(case: Case, actor: Actor, text: str, **kw: Any) -> Case:
     """回复: the answer the resident sees on the case's public page."""
     text = _required(text, "text", _("Please write the reply to the resident."))
-    return _transition(case, actor, "reply", note=text,
+    return apply_transition(case, actor, "reply", note=text,
                        values={"reply_text": text, "replied_at": _stamp(kw)}, **kw)
 
 
@@ -309,7 +369,7 @@ def give_feedback(case: Case, actor: Actor, *, satisfied: bool, rating: int,
         raise InvalidInput("rating", _("Choose a rating from 1 to 5."))
     verdict = _("Satisfied") if satisfied else _("Not satisfied")
     note = f"{verdict} · {int(rating)}/5" + (f" · {comment.strip()}" if comment.strip() else "")
-    return _transition(case, actor, "give_feedback", note=note, values={
+    return apply_transition(case, actor, "give_feedback", note=note, values={
         "feedback_satisfied": satisfied, "feedback_rating": int(rating),
         "feedback_comment": comment.strip() or None, "feedback_fixed": fixed}, **kw)
 
@@ -318,7 +378,7 @@ def reopen(case: Case, actor: Actor, note: str, **kw: Any) -> Case:
     """An unsatisfied resident: back to the same assignee, with a fresh deadline."""
     note = _required(note, "note", _("Please say what still needs doing."))
     at = _stamp(kw)
-    return _transition(case, actor, "reopen", note=note, values={
+    return apply_transition(case, actor, "reopen", note=note, values={
         "due_at": at + timedelta(hours=case.category.reply_hours),
         "feedback_satisfied": None, "feedback_rating": None, "feedback_comment": None,
         "feedback_fixed": None}, **kw)
@@ -326,7 +386,7 @@ def reopen(case: Case, actor: Actor, note: str, **kw: Any) -> Case:
 
 def archive(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
     """归档: one case, one record, one resolution."""
-    return _transition(case, actor, "archive", note=note, values={
+    return apply_transition(case, actor, "archive", note=note, values={
         "outcome": Outcome.RESOLVED, "archived_at": _stamp(kw)}, **kw)
 
 
@@ -338,9 +398,9 @@ def mark_duplicate(case: Case, actor: Actor, original: Case, note: str = "",
     if original.id == case.id:
         raise InvalidInput("original", _("A case cannot duplicate itself."))
     at = _stamp(kw)
-    _transition(case, actor, "mark_duplicate", note=note or original.tracking_code, values={
+    apply_transition(case, actor, "mark_duplicate", note=note or original.tracking_code, values={
         "outcome": Outcome.DUPLICATE, "duplicate_of_id": original.id, "archived_at": at}, **kw)
-    _record(original, actor, "duplicate_linked",
+    record_event(original, actor, "duplicate_linked",
             _("Case %(code)s was archived as a duplicate of this one.",
               code=case.tracking_code), internal=False, at=at)
     return case
@@ -348,7 +408,7 @@ def mark_duplicate(case: Case, actor: Actor, original: Case, note: str = "",
 
 def mark_not_ours(case: Case, actor: Actor, reason: str, **kw: Any) -> Case:
     reason = _required(reason, "reason", _("Please give the reason, for the resident."))
-    return _transition(case, actor, "mark_not_ours", note=reason, values={
+    return apply_transition(case, actor, "mark_not_ours", note=reason, values={
         "outcome": Outcome.NOT_OURS, "closing_reason": reason[:255],
         "archived_at": _stamp(kw)}, **kw)
 
@@ -358,4 +418,4 @@ def add_note(case: Case, actor: Actor, text: str, at: datetime | None = None) ->
     if not actor.at_desk:
         raise NotPermitted("add_note")
     text = _required(text, "text", _("The note is empty."))
-    return _record(case, actor, "add_note", text, internal=True, at=at)
+    return record_event(case, actor, "add_note", text, internal=True, at=at)

@@ -135,6 +135,25 @@ def _discard(stored: list[StoredPhoto]) -> None:
         delete_stored(upload_dir(), photo.key)
 
 
+def store_photos(uploads: list[BinaryIO]) -> list[StoredPhoto]:
+    """Check and store up to MAX_PHOTOS uploads; on any refusal keep none of them."""
+    if len(uploads) > MAX_PHOTOS:
+        raise InvalidInput("photos", _("At most %(n)d photos.", n=MAX_PHOTOS))
+    stored: list[StoredPhoto] = []
+    try:
+        for upload in uploads:
+            stored.append(process_upload(upload, upload_dir()))
+    except Exception:
+        _discard(stored)
+        raise
+    return stored
+
+
+def discard_photos(stored: list[StoredPhoto]) -> None:
+    """Remove stored files when the transaction that would reference them fails."""
+    _discard(stored)
+
+
 def add_support(case: Case, submission_token: str, phone: str | None = None) -> bool:
     """"Me too" on an open case. Returns False when this form was already counted."""
     if case.status not in OPEN_FOR_SUPPORT:

@@ -11,10 +11,11 @@ from dispatch.extensions import db
 from dispatch.forms import ACTION_FORMS, ActionForm
 from dispatch.models import Case
 from dispatch.models.case import Transition
-from dispatch.services import lifecycle
+from dispatch.services import claims, lifecycle
 from dispatch.services.dispatching import Candidate, candidates, parse_assignee
 from dispatch.services.errors import InvalidInput
 from dispatch.services.lifecycle import Actor
+from dispatch.services.reports import discard_photos, store_photos
 
 
 def build_forms(case: Case, actions: list[Transition], formdata: object = None,
@@ -67,6 +68,21 @@ def perform(action: str, case: Case, actor: Actor, form: ActionForm) -> None:
         lifecycle.mark_duplicate(case, actor, original, note=note, **kw)
     elif action == "mark_not_ours":
         lifecycle.mark_not_ours(case, actor, fields["reason"] or "", **kw)
+    elif action == "arrive":
+        lifecycle.arrive(case, actor, note=note, latitude=fields["latitude"],
+                         longitude=fields["longitude"], **kw)
+    elif action == "finish":
+        uploads = [f.stream for f in fields["photos"] or [] if f and f.filename]
+        stored = store_photos(uploads)
+        try:
+            lifecycle.finish(case, actor, note, photos=tuple(stored), **kw)
+        except Exception:
+            discard_photos(stored)
+            raise
+    elif action == "claim":
+        claims.claim(case, actor)
+    elif action == "release":
+        claims.release(case, actor, note)
     else:
         getattr(lifecycle, action)(case, actor, note=note, **kw)
 

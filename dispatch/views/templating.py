@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_timedelta, get_locale
 from markupsafe import Markup, escape
 
 from dispatch.forms import LanguageForm
@@ -39,8 +39,16 @@ def status_badge(status: CaseStatus, assignment: AssignmentStatus | None = None)
     return Markup(f'<span class="badge text-bg-{colour}" data-status="{status}">{label}</span>')
 
 
+def duration(value: timedelta | None) -> str:
+    """How long is left, in words: "2 days", "5 hours"."""
+    if value is None:
+        return ""
+    return format_timedelta(value, granularity="minute", threshold=1.5)
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(local_time)
+    app.add_template_filter(duration)
     app.add_template_filter(mask_phone)
     app.add_template_filter(display_phone)
     app.add_template_global(status_badge)

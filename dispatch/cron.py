@@ -1,0 +1,10 @@
+"""Periodic jobs, run by RQ's own cron scheduler (no system cron):
+
+    rq cron dispatch.cron --url "$REDIS_URL"     # `make run` starts it beside the worker
+"""
+
+from rq import cron
+
+from dispatch.jobs import release_expired_claims
+
+cron.register(release_expired_claims, "default", interval=300, job_timeout=120)
