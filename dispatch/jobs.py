@@ -1,7 +1,8 @@
 """RQ entry points. Thin: they take ids, re-read state, and are safe to run twice.
 
-Each job runs inside an app context: the worker's own (``worker.py``), or in tests the
-test app's. The session is removed afterwards so no state leaks from one job to the next.
+Each job runs inside an app context: the one ``worker.py`` pushes around every job (and
+removes with its session afterwards), or in tests the test app's. Called with no app
+context at all, a job builds one from the environment.
 """
 
 from __future__ import annotations
@@ -24,10 +25,7 @@ def job(func_: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(func_)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         if has_app_context():
-            try:
-                return func_(*args, **kwargs)
-            finally:
-                db.session.remove()
+            return func_(*args, **kwargs)
         from dispatch import create_app
 
         with create_app().app_context():

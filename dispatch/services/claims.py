@@ -105,12 +105,15 @@ def extend(case: Case, actor: Actor, at: datetime | None = None) -> Case:
     if case.assigned_volunteer_id != actor.user.id or case.claimed_at is None:
         raise NotPermitted("extend_claim")
     hours = current_app.config["CLAIM_EXTENSION_HOURS"]
+    seen = case.claim_expires_at
+    assert seen is not None
+    # Date arithmetic is not portable SQL: compute it here, and let the WHERE check that
+    # neither the deadline nor the "extended" flag moved since it was read.
     changed = db.session.execute(
         update(Case).where(Case.id == case.id, Case.claim_extended.is_(False),
-                           Case.status == CaseStatus.HANDLING,
+                           Case.claim_expires_at == seen, Case.status == CaseStatus.HANDLING,
                            Case.assigned_volunteer_id == actor.user.id)
-        .values(claim_extended=True,
-                claim_expires_at=Case.claim_expires_at + timedelta(hours=hours))
+        .values(claim_extended=True, claim_expires_at=seen + timedelta(hours=hours))
         .execution_options(synchronize_session=False)).rowcount
     if changed != 1:
         db.session.refresh(case)

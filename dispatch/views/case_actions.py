@@ -3,8 +3,10 @@ its fields become a call to the lifecycle service."""
 
 from __future__ import annotations
 
+from flask import request
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms.fields.choices import SelectChoice
 
 from dispatch.extensions import db
@@ -16,6 +18,11 @@ from dispatch.services.dispatching import Candidate, candidates, parse_assignee
 from dispatch.services.errors import InvalidInput
 from dispatch.services.lifecycle import Actor
 from dispatch.services.reports import discard_photos, store_photos
+
+
+def posted_data() -> CombinedMultiDict:
+    """The request's fields and files together (a bound form needs both for photos)."""
+    return CombinedMultiDict([request.files, request.form])
 
 
 def build_forms(case: Case, actions: list[Transition], formdata: object = None,

@@ -17,7 +17,7 @@ from dispatch.services import lifecycle
 from dispatch.services.case_queries import CaseFilter, count_by_status, filtered
 from dispatch.services.errors import InvalidInput
 from dispatch.services.lifecycle import Actor
-from dispatch.views.case_actions import attach_error, build_forms, perform
+from dispatch.views.case_actions import attach_error, build_forms, perform, posted_data
 
 bp = Blueprint("coordinator", __name__, url_prefix="/desk")
 
@@ -81,7 +81,7 @@ def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
         abort(404)
     actor = Actor.of(current_user)
     lifecycle.ensure_allowed(case, actor, action)  # 403 or 409 before looking at the form
-    forms = build_forms(case, lifecycle.allowed_actions(case, actor), request.form,
+    forms = build_forms(case, lifecycle.allowed_actions(case, actor), posted_data(),
                         posted=action)
     form = forms[action]
     if not form.validate():

@@ -19,7 +19,7 @@ from dispatch.services import claims, lifecycle
 from dispatch.services.case_queries import claimable_near, work_of
 from dispatch.services.errors import InvalidInput, NotPermitted
 from dispatch.services.lifecycle import Actor
-from dispatch.views.case_actions import attach_error, build_forms, perform
+from dispatch.views.case_actions import attach_error, build_forms, perform, posted_data
 
 bp = Blueprint("volunteer", __name__, url_prefix="/v")
 
@@ -84,7 +84,7 @@ def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
         raise NotPermitted(action)
     case = db.get_or_404(Case, case_id)
     actor = Actor.of(current_user)
-    forms = build_forms(case, [TRANSITIONS[action]], request.form, posted=action)
+    forms = build_forms(case, [TRANSITIONS[action]], posted_data(), posted=action)
     form = forms[action]
     if action != "claim":  # a lost claim race is answered by the claim itself, with the holder
         lifecycle.ensure_allowed(case, actor, action)

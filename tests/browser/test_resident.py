@@ -109,7 +109,7 @@ def test_script_in_user_text_never_runs(live_server: str, browser, shots: Path) 
     page.goto(f"{live_server}/my-reports")
     page.wait_for_selector("#my-reports li")
     page.goto(f"{live_server}/c/{code}")
-    page.locator(".leaflet-marker-pane .awesome-marker").first.click()  # opens the popup with the title
+    page.locator(".leaflet-marker-pane .awesome-marker").first.click()  # opens the popup
     page.wait_for_timeout(300)
     case_id = db.session.scalar(select(Case.id).where(Case.tracking_code == code))
     sign_in(page, live_server, "coordinator")
