@@ -890,6 +890,27 @@ CASES: list[dict[str, Any]] = [
     },
 ]
 
+# Open micro-wishes waiting for a volunteer to claim (认领) on the volunteer page.
+CASES += [
+    {
+        "ref": "demo-21", "kind": "wish", "category": "elder_help", "studio": "shuyuanlu",
+        "title": "王奶奶家晾衣架坏了想请人修",
+        "description": "我今年七十八岁，阳台的升降晾衣架摇不动了，衣服晾不出去，想请志愿者帮忙看看。",
+        "lat": 27.8641, "lon": 112.9483, "address": "湘潭市岳塘区天鹤村小区5栋",
+        "reporter_name": "王奶奶", "reporter_phone": "+8613973201234", "wants_updates": True,
+        "days_ago": 1, "steps": [(2.0, "receive", "coordinator", {})],
+    },
+    {
+        "ref": "demo-22", "kind": "wish", "category": "elder_help", "studio": "shuyuanlu",
+        "title": "想请志愿者陪老伴去医院复查",
+        "description": "老伴下周二要去市中心医院复查，子女在外地，想请一位志愿者陪同挂号取药。",
+        "lat": 27.8588, "lon": 112.9531, "address": "湘潭市岳塘区书院路街道荣通二号路小区",
+        "reporter_name": "李大爷", "reporter_phone": "+8613973205678", "wants_updates": False,
+        "days_ago": 2, "steps": [(3.0, "receive", "coordinator", {})],
+    },
+]
+
+
 # Named places residents type to find a spot (estates, roads, works), near the cases above.
 LANDMARKS: list[dict[str, Any]] = [
     {"code": "tianhecun", "kind": "estate", "region": "shuyuanlu", "name_zh": "天鹤村小区",

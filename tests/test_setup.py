@@ -15,7 +15,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.exc import DatabaseError
 
-from dispatch import create_app, embedded_redis
+from dispatch import create_app, demo_data, embedded_redis
 from dispatch.config import load_or_create_secret, normalise_database_url
 from dispatch.extensions import db
 from dispatch.jobs import check_health
@@ -64,7 +64,7 @@ def test_seed_demo_is_idempotent(app: Flask) -> None:
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    assert "cases +20" in first.output
+    assert f"cases +{len(demo_data.CASES)}" in first.output
 
     def snapshot() -> tuple[int, int, list[tuple[str, str, int]]]:
         db.session.expire_all()

@@ -28,12 +28,23 @@ def render_error(status: int, message: str, **context: object) -> tuple[str, int
                            message=message, **context), status
 
 
+def _back_url() -> str | None:
+    """Where the user sees the case as it is now, after a refused step."""
+    path = request.path
+    if path.startswith("/v/"):
+        return "/v/"
+    if path.startswith("/desk/cases/") and "/actions/" in path:
+        return path.rsplit("/actions/", 1)[0]
+    if path.startswith("/c/"):
+        return "/c/" + path.split("/")[2]
+    return None
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> tuple[str, int]:
         db.session.rollback()
-        case_url = request.path.rsplit("/actions/", 1)[0] if "/actions/" in request.path else None
-        return render_error(error.http_status, error.message(), back_url=case_url)
+        return render_error(error.http_status, error.message(), back_url=_back_url())
 
     @app.errorhandler(CSRFError)
     def _csrf_error(_error: CSRFError) -> tuple[str, int]:
