@@ -13,12 +13,13 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import HiddenInput
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 
 class LoginForm(FlaskForm):
@@ -171,3 +172,25 @@ class SupportForm(FlaskForm):
 
 class ResidentFeedbackForm(FeedbackForm):
     """The resident's verdict on the case's public page."""
+
+
+# --- volunteers, captains, rosters ---------------------------------------------------------
+
+class ShareOutForm(FlaskForm):
+    member = SelectField(_l("Share out to"), validators=[
+        DataRequired(_l("Choose a member of this team."))])
+
+
+class AvailabilityForm(FlaskForm):
+    on_duty = BooleanField(_l("I am on duty and can take work"))
+    skills = SelectMultipleField(_l("My skills"), widget=ListWidget(prefix_label=False),
+                                 option_widget=CheckboxInput(), validate_choice=True)
+
+
+class RosterAddForm(FlaskForm):
+    username = StringField(_l("Username of the volunteer to add"), validators=[
+        DataRequired(_l("Please enter a username.")), Length(max=64)])
+
+
+class RosterRemoveForm(FlaskForm):
+    user_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])

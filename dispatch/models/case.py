@@ -199,6 +199,7 @@ ACTION_LABELS: dict[str, str] = {
     "expire_claim": _l("Claim expired and released"),
     "extend_claim": _l("Claim extended"),
     "on_the_way": _l("On the way"),
+    "share_out": _l("Shared out to a team member"),
 }
 
 
@@ -246,6 +247,8 @@ class Case(db.Model):
     assigned_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     assigned_volunteer_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id"), index=True)
+    # For team work: the member the captain shared it out to (the team stays the assignee).
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome, "outcome"))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     closing_reason: Mapped[str | None] = mapped_column(String(255))
@@ -280,7 +283,8 @@ class Case(db.Model):
     category: Mapped[Category] = relationship()
     studio: Mapped[Studio | None] = relationship()
     assigned_team: Mapped[Team | None] = relationship()
-    assigned_volunteer: Mapped[User | None] = relationship()
+    assigned_volunteer: Mapped[User | None] = relationship(foreign_keys=[assigned_volunteer_id])
+    handled_by: Mapped[User | None] = relationship(foreign_keys=[handled_by_id])
     duplicate_of: Mapped[Case | None] = relationship(remote_side=[id])
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.seq", viewonly=True)

@@ -64,11 +64,12 @@ def work_of(user: User) -> list[Case]:
 def claimable_near(latitude: float, longitude: float, limit: int = 20
                    ) -> list[tuple[Case, float]]:
     """Open micro-wishes and published tasks, nearest first (the volunteer's "near me")."""
-    from dispatch.geo import distance_m
+    from dispatch.geo import quick_distance_m
     from dispatch.services.lifecycle import CLAIMABLE_KINDS
 
     open_cases = db.session.scalars(select(Case).where(
         Case.status == CaseStatus.RECEIVED, Case.kind.in_(CLAIMABLE_KINDS)))
-    ranked = sorted(((case, distance_m(latitude, longitude, case.latitude, case.longitude))
+    ranked = sorted(((case, quick_distance_m(latitude, longitude, case.latitude,
+                                             case.longitude))
                      for case in open_cases), key=lambda pair: pair[1])
     return ranked[:limit]

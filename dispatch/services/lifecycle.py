@@ -235,6 +235,27 @@ def _stamp(kw: dict[str, Any]) -> datetime:
     return kw["at"]
 
 
+def amend(case: Case, actor: Actor, action: str, values: dict[str, Any], note: str = "",
+          at: datetime | None = None) -> CaseEvent:
+    """Change fields that are not the status (who handles it, for one) with the same
+    guarantees: the UPDATE matches only the version that was read, and one ledger line."""
+    at = at or utcnow()
+    seen = case.version
+    statement = (update(Case).where(Case.id == case.id, Case.version == seen)
+                 .values(version=seen + 1, updated_at=at, **values)
+                 .execution_options(synchronize_session=False))
+    if db.session.execute(statement).rowcount != 1:
+        db.session.refresh(case)
+        raise Conflict(case.id, case.status)
+    event = CaseEvent(case_id=case.id, seq=seen + 1, action=action, from_status=case.status,
+                      to_status=case.status, note=note.strip(), created_at=at,
+                      **_actor_fields(actor))
+    db.session.add(event)
+    db.session.flush()
+    db.session.refresh(case)
+    return event
+
+
 def _required(text: str | None, field_name: str, message: str) -> str:
     if not text or not text.strip():
         raise InvalidInput(field_name, message)
@@ -272,8 +293,8 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
         due_at=at + timedelta(hours=category.reply_hours),
     )
     db.session.add(case)
-    db.session.flush()
-    db.session.add(CaseEvent(case_id=case.id, seq=1, action="register", from_status=None,
+    # One flush inserts the case and its first ledger line together.
+    db.session.add(CaseEvent(case=case, seq=1, action="register", from_status=None,
                              to_status=CaseStatus.REGISTERED, created_at=at,
                              **_actor_fields(actor)))
     db.session.flush()

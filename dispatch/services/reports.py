@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.extensions import db
-from dispatch.geo import distance_m
+from dispatch.geo import quick_distance_m
 from dispatch.models import (
     Case,
     CaseKind,
@@ -46,20 +46,28 @@ def upload_dir() -> Path:
 def within_service_area(latitude: float, longitude: float) -> bool:
     """Inside SERVICE_RADIUS_KM of one of the regions' centres."""
     limit_m = current_app.config["SERVICE_RADIUS_KM"] * 1000
-    return any(distance_m(latitude, longitude, r.latitude, r.longitude) <= limit_m
+    return any(quick_distance_m(latitude, longitude, r.latitude, r.longitude) <= limit_m
                for r in db.session.scalars(select(Region)))
 
 
 def lookalikes(category_id: int, latitude: float, longitude: float,
                radius_m: float = LOOKALIKE_RADIUS_M, limit: int = 5) -> list[tuple[Case, float]]:
-    """Open cases of the same category within ``radius_m``, nearest first."""
+    """Open cases of the same category within ``radius_m``, nearest first.
+
+    The database narrows to a box around the point and returns the nearest few by a flat
+    approximation, so the cost stays the same however many reports a spot collects."""
+    scale = max(math.cos(math.radians(latitude)), 0.01)
     dlat = radius_m / METRES_PER_DEGREE
-    dlon = radius_m / (METRES_PER_DEGREE * max(math.cos(math.radians(latitude)), 0.01))
+    dlon = dlat / scale
+    flat_distance = ((Case.latitude - latitude) * (Case.latitude - latitude)
+                     + (Case.longitude - longitude) * (Case.longitude - longitude)
+                     * scale * scale)
     candidates = db.session.scalars(select(Case).where(
         Case.category_id == category_id, Case.status.in_(OPEN_FOR_SUPPORT),
         Case.latitude.between(latitude - dlat, latitude + dlat),
-        Case.longitude.between(longitude - dlon, longitude + dlon)))
-    near = [(case, distance_m(latitude, longitude, case.latitude, case.longitude))
+        Case.longitude.between(longitude - dlon, longitude + dlon))
+        .order_by(flat_distance).limit(limit * 2))
+    near = [(case, quick_distance_m(latitude, longitude, case.latitude, case.longitude))
             for case in candidates]
     return sorted((pair for pair in near if pair[1] <= radius_m), key=lambda p: p[1])[:limit]
 
@@ -90,9 +98,8 @@ def _existing(token: str) -> Case | None:
 
 
 def file_report(report: NewReport) -> Case:
-    """登记 from a resident. Returns the case the token already filed, if any."""
-    if (already := _existing(report.submission_token)) is not None:
-        return already
+    """登记 from a resident. Returns the case the token already filed, if any (the unique
+    index on the token decides; no look-up before the insert)."""
     if not within_service_area(report.latitude, report.longitude):
         raise InvalidInput("location", _("This place is outside the area our studios serve."))
     if len(report.photos) > MAX_PHOTOS:

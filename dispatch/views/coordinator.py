@@ -5,15 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from dispatch import maps
 from dispatch.extensions import db
-from dispatch.forms import NoteForm, StatusFilterForm
-from dispatch.models import Case, CaseKind, CaseStatus
+from dispatch.forms import NoteForm, RosterAddForm, RosterRemoveForm, StatusFilterForm
+from dispatch.models import Case, CaseKind, CaseStatus, Team, User
 from dispatch.models.case import ACTION_LABELS, TRANSITIONS
-from dispatch.services import lifecycle
+from dispatch.services import lifecycle, teams
 from dispatch.services.case_queries import CaseFilter, count_by_status, filtered
 from dispatch.services.errors import InvalidInput
 from dispatch.services.lifecycle import Actor
@@ -107,3 +108,55 @@ def add_note(case_id: int) -> Response | tuple[str, int]:
     db.session.commit()
     flash(_("Note added to the ledger."), "success")
     return redirect(url_for(".case_page", case_id=case.id))
+
+
+@bp.get("/teams")
+def team_list() -> str:
+    all_teams = db.session.scalars(select(Team).order_by(Team.active.desc(), Team.code))
+    return render_template("coordinator/teams.html", teams=list(all_teams))
+
+
+def _render_roster(team: Team, add_form: RosterAddForm | None = None,
+                   status: int = 200) -> tuple[str, int]:
+    return render_template("coordinator/team.html", team=team, members=teams.members_of(team),
+                           add_form=add_form or RosterAddForm(),
+                           remove_form=RosterRemoveForm()), status
+
+
+@bp.get("/teams/<int:team_id>")
+def roster(team_id: int) -> tuple[str, int]:
+    return _render_roster(db.get_or_404(Team, team_id))
+
+
+@bp.post("/teams/<int:team_id>/members")
+def add_member(team_id: int) -> Response | tuple[str, int]:
+    team = db.get_or_404(Team, team_id)
+    form = RosterAddForm()
+    user = db.session.scalar(select(User).where(
+        User.username == (form.username.data or "").strip().lower())) if form.validate() \
+        else None
+    if user is None:
+        if not form.username.errors:
+            form.username.errors = [_("No account has this username.")]
+        return _render_roster(team, form, 422)
+    try:
+        teams.add_member(team, user)
+    except InvalidInput as error:
+        form.username.errors = [error.message()]
+        return _render_roster(team, form, 422)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".roster", team_id=team.id))
+
+
+@bp.post("/teams/<int:team_id>/members/remove")
+def remove_member(team_id: int) -> Response:
+    team = db.get_or_404(Team, team_id)
+    form = RosterRemoveForm()
+    user = db.session.get(User, form.user_id.data) if form.validate() else None
+    if user is None:
+        abort(400)
+    teams.remove_member(team, user)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".roster", team_id=team.id))

@@ -116,15 +116,19 @@ def report_details() -> str:
 @limiter.limit(lambda: current_app.config["REPORT_LIMITS"])
 def submit_report() -> Response | tuple[str, int]:
     form = ReportDetailsForm()
-    context = _details_context(form)
+    # The page (map, look-alikes) is rebuilt only when the form has to be shown again.
     if not form.validate():
-        return render_template("resident/report_details.html", **context), 422
+        return render_template("resident/report_details.html", **_details_context(form)), 422
+    category = db.session.scalar(select(Category).where(Category.code == form.category.data))
+    if category is None or form.kind.data not in ("hazard", "wish"):
+        abort(400)
     photos = [f.stream for f in form.photos.data or [] if f and f.filename]
     try:
         case = file_report(NewReport(
-            kind=CaseKind(form.kind.data), category=context["category"],  # type: ignore[arg-type]
-            description=form.description.data or "", latitude=form.lat.data,  # type: ignore[arg-type]
-            longitude=form.lon.data, submission_token=form.submission_token.data or "",  # type: ignore[arg-type]
+            kind=CaseKind(form.kind.data), category=category,
+            description=form.description.data or "", latitude=float(form.lat.data or 0),
+            longitude=float(form.lon.data or 0),
+            submission_token=form.submission_token.data or "",
             address=form.address.data or "", reporter_name=form.name.data,
             reporter_phone=form.phone.data, wants_updates=bool(form.wants_updates.data),
             photos=photos))
@@ -133,7 +137,7 @@ def submit_report() -> Response | tuple[str, int]:
         field = {"location": "description"}.get(error.field, error.field)
         target = getattr(form, field, form.description)
         target.errors = [*target.errors, error.message()]
-        return render_template("resident/report_details.html", **context), 422
+        return render_template("resident/report_details.html", **_details_context(form)), 422
     db.session.commit()
     return redirect(url_for("public.case_status", code=case.tracking_code, filed=1))
 

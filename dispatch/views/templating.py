@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from dispatch.forms import LanguageForm
 from dispatch.models import AssignmentStatus, CaseStatus
+from dispatch.models.people import SKILL_LABELS
 from dispatch.services.phones import display_phone, mask_phone
 
 STATUS_COLOURS = {
@@ -49,6 +50,7 @@ def duration(value: timedelta | None) -> str:
 def register(app: Flask) -> None:
     app.add_template_filter(local_time)
     app.add_template_filter(duration)
+    app.add_template_filter(lambda code: str(SKILL_LABELS.get(code, code)), "skill_label")
     app.add_template_filter(mask_phone)
     app.add_template_filter(display_phone)
     app.add_template_global(status_badge)

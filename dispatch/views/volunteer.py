@@ -8,14 +8,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from dispatch import maps
 from dispatch.extensions import db
-from dispatch.forms import ActionForm
-from dispatch.models import Case, Region
+from dispatch.forms import ActionForm, AvailabilityForm, ShareOutForm
+from dispatch.models import Case, Region, User
 from dispatch.models.case import ACTION_LABELS, TRANSITIONS
-from dispatch.models.people import FIELD_ROLES
-from dispatch.services import claims, lifecycle
+from dispatch.models.people import FIELD_ROLES, SKILL_LABELS
+from dispatch.services import claims, lifecycle, teams
 from dispatch.services.case_queries import claimable_near, work_of
 from dispatch.services.errors import InvalidInput, NotPermitted
 from dispatch.services.lifecycle import Actor
@@ -117,3 +118,59 @@ def extend_claim(case_id: int) -> Response:
     db.session.commit()
     flash(_("Done: %(action)s.", action=ACTION_LABELS["extend_claim"]), "success")
     return redirect(url_for(".home"))
+
+
+@bp.get("/team")
+def team() -> tuple[str, int]:
+    """The captain's team inbox: share work out, see who is free and what each holds."""
+    led = teams.team_led_by(current_user)
+    if led is None:
+        abort(403)
+    members = teams.members_of(led)
+    choices = [SelectChoice(str(m.user.id), m.user.display_name) for m in members]
+    forms = {}
+    for case in teams.inbox_of(led):
+        form = ShareOutForm(formdata=None, prefix=f"share{case.id}")
+        form.member.choices = [SelectChoice("", _("— choose —")), *choices]
+        forms[case.id] = form
+    return render_template("volunteer/team.html", team=led, members=members,
+                           inbox=teams.inbox_of(led), forms=forms), 200
+
+
+@bp.post("/cases/<int:case_id>/share")
+def share(case_id: int) -> Response:
+    case = db.get_or_404(Case, case_id)
+    member = db.session.get(User, request.form.get(f"share{case_id}-member", type=int) or 0)
+    if member is None:
+        raise InvalidInput("member", _("Choose a member of this team."))
+    teams.share_out(case, Actor.of(current_user), member)
+    db.session.commit()
+    flash(_("Done: %(action)s.", action=ACTION_LABELS["share_out"]), "success")
+    return redirect(url_for(".team"))
+
+
+def _availability_form(formdata: object = None) -> AvailabilityForm:
+    profile = current_user.profile
+    form = AvailabilityForm(formdata=formdata, on_duty=bool(profile and profile.on_duty),
+                            skills=list(profile.skills) if profile else [])
+    form.skills.choices = [SelectChoice(code, str(label))
+                           for code, label in SKILL_LABELS.items()]
+    return form
+
+
+@bp.get("/me")
+def me() -> str:
+    return render_template("volunteer/me.html", form=_availability_form(),
+                           record=teams.record_of(current_user))
+
+
+@bp.post("/me")
+def update_me() -> Response | tuple[str, int]:
+    form = _availability_form(request.form)
+    if not form.validate():
+        return render_template("volunteer/me.html", form=form,
+                               record=teams.record_of(current_user)), 422
+    teams.set_availability(current_user, bool(form.on_duty.data), form.skills.data or [])
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".me"))

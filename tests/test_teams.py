@@ -1,0 +1,117 @@
+"""Captains share work out; volunteers set availability and see their record;
+coordinators keep the team roster."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.models import CaseEvent, Role, VolunteerProfile, utcnow
+from dispatch.services import lifecycle, teams
+from dispatch.services.lifecycle import Actor
+from tests.factories import World, gen_user, walk
+
+
+def test_a_captain_shares_team_work_out_to_a_member(signed_in, world: World) -> None:
+    walk(world.case, world, "assign")
+    db.session.commit()
+    captain = signed_in("captain")
+    page = captain.get("/v/team").get_data(as_text=True)
+    assert world.case.title in page and world.member.display_name in page
+    response = captain.post(f"/v/cases/{world.case.id}/share",
+                            {f"share{world.case.id}-member": str(world.member.id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert world.case.handled_by_id == world.member.id
+    assert world.case.assigned_team_id == world.team.id  # the team stays responsible
+    last = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == world.case.id)
+                              .order_by(CaseEvent.seq.desc())).first()
+    assert last is not None and last.action == "share_out"
+    assert world.member.display_name in last.note
+
+
+def test_only_the_captain_shares_and_only_to_members(signed_in, world: World) -> None:
+    walk(world.case, world, "assign")
+    db.session.commit()
+    member = signed_in("member")
+    assert member.get("/v/team").status_code == 403
+    assert member.post(f"/v/cases/{world.case.id}/share",
+                       {f"share{world.case.id}-member": str(world.member.id)}
+                       ).status_code == 403
+    response = signed_in("captain").post(
+        f"/v/cases/{world.case.id}/share",
+        {f"share{world.case.id}-member": str(world.volunteer.id)})  # not in the team
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert world.case.handled_by_id is None
+
+
+def test_work_already_done_cannot_be_shared_out(world: World) -> None:
+    walk(world.case, world, "finish")
+    try:
+        teams.share_out(world.case, Actor.of(world.captain), world.member)
+        raise AssertionError("done work was shared out")
+    except Exception as error:  # noqa: BLE001 - checked below
+        assert getattr(error, "http_status", None) == 409
+
+
+def test_the_captain_sees_members_availability_and_load(world: World) -> None:
+    walk(world.case, world, "assign")
+    teams.share_out(world.case, Actor.of(world.captain), world.member)
+    world.member.profile.on_duty = False  # type: ignore[union-attr]
+    rows = {row.user.id: row for row in teams.members_of(world.team)}
+    assert rows[world.member.id].open_work == 1 and rows[world.member.id].on_duty is False
+    assert rows[world.captain.id].open_work == 0
+
+
+def test_a_volunteer_sets_availability_and_skills(signed_in, world: World) -> None:
+    me = signed_in("volunteer")
+    response = me.post("/v/me", {"skills": ["elder_care", "repair"]})  # on_duty unticked
+    assert response.status_code == 302
+    db.session.expire_all()
+    profile = db.session.get(VolunteerProfile, world.volunteer.id)
+    assert profile is not None and profile.on_duty is False
+    assert profile.skills == ["elder_care", "repair"]
+    assert me.post("/v/me", {"on_duty": "y", "skills": ["flying"]}).status_code == 422
+    db.session.expire_all()
+    assert db.session.get(VolunteerProfile, world.volunteer.id).skills == [  # type: ignore[union-attr]
+        "elder_care", "repair"]
+
+
+def test_the_record_counts_tasks_hours_and_ratings(world: World) -> None:
+    start = utcnow() - timedelta(days=2)
+    walk(world.case, world, "receive")
+    me = Actor.of(world.volunteer)
+    lifecycle.assign(world.case, world.desk(), volunteer=world.volunteer, at=start)
+    lifecycle.accept(world.case, me, at=start)
+    lifecycle.arrive(world.case, me, at=start + timedelta(hours=1))
+    lifecycle.finish(world.case, me, "扶手已装好", at=start + timedelta(hours=3, minutes=30))
+    lifecycle.reply(world.case, world.desk(), "已处理")
+    lifecycle.give_feedback(world.case, Actor.resident(), satisfied=True, rating=4)
+    db.session.commit()
+    record = teams.record_of(world.volunteer)
+    assert (record.tasks_done, record.service_hours, record.ratings,
+            record.average_rating) == (1, 2.5, 1, 4.0)
+
+
+def test_a_coordinator_keeps_the_roster(signed_in, world: World) -> None:
+    newcomer = gen_user(Role.VOLUNTEER)
+    db.session.commit()
+    desk = signed_in("coordinator")
+    assert world.team.name_zh in desk.get("/desk/teams").get_data(as_text=True)
+    response = desk.post(f"/desk/teams/{world.team.id}/members",
+                         {"username": newcomer.username})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert newcomer.team_id == world.team.id
+    assert desk.post(f"/desk/teams/{world.team.id}/members",
+                     {"username": "nobody-here"}).status_code == 422
+    assert desk.post(f"/desk/teams/{world.team.id}/members",
+                     {"username": world.coordinator.username}).status_code == 422
+    desk.post(f"/desk/teams/{world.team.id}/members/remove", {"user_id": str(newcomer.id)})
+    desk.post(f"/desk/teams/{world.team.id}/members/remove", {"user_id": str(world.captain.id)})
+    db.session.expire_all()
+    assert newcomer.team_id is None and world.captain.team_id == world.team.id
+    assert signed_in("captain").get(f"/desk/teams/{world.team.id}").status_code == 403
