@@ -23,4 +23,4 @@ def test_every_extracted_string_is_translated_to_chinese(tmp_path: Path) -> None
         catalog = read_po(handle)
     translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
     missing = sorted(str(m) for m in wanted - translated)
-    assert not missing, f"untranslated (run `make translations`): {missing}"
+    assert not missing, f"untranslated (run `make messages`, then translate): {missing}"
