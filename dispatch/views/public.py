@@ -6,7 +6,17 @@ import secrets
 from urllib.parse import urlsplit
 
 import segno
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -83,3 +93,18 @@ def case_status(code: str) -> str:
         photos=[p for p in case.photos if not p.hidden], page_url=url,
         qr_svg=Markup(segno.make(url, error="m").svg_inline(scale=4, border=2)),
         feedback_form=feedback_form, support_form=support_form)
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    """Served from the root so that it may look after the volunteer pages under /v/."""
+    response = send_from_directory(current_app.static_folder or "", "js/sw.js",
+                                   mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> Response:
+    return send_from_directory(current_app.static_folder or "", "manifest.webmanifest",
+                               mimetype="application/manifest+json", max_age=3600)
