@@ -28,8 +28,8 @@ from dispatch.models import (
     VolunteerProfile,
     utcnow,
 )
+from dispatch.permissions import Actor
 from dispatch.services import lifecycle
-from dispatch.services.lifecycle import Actor
 
 
 def _by(model: Any, **key: Any) -> Any:

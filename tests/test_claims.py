@@ -27,10 +27,10 @@ from dispatch.models import (
     User,
     utcnow,
 )
+from dispatch.permissions import Actor
 from dispatch.services import claims, lifecycle
 from dispatch.services.claims import AlreadyClaimed, ClaimLimitReached
 from dispatch.services.errors import IllegalTransition, InvalidInput, NotPermitted
-from dispatch.services.lifecycle import Actor
 from tests.conftest import WebClient
 from tests.factories import World, gen_case, gen_user
 

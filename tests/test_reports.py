@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from dispatch.coords import TileCRS, gcj02_to_wgs84, wgs84_to_gcj02
 from dispatch.extensions import db
 from dispatch.models import Case, CaseKind, CasePhoto, CaseStatus, Supporter
+from dispatch.permissions import Actor
 from dispatch.services import lifecycle
-from dispatch.services.lifecycle import Actor
 from tests.conftest import WebClient
 from tests.factories import World, gen_case, walk
 

@@ -65,7 +65,7 @@ def claimable_near(latitude: float, longitude: float, limit: int = 20
                    ) -> list[tuple[Case, float]]:
     """Open micro-wishes and published tasks, nearest first (the volunteer's "near me")."""
     from dispatch.geo import quick_distance_m
-    from dispatch.services.lifecycle import CLAIMABLE_KINDS
+    from dispatch.permissions import CLAIMABLE_KINDS
 
     open_cases = db.session.scalars(select(Case).where(
         Case.status == CaseStatus.RECEIVED, Case.kind.in_(CLAIMABLE_KINDS)))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseStatus, utcnow
+from dispatch.permissions import Actor
 from dispatch.services.errors import (
     Conflict,
     DomainError,
@@ -25,7 +26,7 @@ from dispatch.services.errors import (
     InvalidInput,
     NotPermitted,
 )
-from dispatch.services.lifecycle import Actor, apply_transition, record_event
+from dispatch.services.lifecycle import apply_transition, record_event
 
 
 class AlreadyClaimed(IllegalTransition):

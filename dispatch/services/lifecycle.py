@@ -10,8 +10,6 @@ and nothing is written. Functions flush; the caller commits.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,125 +28,29 @@ from dispatch.models import (
     Category,
     Outcome,
     PhotoStage,
-    Role,
     Studio,
     Team,
     User,
     utcnow,
 )
-from dispatch.models.case import (
-    ASSIGNEE,
-    CREW,
-    DESK,
-    RESIDENT,
-    SYSTEM,
-    TRANSITIONS,
-    VOLUNTEER,
-    Transition,
-)
-from dispatch.models.people import DESK_ROLES, FIELD_ROLES
+from dispatch.models.people import FIELD_ROLES
+from dispatch.permissions import RESIDENT_ROLE, SYSTEM_ROLE, Actor, ensure_allowed
 from dispatch.services.errors import (
     Conflict,
     DomainError,
-    IllegalTransition,
     InvalidInput,
     NotPermitted,
 )
 from dispatch.services.phones import normalise_phone
 from dispatch.services.photos import StoredPhoto
 
-RESIDENT_ROLE, SYSTEM_ROLE = "resident", "system"
-CLAIMABLE_KINDS = (CaseKind.WISH, CaseKind.INSPECTION)
 # No 0/O/1/I/L: codes are read aloud over the phone and typed on small keyboards.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 10  # 31**10 ≈ 8e14: not guessable at any rate we allow
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a staff user, a resident holding a tracking code, or the system."""
-
-    role: str
-    user: User | None = field(default=None, compare=False)
-
-    @classmethod
-    def of(cls, user: User) -> Actor:
-        return cls(role=Role(user.role).value, user=user)
-
-    @classmethod
-    def resident(cls) -> Actor:
-        return cls(role=RESIDENT_ROLE)
-
-    @classmethod
-    def system(cls) -> Actor:
-        return cls(role=SYSTEM_ROLE)
-
-    @property
-    def at_desk(self) -> bool:
-        return self.user is not None and self.user.role in DESK_ROLES
-
-
 def new_tracking_code() -> str:
     return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
-
-
-# --- who may do what ------------------------------------------------------------------
-
-def _is_assignee(case: Case, user: User) -> bool:
-    if case.assigned_volunteer_id is not None:
-        return case.assigned_volunteer_id == user.id
-    team = case.assigned_team
-    return team is not None and team.captain_id == user.id
-
-
-def _is_crew(case: Case, user: User) -> bool:
-    if _is_assignee(case, user):
-        return True
-    return case.assigned_team_id is not None and user.team_id == case.assigned_team_id
-
-
-def may_act(actor: Actor, transition: Transition, case: Case) -> bool:
-    if actor.role == RESIDENT_ROLE:
-        return RESIDENT in transition.actors
-    if actor.role == SYSTEM_ROLE:
-        return SYSTEM in transition.actors
-    user = actor.user
-    if user is None or not user.active:
-        return False
-    if DESK in transition.actors and user.role in DESK_ROLES:
-        return True
-    if user.role not in FIELD_ROLES:
-        return False
-    if VOLUNTEER in transition.actors:
-        return True
-    if ASSIGNEE in transition.actors and _is_assignee(case, user):
-        return True
-    return CREW in transition.actors and _is_crew(case, user)
-
-
-# Extra conditions beyond status, with the reason shown when they fail.
-GUARDS: dict[str, tuple[Callable[[Case], bool], Callable[[], str]]] = {
-    "reopen": (lambda case: case.feedback_satisfied is False,
-               lambda: _("Only a case whose resident was not satisfied can be sent back.")),
-    "claim": (lambda case: case.kind in CLAIMABLE_KINDS,
-              lambda: _("Only micro-wishes and published tasks can be claimed; hazards are "
-                        "dispatched by the studio.")),
-    "release": (lambda case: case.claimed_at is not None,
-                lambda: _("Only a claim can be released; decline or reassign other work.")),
-    "expire_claim": (lambda case: bool(case.claim_expires_at and
-                                       case.claim_expires_at <= utcnow()),
-                     lambda: _("This claim has not run out yet.")),
-}
-
-
-def allowed_actions(case: Case, actor: Actor) -> list[Transition]:
-    """Exactly the next steps this actor may take now: what the case page offers."""
-    return [
-        t for t in TRANSITIONS.values()
-        if t.applies_to(case.status, case.assignment_status)
-        and may_act(actor, t, case)
-        and (t.action not in GUARDS or GUARDS[t.action][0](case))
-    ]
 
 
 # --- the one place that writes ---------------------------------------------------------
@@ -159,19 +61,6 @@ def _actor_fields(actor: Actor) -> dict[str, Any]:
         "actor_role": actor.role,
         "actor_name": actor.user.display_name if actor.user else "",
     }
-
-
-def ensure_allowed(case: Case, actor: Actor, action: str) -> Transition:
-    """Raise IllegalTransition (409) or NotPermitted (403) unless ``action`` may happen now."""
-    transition = TRANSITIONS[action]
-    if not transition.applies_to(case.status, case.assignment_status):
-        raise IllegalTransition(action, case.status,
-                                case.assignment_status and str(case.assignment_status))
-    if not may_act(actor, transition, case):
-        raise NotPermitted(action)
-    if action in GUARDS and not GUARDS[action][0](case):
-        raise IllegalTransition(action, case.status, reason=GUARDS[action][1]())
-    return transition
 
 
 def apply_transition(case: Case, actor: Actor, action: str, *,

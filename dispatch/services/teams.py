@@ -19,8 +19,9 @@ from dispatch.models import (
     VolunteerProfile,
 )
 from dispatch.models.people import FIELD_ROLES, SKILL_LABELS
+from dispatch.permissions import Actor
 from dispatch.services.errors import IllegalTransition, InvalidInput, NotPermitted
-from dispatch.services.lifecycle import Actor, amend
+from dispatch.services.lifecycle import amend
 
 SHAREABLE = (AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED)
 

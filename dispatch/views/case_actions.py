@@ -13,10 +13,10 @@ from dispatch.extensions import db
 from dispatch.forms import ACTION_FORMS, ActionForm
 from dispatch.models import Case
 from dispatch.models.case import Transition
+from dispatch.permissions import Actor
 from dispatch.services import claims, lifecycle
 from dispatch.services.dispatching import Candidate, candidates, parse_assignee
 from dispatch.services.errors import InvalidInput
-from dispatch.services.lifecycle import Actor
 from dispatch.services.reports import discard_photos, store_photos
 
 

@@ -14,10 +14,10 @@ from dispatch.extensions import db
 from dispatch.forms import NoteForm, RosterAddForm, RosterRemoveForm, StatusFilterForm
 from dispatch.models import Case, CaseKind, CaseStatus, Team, User
 from dispatch.models.case import ACTION_LABELS, TRANSITIONS
+from dispatch.permissions import Actor, allowed_actions, ensure_allowed
 from dispatch.services import lifecycle, teams
 from dispatch.services.case_queries import CaseFilter, count_by_status, filtered
 from dispatch.services.errors import InvalidInput
-from dispatch.services.lifecycle import Actor
 from dispatch.views.case_actions import attach_error, build_forms, perform, posted_data
 
 bp = Blueprint("coordinator", __name__, url_prefix="/desk")
@@ -61,7 +61,7 @@ def case_list() -> str:
 def _render_case(case: Case, forms: dict | None = None, note_form: NoteForm | None = None,
                  status: int = 200) -> tuple[str, int]:
     actor = Actor.of(current_user)
-    actions = lifecycle.allowed_actions(case, actor)
+    actions = allowed_actions(case, actor)
     fmap = maps.base_map(case.latitude, case.longitude, zoom=16)
     maps.add_marker(fmap, case.latitude, case.longitude, popup=case.title, tooltip=case.title)
     return render_template(
@@ -81,8 +81,8 @@ def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
     if action not in TRANSITIONS:
         abort(404)
     actor = Actor.of(current_user)
-    lifecycle.ensure_allowed(case, actor, action)  # 403 or 409 before looking at the form
-    forms = build_forms(case, lifecycle.allowed_actions(case, actor), posted_data(),
+    ensure_allowed(case, actor, action)  # 403 or 409 before looking at the form
+    forms = build_forms(case, allowed_actions(case, actor), posted_data(),
                         posted=action)
     form = forms[action]
     if not form.validate():

@@ -25,9 +25,9 @@ from dispatch.coords import TileCRS, from_display, to_display
 from dispatch.extensions import db, limiter
 from dispatch.forms import ReportDetailsForm, ReportPlaceForm, ResidentFeedbackForm, SupportForm
 from dispatch.models import Case, CaseKind, CasePhoto, Category, Region
+from dispatch.permissions import Actor
 from dispatch.services import lifecycle
 from dispatch.services.errors import InvalidInput
-from dispatch.services.lifecycle import Actor
 from dispatch.services.photos import photo_path
 from dispatch.services.place_search import search_places
 from dispatch.services.reports import (

@@ -16,10 +16,10 @@ from dispatch.forms import ActionForm, AvailabilityForm, ShareOutForm
 from dispatch.models import Case, Region, User
 from dispatch.models.case import ACTION_LABELS, TRANSITIONS
 from dispatch.models.people import FIELD_ROLES, SKILL_LABELS
+from dispatch.permissions import Actor, allowed_actions, ensure_allowed
 from dispatch.services import claims, lifecycle, teams
 from dispatch.services.case_queries import claimable_near, work_of
 from dispatch.services.errors import InvalidInput, NotPermitted
-from dispatch.services.lifecycle import Actor
 from dispatch.views.case_actions import attach_error, build_forms, perform, posted_data
 
 bp = Blueprint("volunteer", __name__, url_prefix="/v")
@@ -52,7 +52,7 @@ def _render_home(posted_forms: dict[int, dict] | None = None, status: int = 200
     actor = Actor.of(current_user)
     cards = []
     for case in work_of(current_user):
-        actions = [t for t in lifecycle.allowed_actions(case, actor)
+        actions = [t for t in allowed_actions(case, actor)
                    if t.action in FIELD_ACTIONS]
         forms = (posted_forms or {}).get(case.id) or build_forms(case, actions)
         cards.append((case, actions, forms))
@@ -88,7 +88,7 @@ def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
     forms = build_forms(case, [TRANSITIONS[action]], posted_data(), posted=action)
     form = forms[action]
     if action != "claim":  # a lost claim race is answered by the claim itself, with the holder
-        lifecycle.ensure_allowed(case, actor, action)
+        ensure_allowed(case, actor, action)
     if not form.validate():
         return _render_home({case.id: forms}, status=422)
     try:

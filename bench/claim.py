@@ -1,0 +1,424 @@
+"""Concurrent claims over HTTP: many volunteers tap "claim" on the same micro-wishes at once.
+
+Run ``python -m bench.claim --help``; bench/README.md explains the output. The app is served
+over real HTTP by werkzeug's threaded server (as in bench/report.py) on PostgreSQL (default)
+or SQLite. ``--wishes`` open micro-wishes are each claimed ``--per-wish`` times by as many
+different volunteers, every volunteer signed in with its own ``requests`` session, all
+requests sent by ``--threads`` client threads released together by one barrier.
+
+It prints claims per second and p50/p99 latency, and says whether the issue's target (p99
+under 200 ms) was met; speed never makes it fail. It exits 1 only when the outcome is wrong:
+a status other than 302 (won) or 409 (taken), not exactly one winner per wish, a wish whose
+ledger has other than one "claim" line or whose holder is not the winner, or a refusal that
+does not name the holder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import logging
+import math
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from flask import Flask
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from bench.report import CSRF_PATTERN, SPOT, TIMEOUT_S, serving
+from dispatch import create_app, embedded_redis
+from dispatch.config import normalise_database_url
+from dispatch.extensions import db
+from dispatch.models import Case, CaseEvent, CaseKind, CaseStatus, Category, Role, User
+from dispatch.services import accounts, lifecycle
+from dispatch.services.lifecycle import Actor
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+PG_SCHEMA = "bench_claim"  # the only schema this script creates, fills and drops
+CATEGORY = "elder_help"  # the demo data's micro-wish category
+COORDINATOR = "coordinator"  # a demo studio coordinator: registers and receives the wishes
+VOLUNTEERS = 50
+MAX_OPEN_CLAIMS = 1000  # raised from the default 3, so that the limit never refuses a claim
+TARGET_P99_MS = 200.0
+
+
+# --- setup -------------------------------------------------------------------------------------
+
+@dataclass
+class Database:
+    url: str
+    kind: str
+    drop: Callable[[], None]
+
+
+def database(choice: str, workdir: Path) -> Database:
+    """``sqlite``: a file in ``workdir``. A PostgreSQL URL: the schema ``bench_claim`` there,
+    dropped and recreated at the start and dropped at the end; nothing else is touched."""
+    if choice == "sqlite":
+        return Database(f"sqlite:///{workdir / 'dispatch.db'}", "SQLite", lambda: None)
+    url = make_url(normalise_database_url(choice))
+    if url.get_backend_name() != "postgresql":
+        raise SystemExit(f"--database-url: 'sqlite' or a PostgreSQL URL "
+                         f"(got {url.get_backend_name()})")
+    options = " ".join(filter(None, [url.query.get("options"), f"-csearch_path={PG_SCHEMA}"]))
+    scoped = url.update_query_dict({"options": options})  # type: ignore[arg-type]
+    admin = create_engine(url)
+
+    def run(*statements: str) -> None:
+        with admin.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+
+    def drop() -> None:
+        run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+        admin.dispose()
+
+    run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE", f"CREATE SCHEMA {PG_SCHEMA}")
+    return Database(scoped.render_as_string(hide_password=False), "PostgreSQL", drop)
+
+
+def create_claim_app(database_url: str, redis_url: str, workdir: Path) -> Flask:
+    app = create_app({
+        "INSTANCE_PATH": str(workdir / "instance"),
+        "SECRET_KEY": secrets.token_hex(16),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "UPLOAD_DIR": str(workdir / "uploads"),
+        "DEMO_PASSWORD": secrets.token_urlsafe(12),
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast setup; sign-in is not timed
+        "MAX_OPEN_CLAIMS": MAX_OPEN_CLAIMS,
+    })
+    with app.app_context():
+        db.create_all()
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    if result.exit_code != 0:
+        raise RuntimeError(f"seed-demo failed: {result.output}") from result.exception
+    return app
+
+
+@dataclass
+class Volunteer:
+    id: int
+    username: str
+    display_name: str
+    password: str
+
+
+def open_wishes(count: int) -> list[tuple[int, int]]:
+    """``count`` micro-wishes registered and received by a demo coordinator, near the spot:
+    (case id, version) of each, ready to be claimed."""
+    coordinator = db.session.scalar(select(User).where(User.username == COORDINATOR))
+    category = db.session.scalar(select(Category).where(Category.code == CATEGORY))
+    assert coordinator is not None and category is not None, "demo data is missing"
+    desk = Actor.of(coordinator)
+    wishes = []
+    for number in range(count):
+        wish = lifecycle.register(
+            kind=CaseKind.WISH, title=f"帮独居老人换灯泡 #{number + 1}",
+            description="楼道灯坏了，老人晚上下楼看不见。", latitude=SPOT[0] + number * 1e-4,
+            longitude=SPOT[1], category=category, actor=desk)
+        lifecycle.receive(wish, desk)
+        wishes.append(wish)
+    db.session.commit()
+    return [(wish.id, wish.version) for wish in wishes]
+
+
+def create_volunteers(count: int) -> list[Volunteer]:
+    volunteers = []
+    for number in range(count):
+        password = secrets.token_urlsafe(12)
+        user = accounts.create_user(username=f"bench.vol{number:03d}",
+                                    display_name=f"Bench Volunteer {number:03d}",
+                                    role=Role.VOLUNTEER, password=password)
+        volunteers.append((user, password))
+    db.session.commit()
+    return [Volunteer(user.id, user.username, user.display_name, password)
+            for user, password in volunteers]
+
+
+class Unexpected(Exception):
+    pass
+
+
+def sign_in(base: str, volunteer: Volunteer) -> requests.Session:
+    """A session signed in as ``volunteer``, as the phone does it; it keeps its CSRF token."""
+    session = requests.Session()
+    session.trust_env = False  # no proxy from the environment for 127.0.0.1
+    page = session.get(f"{base}/login", timeout=TIMEOUT_S)
+    match = CSRF_PATTERN.search(page.text)
+    if page.status_code != 200 or match is None:
+        raise Unexpected(f"GET /login: HTTP {page.status_code}, no CSRF token")
+    response = session.post(f"{base}/login", allow_redirects=False, timeout=TIMEOUT_S, data={
+        "csrf_token": match.group(1), "username": volunteer.username,
+        "password": volunteer.password, "next": ""})
+    if response.status_code != 302 or not response.headers.get("Location", "").endswith("/v/"):
+        raise Unexpected(f"sign-in of {volunteer.username}: HTTP {response.status_code}")
+    session.csrf_token = match.group(1)  # type: ignore[attr-defined]
+    return session
+
+
+# --- the race ----------------------------------------------------------------------------------
+
+@dataclass
+class Attempt:
+    wish: int  # case id
+    version: int
+    volunteer: int  # index into the volunteers
+    status: int = 0
+    seconds: float = 0.0
+    body: str = ""
+    error: str = ""
+
+
+def claim(session: requests.Session, base: str, attempt: Attempt) -> None:
+    began = time.perf_counter()
+    try:
+        response = session.post(
+            f"{base}/v/cases/{attempt.wish}/actions/claim", allow_redirects=False,
+            timeout=TIMEOUT_S, data={"csrf_token": session.csrf_token,  # type: ignore[attr-defined]
+                                     "claim-version": str(attempt.version)})
+    except requests.RequestException as error:
+        attempt.seconds = time.perf_counter() - began
+        attempt.error = f"{type(error).__name__}: {error}"
+        return
+    attempt.seconds = time.perf_counter() - began
+    attempt.status = response.status_code
+    if response.status_code != 302:
+        attempt.body = response.text
+
+
+def plan(wishes: list[tuple[int, int]], per_wish: int, volunteers: int) -> list[Attempt]:
+    """Attempt k = wish k // per_wish by volunteer k mod volunteers: each wish gets
+    ``per_wish`` different volunteers (per_wish <= volunteers) and each volunteer the same
+    number of attempts, give or take one."""
+    repeated = [pair for pair in wishes for _ in range(per_wish)]
+    return [Attempt(wish, version, k % volunteers)
+            for k, (wish, version) in enumerate(repeated)]
+
+
+@dataclass
+class Race:
+    seconds: float  # wall time from the release to the last answer
+    process_cpu: float  # CPU seconds of this whole process meanwhile (clients and server)
+    client_cpu: float  # CPU seconds of the client threads alone
+
+
+def race(base: str, sessions: list[requests.Session], attempts: list[Attempt],
+         threads: int) -> Race:
+    """Every client thread waits at one barrier, then sends its attempts back to back.
+
+    Thread t owns the volunteers v with v mod threads == t, so a session is never used by
+    two threads; it sends its attempts in plan order, so the first wave is every contender
+    for the first wishes at once."""
+    owned: list[list[Attempt]] = [[] for _ in range(threads)]
+    for attempt in attempts:
+        owned[attempt.volunteer % threads].append(attempt)
+    clock: dict[str, float] = {}
+    client_cpu: list[float] = []
+
+    def release() -> None:  # run once all have arrived, before any leaves
+        clock["started"], clock["cpu"] = time.perf_counter(), time.process_time()
+
+    start_line = threading.Barrier(threads + 1, action=release)
+
+    def client(mine: list[Attempt]) -> None:
+        start_line.wait()
+        cpu = time.thread_time()
+        for attempt in mine:
+            claim(sessions[attempt.volunteer], base, attempt)
+        client_cpu.append(time.thread_time() - cpu)
+
+    workers = [threading.Thread(target=client, args=(mine,), name=f"client-{t}")
+               for t, mine in enumerate(owned)]
+    for worker in workers:
+        worker.start()
+    start_line.wait()
+    for worker in workers:
+        worker.join()
+    return Race(time.perf_counter() - clock["started"], time.process_time() - clock["cpu"],
+                sum(client_cpu))
+
+
+def percentile_ms(seconds: list[float], p: float) -> float:
+    ordered = sorted(seconds)
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000  # nearest rank
+
+
+# --- checking the outcome ----------------------------------------------------------------------
+
+def check(attempts: list[Attempt], volunteers: list[Volunteer],
+          wishes: list[tuple[int, int]]) -> tuple[list[str], list[str]]:
+    """(what was found, problems): the answers against each other and against the database."""
+    problems = [f"claim of case {a.wish} by {volunteers[a.volunteer].username}: "
+                + (a.error or f"unexpected HTTP {a.status}: {a.body[:200]}")
+                for a in attempts if a.error or a.status not in (302, 409)]
+    winners: dict[int, list[int]] = {wish: [] for wish, _ in wishes}
+    for attempt in attempts:
+        if attempt.status == 302:
+            winners[attempt.wish].append(volunteers[attempt.volunteer].id)
+    for wish, won in winners.items():
+        if len(won) != 1:
+            problems.append(f"case {wish}: {len(won)} requests answered 302, not 1")
+    names = {volunteer.id: volunteer.display_name for volunteer in volunteers}
+    unnamed = sum(1 for a in attempts if a.status == 409 and len(winners[a.wish]) == 1
+                  and html.escape(names[winners[a.wish][0]]) not in a.body)
+    if unnamed:
+        problems.append(f"{unnamed} refusals (409) do not name the winner as the holder")
+
+    ids = list(winners)
+    claim_lines = dict(db.session.execute(
+        select(CaseEvent.case_id, func.count()).where(
+            CaseEvent.case_id.in_(ids), CaseEvent.action == "claim")
+        .group_by(CaseEvent.case_id)).all())
+    cases = {case.id: case for case in db.session.scalars(select(Case).where(Case.id.in_(ids)))}
+    claimed = [case for case in cases.values() if case.status == CaseStatus.HANDLING
+               and case.assigned_volunteer_id is not None]
+    for wish in ids:
+        case, lines = cases[wish], claim_lines.get(wish, 0)
+        if lines != 1:
+            problems.append(f"case {wish}: {lines} claim lines in its ledger, not 1")
+        if case.status != CaseStatus.HANDLING or case.assigned_volunteer_id is None:
+            problems.append(f"case {wish}: not claimed (status {case.status.value})")
+        elif winners[wish] and case.assigned_volunteer_id != winners[wish][0]:
+            problems.append(f"case {wish}: held by user {case.assigned_volunteer_id}, but user "
+                            f"{winners[wish][0]}'s request was the one answered 302")
+    one_line = sum(1 for wish in ids if claim_lines.get(wish, 0) == 1)
+    held_by_winner = sum(1 for wish in ids if winners[wish]
+                         and cases[wish].assigned_volunteer_id == winners[wish][0])
+    found = [f"{len(claimed)} of {len(ids)} wishes claimed, {one_line} with exactly one claim "
+             f"line in the ledger, {held_by_winner} held by the volunteer whose request got "
+             "302",
+             f"{sum(1 for a in attempts if a.status == 409) - unnamed} of "
+             f"{sum(1 for a in attempts if a.status == 409)} refusals (409) name the holder"]
+    db.session.remove()
+    return found, problems
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+def print_table(attempts: list[Attempt], run: Race) -> None:
+    header = f"{'answer':<14} {'requests':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+    print(header)
+    print("─" * len(header))
+    rows = [("all", attempts),
+            ("won (302)", [a for a in attempts if a.status == 302]),
+            ("taken (409)", [a for a in attempts if a.status == 409])]
+    others = [a for a in attempts if a.status not in (302, 409)]
+    if others:
+        rows.append(("other", others))
+    for label, group in rows:
+        seconds = [a.seconds for a in group]
+        print(f"{label:<14} {len(group):>8} {percentile_ms(seconds, 50):>7.1f} "
+              f"{percentile_ms(seconds, 99):>7.1f} "
+              f"{max(seconds, default=float('nan')) * 1000:>7.1f}")
+    count = len(attempts)
+    print(f"\n{count} claims in {run.seconds:.2f} s: {count / run.seconds:.1f} claims/s "
+          f"(attempts per second, wall time from the barrier to the last answer)")
+    print(f"CPU: {(run.process_cpu - run.client_cpu) / count * 1000:.1f} ms per claim outside "
+          f"the client threads (the server's), {run.client_cpu / count * 1000:.1f} ms in them; "
+          f"the process used {run.process_cpu / run.seconds:.2f} cores on average")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.claim", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL,
+                        help="a PostgreSQL URL (its schema bench_claim is dropped and "
+                             "recreated), or 'sqlite' for a file in a temporary directory")
+    parser.add_argument("--wishes", type=int, default=20, help="open micro-wishes to claim")
+    parser.add_argument("--per-wish", type=int, default=10,
+                        help="claims on each wish, each by a different volunteer")
+    parser.add_argument("--threads", type=int, default=50, help="client threads")
+    args = parser.parse_args(argv)
+    if min(args.wishes, args.per_wish, args.threads) < 1:
+        parser.error("--wishes, --per-wish and --threads must be positive")
+    volunteer_count = max(VOLUNTEERS, args.per_wish)
+    threads = min(args.threads, volunteer_count)  # a thread per volunteer at most
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
+    workdir = Path(tempfile.mkdtemp(prefix="bench-claim-"))
+    redis_process = None
+    database_ = None
+    app = None
+    sessions: list[requests.Session] = []
+    try:
+        redis_url, redis_process = embedded_redis.start(workdir / "redis", daemonize=False)
+        database_ = database(args.database_url, workdir)
+        app = create_claim_app(database_.url, redis_url, workdir)
+        with app.app_context():
+            wishes = open_wishes(args.wishes)
+            warmup_wish = open_wishes(1)[0]
+            volunteers = create_volunteers(volunteer_count)
+            db.session.remove()
+        attempts = plan(wishes, args.per_wish, volunteer_count)
+        print(f"{database_.kind}, embedded Redis: {len(attempts)} claims on {args.wishes} "
+              f"open wishes, {args.per_wish} per wish by different volunteers, from "
+              f"{volunteer_count} signed-in volunteers on {threads} client threads")
+        print(f"note: MAX_OPEN_CLAIMS raised from the default 3 to {MAX_OPEN_CLAIMS} for this "
+              "run, so that the per-volunteer limit never refuses a claim")
+        print(f"note: clients and server share one Python process (one GIL) on a "
+              f"{os.cpu_count()}-core machine, so latency includes the clients' own "
+              "contention; werkzeug's threaded development server, the app's default "
+              "connection pool", flush=True)
+
+        os.sync()  # the setup's writes, flushed now, would otherwise slow the first commits
+        with serving(app) as base:
+            sessions = [sign_in(base, volunteer) for volunteer in volunteers]
+            # Warm-up, not counted: one win and one refusal on a wish of its own, so that the
+            # first timed requests do not pay for compiling the pages they answer with.
+            warmup = [Attempt(*warmup_wish, volunteer=v) for v in (0, 1)]
+            for attempt in warmup:
+                claim(sessions[attempt.volunteer], base, attempt)
+            if [a.status for a in warmup] != [302, 409]:
+                raise Unexpected(f"warm-up claims answered {[a.status for a in warmup]}, "
+                                 "not [302, 409]")
+            run = race(base, sessions, attempts, threads)
+            for session in sessions:
+                session.close()
+
+        print()
+        print_table(attempts, run)
+        p99 = percentile_ms([a.seconds for a in attempts], 99)
+        print(f"target: p99 < {TARGET_P99_MS:.0f} ms: "
+              f"{'met' if p99 < TARGET_P99_MS else 'not met'} ({p99:.1f} ms; informational)")
+        won = sum(1 for a in attempts if a.status == 302)
+        refused = sum(1 for a in attempts if a.status == 409)
+        print(f"answers: {won} won (302), {refused} taken (409), "
+              f"{len(attempts) - won - refused} other; expected {args.wishes} won")
+        with app.app_context():
+            found, problems = check(attempts, volunteers, wishes)
+        for line in found:
+            print(f"database: {line}")
+        for problem in problems:
+            print(f"WRONG: {problem}", file=sys.stderr)
+        print("correct" if not problems else f"NOT correct: {len(problems)} problems")
+        return 1 if problems else 0
+    finally:
+        for session in sessions:
+            session.close()
+        if app is not None:
+            with app.app_context():
+                db.engine.dispose()
+        if database_ is not None:
+            database_.drop()
+        if redis_process is not None:
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

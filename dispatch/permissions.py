@@ -1,0 +1,124 @@
+"""Who may do what to which case, in one place: the actor, the role and assignment checks,
+the extra conditions some steps have, and the list of steps a person may take now.
+
+The lifecycle service calls ``ensure_allowed`` before every change; the case pages show
+exactly ``allowed_actions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+from dispatch.models import Case, CaseKind, Role, User, utcnow
+from dispatch.models.case import (
+    ASSIGNEE,
+    CREW,
+    DESK,
+    RESIDENT,
+    SYSTEM,
+    TRANSITIONS,
+    VOLUNTEER,
+    Transition,
+)
+from dispatch.models.people import DESK_ROLES, FIELD_ROLES
+from dispatch.services.errors import IllegalTransition, NotPermitted
+
+RESIDENT_ROLE, SYSTEM_ROLE = "resident", "system"
+CLAIMABLE_KINDS = (CaseKind.WISH, CaseKind.INSPECTION)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a staff user, a resident holding a tracking code, or the system."""
+
+    role: str
+    user: User | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(role=Role(user.role).value, user=user)
+
+    @classmethod
+    def resident(cls) -> Actor:
+        return cls(role=RESIDENT_ROLE)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(role=SYSTEM_ROLE)
+
+    @property
+    def at_desk(self) -> bool:
+        return self.user is not None and self.user.role in DESK_ROLES
+
+
+def _is_assignee(case: Case, user: User) -> bool:
+    if case.assigned_volunteer_id is not None:
+        return case.assigned_volunteer_id == user.id
+    team = case.assigned_team
+    return team is not None and team.captain_id == user.id
+
+
+def _is_crew(case: Case, user: User) -> bool:
+    if _is_assignee(case, user):
+        return True
+    return case.assigned_team_id is not None and user.team_id == case.assigned_team_id
+
+
+def may_act(actor: Actor, transition: Transition, case: Case) -> bool:
+    if actor.role == RESIDENT_ROLE:
+        return RESIDENT in transition.actors
+    if actor.role == SYSTEM_ROLE:
+        return SYSTEM in transition.actors
+    user = actor.user
+    if user is None or not user.active:
+        return False
+    if DESK in transition.actors and user.role in DESK_ROLES:
+        return True
+    if user.role not in FIELD_ROLES:
+        return False
+    if VOLUNTEER in transition.actors:
+        return True
+    if ASSIGNEE in transition.actors and _is_assignee(case, user):
+        return True
+    return CREW in transition.actors and _is_crew(case, user)
+
+
+# Extra conditions beyond status, with the reason shown when they fail.
+GUARDS: dict[str, tuple[Callable[[Case], bool], Callable[[], str]]] = {
+    "reopen": (lambda case: case.feedback_satisfied is False,
+               lambda: _("Only a case whose resident was not satisfied can be sent back.")),
+    "claim": (lambda case: case.kind in CLAIMABLE_KINDS,
+              lambda: _("Only micro-wishes and published tasks can be claimed; hazards are "
+                        "dispatched by the studio.")),
+    "release": (lambda case: case.claimed_at is not None,
+                lambda: _("Only a claim can be released; decline or reassign other work.")),
+    "expire_claim": (lambda case: bool(case.claim_expires_at and
+                                       case.claim_expires_at <= utcnow()),
+                     lambda: _("This claim has not run out yet.")),
+}
+
+
+def allowed_actions(case: Case, actor: Actor) -> list[Transition]:
+    """Exactly the next steps this actor may take now: what the case page offers."""
+    return [
+        t for t in TRANSITIONS.values()
+        if t.applies_to(case.status, case.assignment_status)
+        and may_act(actor, t, case)
+        and (t.action not in GUARDS or GUARDS[t.action][0](case))
+    ]
+
+
+def ensure_allowed(case: Case, actor: Actor, action: str) -> Transition:
+    """Raise IllegalTransition (409) or NotPermitted (403) unless ``action`` may happen now."""
+    transition = TRANSITIONS[action]
+    if not transition.applies_to(case.status, case.assignment_status):
+        raise IllegalTransition(action, case.status,
+                                case.assignment_status and str(case.assignment_status))
+    if not may_act(actor, transition, case):
+        raise NotPermitted(action)
+    if action in GUARDS and not GUARDS[action][0](case):
+        raise IllegalTransition(action, case.status, reason=GUARDS[action][1]())
+    return transition
