@@ -20,6 +20,7 @@ import html
 import logging
 import math
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -50,6 +51,7 @@ COORDINATOR = "coordinator"  # a demo studio coordinator: registers and receives
 VOLUNTEERS = 50
 MAX_OPEN_CLAIMS = 1000  # raised from the default 3, so that the limit never refuses a claim
 TARGET_P99_MS = 200.0
+TITLE_PATTERN = re.compile(r"<title>(.*?)</title>", re.DOTALL)
 
 
 # --- setup -------------------------------------------------------------------------------------
@@ -258,11 +260,17 @@ def percentile_ms(seconds: list[float], p: float) -> float:
 
 # --- checking the outcome ----------------------------------------------------------------------
 
+def summary(body: str) -> str:
+    """An error page's title, or the start of a body that is not a page."""
+    title = TITLE_PATTERN.search(body)
+    return html.unescape(title.group(1)).strip() if title else body[:200]
+
+
 def check(attempts: list[Attempt], volunteers: list[Volunteer],
           wishes: list[tuple[int, int]]) -> tuple[list[str], list[str]]:
     """(what was found, problems): the answers against each other and against the database."""
     problems = [f"claim of case {a.wish} by {volunteers[a.volunteer].username}: "
-                + (a.error or f"unexpected HTTP {a.status}: {a.body[:200]}")
+                + (a.error or f"unexpected HTTP {a.status}: {summary(a.body)}")
                 for a in attempts if a.error or a.status not in (302, 409)]
     winners: dict[int, list[int]] = {wish: [] for wish, _ in wishes}
     for attempt in attempts:
@@ -341,7 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wishes", type=int, default=20, help="open micro-wishes to claim")
     parser.add_argument("--per-wish", type=int, default=10,
                         help="claims on each wish, each by a different volunteer")
-    parser.add_argument("--threads", type=int, default=50, help="client threads")
+    parser.add_argument("--threads", type=int, default=50,
+                        help=f"client threads (at most one per volunteer: {VOLUNTEERS}, or "
+                             "--per-wish if more)")
     args = parser.parse_args(argv)
     if min(args.wishes, args.per_wish, args.threads) < 1:
         parser.error("--wishes, --per-wish and --threads must be positive")

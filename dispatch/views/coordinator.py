@@ -15,7 +15,7 @@ from dispatch.forms import NoteForm, RosterAddForm, RosterRemoveForm, StatusFilt
 from dispatch.models import Case, CaseKind, CaseStatus, Team, User
 from dispatch.models.case import ACTION_LABELS, TRANSITIONS
 from dispatch.permissions import Actor, allowed_actions, ensure_allowed
-from dispatch.services import lifecycle, teams
+from dispatch.services import claims, lifecycle, teams
 from dispatch.services.case_queries import CaseFilter, count_by_status, filtered
 from dispatch.services.errors import InvalidInput
 from dispatch.views.case_actions import attach_error, build_forms, perform, posted_data
@@ -66,6 +66,7 @@ def _render_case(case: Case, forms: dict | None = None, note_form: NoteForm | No
     maps.add_marker(fmap, case.latitude, case.longitude, popup=case.title, tooltip=case.title)
     return render_template(
         "coordinator/case.html", case=case, actions=actions, map=maps.embed(fmap),
+        remaining=claims.remaining,
         forms=forms or build_forms(case, actions), note_form=note_form or NoteForm(),
         action_labels=ACTION_LABELS), status
 
