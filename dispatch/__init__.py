@@ -43,13 +43,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         auth,
         coordinator,
         errors,
+        inbox,
         public,
         resident,
         templating,
         volunteer,
     )
 
-    for blueprint in (public.bp, resident.bp, auth.bp, coordinator.bp, volunteer.bp, api.bp):
+    for blueprint in (public.bp, resident.bp, auth.bp, coordinator.bp, volunteer.bp, api.bp,
+                      inbox.bp):
         app.register_blueprint(blueprint)
     maps.use_local_assets()
     errors.register(app)
@@ -64,6 +66,8 @@ def _connect_redis(app: Flask, instance_path: Path) -> None:
     if not url:
         url, _ = embedded_redis.start(instance_path / "redis", daemonize=True)
         app.config["REDIS_URL"] = url
-    app.extensions["dispatch.redis"] = redis.Redis.from_url(url)
+    # Short timeouts: a Redis outage must not hold up filing a case (the outbox waits).
+    app.extensions["dispatch.redis"] = redis.Redis.from_url(
+        url, socket_connect_timeout=2, socket_timeout=5)
     storage = "redis+unix://" + url[len("unix://"):] if url.startswith("unix://") else url
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage)

@@ -72,6 +72,9 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "CLAIM_EXTENSION_HOURS": int(env.get("CLAIM_EXTENSION_HOURS", "72")),  # once
         "MAX_OPEN_CLAIMS": int(env.get("MAX_OPEN_CLAIMS", "3")),  # per volunteer
         "CHECKIN_FAR_M": float(env.get("CHECKIN_FAR_M", "1000")),  # flagged, not refused
+        # Links in notifications point here; the SMS gateway URL takes {phone} {text} {key}.
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL", ""),
     }
 
 
@@ -82,6 +85,9 @@ BASE_SETTINGS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead; long forms outdoors
     "RQ_QUEUES": ("default",),
     "PAGE_SIZE": 50,
+    # A Redis outage must not stop residents filing: limits fall back to memory meanwhile.
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     # Three photos of at most 10 MB each, plus the form; more is refused before parsing.
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
     "MAX_FORM_MEMORY_SIZE": 1024 * 1024,

@@ -5,6 +5,8 @@
 
 from rq import cron
 
-from dispatch.jobs import release_expired_claims
+from dispatch.jobs import relay_notifications, release_expired_claims
 
 cron.register(release_expired_claims, "default", interval=300, job_timeout=120)
+# Anything the web request could not queue (Redis was down) goes out from here.
+cron.register(relay_notifications, "default", interval=60, job_timeout=120)

@@ -18,7 +18,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 
@@ -194,3 +201,12 @@ class RosterAddForm(FlaskForm):
 
 class RosterRemoveForm(FlaskForm):
     user_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class WebhookForm(FlaskForm):
+    kind = SelectField(_l("Group chat"), choices=[
+        SelectChoice("wecom", _l("WeCom")), SelectChoice("dingtalk", _l("DingTalk")),
+        SelectChoice("feishu", _l("Feishu"))], validators=[DataRequired()])
+    url = StringField(_l("Robot webhook address"), validators=[
+        Optional(), Length(max=500),
+        URL(require_tld=False, message=_l("This is not a valid web address."))])

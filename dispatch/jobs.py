@@ -50,3 +50,11 @@ def release_expired_claims() -> list[int]:
     released = release_expired()
     db.session.commit()
     return released
+
+
+@job
+def relay_notifications() -> int:
+    """Queue outbox rows still waiting (a Redis outage, a crash before enqueue)."""
+    from dispatch.services.notifications import relay_pending
+
+    return relay_pending()

@@ -106,6 +106,9 @@ class Team(BilingualName, db.Model):
     longitude: Mapped[float] = mapped_column(Float)
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)
+    # The team's group-chat robot: "wecom", "dingtalk" or "feishu", and its webhook URL.
+    webhook_kind: Mapped[str | None] = mapped_column(String(16))
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
 
     region: Mapped[Region] = relationship()
     studio: Mapped[Studio | None] = relationship()

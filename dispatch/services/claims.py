@@ -17,8 +17,9 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import aliased
 
 from dispatch.extensions import db
-from dispatch.models import Case, CaseStatus, utcnow
+from dispatch.models import Case, CaseEvent, CaseStatus, utcnow
 from dispatch.permissions import Actor
+from dispatch.services import notifications
 from dispatch.services.errors import (
     Conflict,
     DomainError,
@@ -132,13 +133,20 @@ def release_expired(now: datetime | None = None) -> list[int]:
     due = db.session.scalars(select(Case).where(
         Case.status == CaseStatus.HANDLING, Case.claim_expires_at <= now))
     released: list[int] = []
-    for case in due:
+    for case in list(due):
+        holder = case.assigned_volunteer_id
         try:
             apply_transition(case, Actor.system(), "expire_claim", at=now, values=_cleared(),
                              note=_("The claim ran out."))
-            released.append(case.id)
         except (Conflict, IllegalTransition):
             continue  # the holder finished or released it meanwhile
+        released.append(case.id)
+        if holder is not None:  # the holder is told (the case no longer names them)
+            event = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                       .order_by(CaseEvent.seq.desc())).first()
+            assert event is not None
+            notifications.tell_user(case, event, holder, _(
+                "Your claim on “%(title)s” ran out and was released.", title=case.title[:40]))
     return released
 
 

@@ -35,6 +35,7 @@ from dispatch.models import (
 )
 from dispatch.models.people import FIELD_ROLES
 from dispatch.permissions import RESIDENT_ROLE, SYSTEM_ROLE, Actor, ensure_allowed
+from dispatch.services import notifications
 from dispatch.services.errors import (
     Conflict,
     DomainError,
@@ -90,13 +91,15 @@ def apply_transition(case: Case, actor: Actor, action: str, *,
         if refused is not None and case.version == seen:
             raise refused  # nobody else moved the case: the extra condition said no
         raise Conflict(case.id, case.status)
-    db.session.add(CaseEvent(
+    event = CaseEvent(
         case_id=case.id, seq=seen + 1, action=action, from_status=case.status,
         to_status=transition.to_status, from_assignment=case.assignment_status,
         to_assignment=transition.to_assignment, note=note.strip(), created_at=at,
-        **_actor_fields(actor)))
+        **_actor_fields(actor))
+    db.session.add(event)
     db.session.flush()
     db.session.refresh(case)
+    notifications.plan(case, event)
     return case
 
 
@@ -115,6 +118,7 @@ def record_event(case: Case, actor: Actor, action: str, note: str, *, internal: 
     db.session.add(event)
     db.session.flush()
     db.session.refresh(case)
+    notifications.plan(case, event)
     return event
 
 
@@ -142,6 +146,7 @@ def amend(case: Case, actor: Actor, action: str, values: dict[str, Any], note: s
     db.session.add(event)
     db.session.flush()
     db.session.refresh(case)
+    notifications.plan(case, event)
     return event
 
 
@@ -183,10 +188,11 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
     )
     db.session.add(case)
     # One flush inserts the case and its first ledger line together.
-    db.session.add(CaseEvent(case=case, seq=1, action="register", from_status=None,
-                             to_status=CaseStatus.REGISTERED, created_at=at,
-                             **_actor_fields(actor)))
+    event = CaseEvent(case=case, seq=1, action="register", from_status=None,
+                      to_status=CaseStatus.REGISTERED, created_at=at, **_actor_fields(actor))
+    db.session.add(event)
     db.session.flush()
+    notifications.plan(case, event)
     return case
 
 

@@ -114,3 +114,13 @@ def remove_member(team: Team, user: User) -> None:
     if user.profile is not None and user.profile.team_id == team.id:
         user.profile.team_id = None
         db.session.flush()
+
+
+def set_webhook(team: Team, kind: str, url: str | None) -> None:
+    """The team's group-chat robot; the form has checked the address is a web address."""
+    from dispatch.notify.http import WEBHOOK_KINDS
+
+    if kind not in WEBHOOK_KINDS:
+        raise InvalidInput("kind", _("Unknown group chat."))
+    team.webhook_kind, team.webhook_url = kind, (url or "").strip() or None
+    db.session.flush()

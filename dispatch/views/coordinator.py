@@ -11,11 +11,18 @@ from wtforms.fields.choices import SelectChoice
 
 from dispatch import maps
 from dispatch.extensions import db
-from dispatch.forms import NoteForm, RosterAddForm, RosterRemoveForm, StatusFilterForm
-from dispatch.models import Case, CaseKind, CaseStatus, Team, User
+from dispatch.forms import (
+    NoteForm,
+    RosterAddForm,
+    RosterRemoveForm,
+    StatusFilterForm,
+    WebhookForm,
+)
+from dispatch.models import Case, CaseKind, CaseStatus, Notification, Team, User
 from dispatch.models.case import ACTION_LABELS, TRANSITIONS
 from dispatch.permissions import Actor, allowed_actions, ensure_allowed
 from dispatch.services import claims, lifecycle, teams
+from dispatch.services import notifications as outbox
 from dispatch.services.case_queries import CaseFilter, count_by_status, filtered
 from dispatch.services.errors import InvalidInput
 from dispatch.views.case_actions import attach_error, build_forms, perform, posted_data
@@ -118,9 +125,12 @@ def team_list() -> str:
 
 
 def _render_roster(team: Team, add_form: RosterAddForm | None = None,
+                   webhook_form: WebhookForm | None = None,
                    status: int = 200) -> tuple[str, int]:
+    webhook_form = webhook_form or WebhookForm(kind=team.webhook_kind or "wecom",
+                                               url=team.webhook_url or "")
     return render_template("coordinator/team.html", team=team, members=teams.members_of(team),
-                           add_form=add_form or RosterAddForm(),
+                           add_form=add_form or RosterAddForm(), webhook_form=webhook_form,
                            remove_form=RosterRemoveForm()), status
 
 
@@ -139,12 +149,12 @@ def add_member(team_id: int) -> Response | tuple[str, int]:
     if user is None:
         if not form.username.errors:
             form.username.errors = [_("No account has this username.")]
-        return _render_roster(team, form, 422)
+        return _render_roster(team, form, status=422)
     try:
         teams.add_member(team, user)
     except InvalidInput as error:
         form.username.errors = [error.message()]
-        return _render_roster(team, form, 422)
+        return _render_roster(team, form, status=422)
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for(".roster", team_id=team.id))
@@ -161,3 +171,38 @@ def remove_member(team_id: int) -> Response:
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for(".roster", team_id=team.id))
+
+
+@bp.post("/teams/<int:team_id>/webhook")
+def set_webhook(team_id: int) -> Response | tuple[str, int]:
+    team = db.get_or_404(Team, team_id)
+    form = WebhookForm()
+    if not form.validate():
+        return _render_roster(team, webhook_form=form, status=422)
+    teams.set_webhook(team, form.kind.data or "wecom", form.url.data or None)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".roster", team_id=team.id))
+
+
+@bp.get("/notifications")
+def notifications() -> str:
+    """Failed deliveries (with the error) first, then what is still waiting."""
+    failed = db.session.scalars(select(Notification).where(Notification.failed_at.is_not(None),
+                                                           Notification.sent_at.is_(None))
+                                .order_by(Notification.id.desc()).limit(100))
+    waiting = db.session.scalars(select(Notification).where(Notification.failed_at.is_(None),
+                                                            Notification.sent_at.is_(None))
+                                 .order_by(Notification.id.desc()).limit(100))
+    return render_template("coordinator/notifications.html", failed=list(failed),
+                           waiting=list(waiting))
+
+
+@bp.post("/notifications/<int:notification_id>/retry")
+def retry_notification(notification_id: int) -> Response:
+    row = db.get_or_404(Notification, notification_id)
+    outbox.retry(row)
+    db.session.commit()
+    outbox.enqueue(row.id, again=True)
+    flash(_("Queued again."), "success")
+    return redirect(url_for(".notifications"))

@@ -6,10 +6,13 @@ from datetime import datetime, timedelta
 
 from flask import Flask, request
 from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy import func, select
 
+from dispatch.extensions import db
 from dispatch.forms import LanguageForm
-from dispatch.models import AssignmentStatus, CaseStatus
+from dispatch.models import AssignmentStatus, CaseStatus, InboxMessage
 from dispatch.models.people import SKILL_LABELS
 from dispatch.services.phones import display_phone, mask_phone
 
@@ -47,6 +50,13 @@ def duration(value: timedelta | None) -> str:
     return format_timedelta(value, granularity="minute", threshold=1.5)
 
 
+def _unread_count() -> int:
+    if not current_user.is_authenticated:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(InboxMessage).where(
+        InboxMessage.user_id == current_user.id, InboxMessage.read_at.is_(None))) or 0
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(local_time)
     app.add_template_filter(duration)
@@ -59,6 +69,7 @@ def register(app: Flask) -> None:
     def _globals() -> dict[str, object]:
         locale = get_locale()
         return {
+            "unread_count": _unread_count(),
             "current_language": locale.language if locale else "zh",
             "language_form": LanguageForm(formdata=None, next=request.full_path),
         }
