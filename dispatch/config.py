@@ -75,6 +75,14 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         # Links in notifications point here; the SMS gateway URL takes {phone} {text} {key}.
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL", ""),
+        "SMTP_HOST": env.get("SMTP_HOST", "127.0.0.1"),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_USER": env.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": env.get("SMTP_STARTTLS", "0") == "1",
+        "MAIL_FROM": env.get("MAIL_FROM", "dispatch@localhost"),
+        # A reply left this many days without feedback is confirmed by the system.
+        "AUTO_CONFIRM_DAYS": int(env.get("AUTO_CONFIRM_DAYS", "7")),
     }
 
 

@@ -5,8 +5,15 @@
 
 from rq import cron
 
-from dispatch.jobs import relay_notifications, release_expired_claims
+from dispatch.jobs import (
+    auto_confirm_replied,
+    escalate_overdue_cases,
+    relay_notifications,
+    release_expired_claims,
+)
 
 cron.register(release_expired_claims, "default", interval=300, job_timeout=120)
 # Anything the web request could not queue (Redis was down) goes out from here.
 cron.register(relay_notifications, "default", interval=60, job_timeout=120)
+cron.register(escalate_overdue_cases, "default", interval=600, job_timeout=300)
+cron.register(auto_confirm_replied, "default", cron="30 2 * * *", job_timeout=300)  # 02:30 UTC

@@ -25,6 +25,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
 )
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
@@ -210,3 +211,12 @@ class WebhookForm(FlaskForm):
     url = StringField(_l("Robot webhook address"), validators=[
         Optional(), Length(max=500),
         URL(require_tld=False, message=_l("This is not a valid web address."))])
+
+
+class NotificationSettingsForm(FlaskForm):
+    email = StringField(_l("Email address"), validators=[
+        Optional(), Length(max=254),
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("This is not a valid email address."))])
+    notify_by_email = BooleanField(_l("Also send my notifications by email"))
+    language = SelectField(_l("Language of my notifications"), choices=[
+        SelectChoice("zh", "简体中文"), SelectChoice("en", "English")])

@@ -58,3 +58,21 @@ def relay_notifications() -> int:
     from dispatch.services.notifications import relay_pending
 
     return relay_pending()
+
+
+@job
+def auto_confirm_replied() -> list[int]:
+    from dispatch.services.sweeps import auto_confirm
+
+    confirmed = auto_confirm()
+    db.session.commit()
+    return confirmed
+
+
+@job
+def escalate_overdue_cases() -> list[int]:
+    from dispatch.services.sweeps import escalate_overdue
+
+    escalated = escalate_overdue()
+    db.session.commit()
+    return escalated

@@ -132,6 +132,8 @@ PATH = ["receive", "assign", "accept", "arrive", "finish", "reply", "give_feedba
 
 def take_step(case: Case, action: str, world: World, actor: Actor | None = None,
               **kw: Any) -> Case:
+    if action in ("expire_claim", "auto_confirm"):  # the system's own steps
+        return lifecycle.apply_transition(case, actor or Actor.system(), action)
     actor = actor or world.desk()
     if action in ("assign", "reassign"):
         kw.setdefault("team", world.team)
@@ -152,8 +154,6 @@ def take_step(case: Case, action: str, world: World, actor: Actor | None = None,
         return claims.claim(case, Actor.of(world.volunteer) if actor == world.desk() else actor)
     if action == "release":
         return claims.release(case, actor, kw.get("note", "临时有事"))
-    if action == "expire_claim":
-        return lifecycle.apply_transition(case, Actor.system(), "expire_claim")
     return getattr(lifecycle, action)(case, actor, **kw)
 
 

@@ -153,6 +153,7 @@ def test_every_illegal_transition_is_refused_and_changes_nothing(
 
 # Who may take each step, beyond the coordinator (actors named as World attributes).
 PERMITTED = {
+    "auto_confirm": set(),  # only the system, never a person
     "accept": {"coordinator", "admin", "captain"},
     "decline": {"captain"},
     "arrive": {"coordinator", "admin", "captain", "member"},
@@ -165,7 +166,7 @@ STATE_FOR = {"receive": "registered", "assign": "received", "mark_duplicate": "r
              "mark_not_ours": "received", "reassign": "assigned", "accept": "assigned",
              "decline": "assigned", "arrive": "accepted", "finish": "on_site", "reply": "done",
              "give_feedback": "replied", "reopen": "feedback_unsatisfied",
-             "archive": "feedback_satisfied"}
+             "archive": "feedback_satisfied", "auto_confirm": "replied"}
 
 
 def actor_named(world: World, name: str) -> Actor:

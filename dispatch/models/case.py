@@ -167,6 +167,9 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
        {ASSIGNEE, DESK}, _l("Release"), danger=True),
     _t("expire_claim", S.HANDLING, frozenset({A.ACCEPTED, A.ON_SITE}), S.RECEIVED, None,
        {SYSTEM}, _l("Release an expired claim")),
+    # A reply left without feedback for AUTO_CONFIRM_DAYS counts as confirmed.
+    _t("auto_confirm", S.REPLIED, None, S.FEEDBACK, None, {SYSTEM},
+       _l("Confirm without feedback")),
     _t("reply", S.HANDLING, frozenset({A.DONE}), S.REPLIED, None, {DESK},
        _l("Reply to resident")),
     _t("give_feedback", S.REPLIED, None, S.FEEDBACK, None, {DESK, RESIDENT},
@@ -200,6 +203,8 @@ ACTION_LABELS: dict[str, str] = {
     "extend_claim": _l("Claim extended"),
     "on_the_way": _l("On the way"),
     "share_out": _l("Shared out to a team member"),
+    "auto_confirm": _l("Confirmed: no feedback in time"),
+    "escalate": _l("Overdue: escalated to the studio lead"),
 }
 
 
@@ -270,6 +275,7 @@ class Case(db.Model):
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checkin_distance_m: Mapped[float | None] = mapped_column(Float)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # overdue, lead told
 
     # One more than the number of ledger events; the conditional UPDATE checks it.
     version: Mapped[int] = mapped_column(default=1)

@@ -19,6 +19,7 @@ class Channel(LabelledEnum):
     INBOX = "inbox"
     WEBHOOK = "webhook"
     SMS = "sms"
+    EMAIL = "email"
 
     @classmethod
     def _labels(cls) -> dict[Channel, str]:
@@ -29,6 +30,7 @@ CHANNEL_LABELS = {
     Channel.INBOX: _l("In-app inbox"),
     Channel.WEBHOOK: _l("Team group chat"),
     Channel.SMS: _l("Text message"),
+    Channel.EMAIL: _l("Email"),
 }
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import JSON, Float, ForeignKey, String
+from sqlalchemy import JSON, Float, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -66,6 +66,10 @@ class User(UserMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))
     studio_id: Mapped[int | None] = mapped_column(ForeignKey("studios.id"), index=True)
     is_studio_lead: Mapped[bool] = mapped_column(default=False)
+    # How this person hears about their work: the in-app inbox always, email if they ask.
+    email: Mapped[str | None] = mapped_column(String(254))
+    notify_by_email: Mapped[bool] = mapped_column(default=False, server_default=false())
+    language: Mapped[str | None] = mapped_column(String(5))  # of messages; None: default
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

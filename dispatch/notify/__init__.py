@@ -16,6 +16,7 @@ from dispatch.extensions import db
 from dispatch.jobs import job
 from dispatch.models import Channel, InboxMessage, Notification, utcnow
 from dispatch.notify.http import send_sms, send_webhook
+from dispatch.notify.mail import send_email
 
 MAX_ATTEMPTS = 4  # the first try and RQ's three retries
 
@@ -34,6 +35,8 @@ def deliver(notification_id: int) -> str:
             send_webhook(row)
         elif row.channel == Channel.SMS:
             send_sms(row)
+        elif row.channel == Channel.EMAIL:
+            send_email(row)
     except Exception as error:
         db.session.rollback()
         attempts = row.attempts + 1

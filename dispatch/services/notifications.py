@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -27,12 +28,14 @@ PENDING_KEY = "dispatch.new_notifications"
 RETRY = Retry(max=3, interval=[10, 60, 300])  # growing back-off; then listed as failed
 
 
-def _studio_desk(case: Case) -> list[User]:
+def _studio_desk(case: Case, leads_only: bool = False) -> list[User]:
     if case.studio_id is None:
         return []
-    return list(db.session.scalars(select(User).where(
-        User.studio_id == case.studio_id, User.active.is_(True),
-        User.role.in_((Role.COORDINATOR, Role.ADMIN)))))
+    query = select(User).where(User.studio_id == case.studio_id, User.active.is_(True),
+                               User.role.in_((Role.COORDINATOR, Role.ADMIN)))
+    if leads_only:
+        query = query.where(User.is_studio_lead.is_(True))
+    return list(db.session.scalars(query))
 
 
 def _url(path: str) -> str:
@@ -46,57 +49,73 @@ def _add(case: Case, event: CaseEvent, channel: Channel, recipient: str, text: s
                                 url=url, **target))
 
 
+def _language(user: User | None) -> str:
+    return (user and user.language) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _tell(case: Case, event: CaseEvent, user_id: int | None, message: Callable[[], str],
+          url: str) -> None:
+    """A staff member hears in their inbox (and by email if they chose), in their language."""
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None or not user.active:
+        return
+    with force_locale(_language(user)):
+        text = message()
+    _add(case, event, Channel.INBOX, f"u{user.id}", text, url, user_id=user.id)
+    if user.notify_by_email and user.email:
+        _add(case, event, Channel.EMAIL, f"u{user.id}", text, url, user_id=user.id)
+
+
 def plan(case: Case, event: CaseEvent) -> None:
     """Add the outbox rows for one ledger event (the caller's transaction commits them)."""
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        _plan(case, event)
-
-
-def _plan(case: Case, event: CaseEvent) -> None:
-    desk_url = _url(f"/desk/cases/{case.id}")
+    desk_url, work_url = _url(f"/desk/cases/{case.id}"), _url("/v/")
     action, title = event.action, case.title[:40]
     if action == "register":
         for user in _studio_desk(case):
-            _add(case, event, Channel.INBOX, f"u{user.id}",
-                 _("New case to receive: %(title)s", title=title), desk_url, user_id=user.id)
+            _tell(case, event, user.id, lambda: _("New case to receive: %(title)s",
+                                                  title=title), desk_url)
     elif action in ("assign", "reassign", "reopen"):
-        text = _("New work for you: %(title)s. Please accept it.", title=title)
+        def new_work() -> str:
+            return _("New work for you: %(title)s. Please accept it.", title=title)
+
         team = case.assigned_team
         if team is not None:
-            if team.captain_id:
-                _add(case, event, Channel.INBOX, f"u{team.captain_id}", text, _url("/v/"),
-                     user_id=team.captain_id)
-            if team.webhook_url:
-                _add(case, event, Channel.WEBHOOK, f"t{team.id}",
-                     _("[Dispatch] %(team)s: %(text)s %(url)s", team=team.name_zh, text=text,
-                       url=desk_url), desk_url, team_id=team.id)
-        elif case.assigned_volunteer_id:
-            _add(case, event, Channel.INBOX, f"u{case.assigned_volunteer_id}", text,
-                 _url("/v/"), user_id=case.assigned_volunteer_id)
-    elif action == "share_out" and case.handled_by_id:
-        _add(case, event, Channel.INBOX, f"u{case.handled_by_id}",
-             _("Your captain shared out: %(title)s", title=title), _url("/v/"),
-             user_id=case.handled_by_id)
+            _tell(case, event, team.captain_id, new_work, work_url)
+            if team.webhook_url:  # the group chat speaks the default language
+                with force_locale(_language(None)):
+                    text = _("[Dispatch] %(team)s: %(text)s %(url)s", team=team.name_zh,
+                             text=new_work(), url=desk_url)
+                _add(case, event, Channel.WEBHOOK, f"t{team.id}", text, desk_url,
+                     team_id=team.id)
+        else:
+            _tell(case, event, case.assigned_volunteer_id, new_work, work_url)
+    elif action == "share_out":
+        _tell(case, event, case.handled_by_id,
+              lambda: _("Your captain shared out: %(title)s", title=title), work_url)
     elif action == "claim":
         for user in _studio_desk(case):
-            _add(case, event, Channel.INBOX, f"u{user.id}",
-                 _("%(name)s claimed: %(title)s", name=event.actor_name, title=title),
-                 desk_url, user_id=user.id)
+            _tell(case, event, user.id, lambda: _("%(name)s claimed: %(title)s",
+                                                  name=event.actor_name, title=title),
+                  desk_url)
     elif action == "reply" and case.reporter_wants_updates and case.reporter_phone:
         page = _url(f"/c/{case.tracking_code}")
-        _add(case, event, Channel.SMS, "resident",
-             _("[Dispatch] Your report “%(title)s” has a reply: %(url)s", title=title[:20],
-               url=page), page, phone=case.reporter_phone)
+        with force_locale(_language(None)):
+            text = _("[Dispatch] Your report “%(title)s” has a reply: %(url)s",
+                     title=title[:20], url=page)
+        _add(case, event, Channel.SMS, "resident", text, page, phone=case.reporter_phone)
     elif action == "give_feedback" and case.feedback_satisfied is False:
         for user in _studio_desk(case):
-            _add(case, event, Channel.INBOX, f"u{user.id}",
-                 _("The resident is not satisfied: %(title)s", title=title), desk_url,
-                 user_id=user.id)
+            _tell(case, event, user.id,
+                  lambda: _("The resident is not satisfied: %(title)s", title=title), desk_url)
+    elif action == "escalate":
+        for user in _studio_desk(case, leads_only=True) or _studio_desk(case):
+            _tell(case, event, user.id,
+                  lambda: _("Overdue and still open: %(title)s", title=title), desk_url)
 
 
-def tell_user(case: Case, event: CaseEvent, user_id: int, text: str) -> None:
+def tell_user(case: Case, event: CaseEvent, user_id: int, message: Callable[[], str]) -> None:
     """A message for one person about an event the rules above do not cover."""
-    _add(case, event, Channel.INBOX, f"u{user_id}", text, _url("/v/"), user_id=user_id)
+    _tell(case, event, user_id, message, _url("/v/"))
 
 
 # --- from the outbox to the queue ------------------------------------------------------------

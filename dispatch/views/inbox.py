@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
+from dispatch.forms import NotificationSettingsForm
 from dispatch.models import InboxMessage, utcnow
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -33,3 +35,22 @@ def mark_read() -> Response:
                        .values(read_at=utcnow()))
     db.session.commit()
     return redirect(url_for(".messages"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings() -> Response | tuple[str, int] | str:
+    """Which channels this person gets, and in which language."""
+    user = current_user
+    form = NotificationSettingsForm(email=user.email or "", notify_by_email=user.notify_by_email,
+                                    language=user.language or "zh")
+    if form.validate_on_submit():
+        if form.notify_by_email.data and not form.email.data:
+            form.email.errors = [_("Enter an email address to get email.")]
+            return render_template("inbox_settings.html", form=form), 422
+        user.email = (form.email.data or "").strip() or None
+        user.notify_by_email = bool(form.notify_by_email.data)
+        user.language = form.language.data
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for(".settings"))
+    return render_template("inbox_settings.html", form=form), 422 if form.errors else 200

@@ -1,0 +1,677 @@
+"""Notifications delivered per second by one RQ worker, as a ratio to no-op jobs, and the
+time from a ledger event to its delivery.
+
+Run ``python -m bench.notify --help``; bench/README.md explains the output. One worker
+process (``AppWorker`` from worker.py: a forked work horse per job, as in production) drains,
+in burst mode and one after the other on the same embedded Redis:
+
+* ``no-op``: ``--events`` jobs that call :func:`noop`;
+* ``webhook``: ``--events`` outbox rows of team assignments, each POSTed to a local webhook
+  receiver (an HTTP server in this process) by ``dispatch.notify.deliver``;
+* ``inbox``: the in-app inbox rows of the same assignments (one for the team's captain each);
+* ``no-op, again``: the baseline once more; the ratios use the mean of its two runs.
+
+Then a worker runs as ``python worker.py`` does (waiting for jobs, with the scheduler) while
+``--events`` further assignments are committed at ``--rate`` a second, each queued after
+commit as the web app does; the time from each ledger event to its delivery gives p50/p99.
+
+It prints rates, ratios and percentiles and says whether the issue's targets (webhook
+deliveries at least half the no-op rate; p99 from event to delivery under 2 s) were met;
+speed never makes it fail. It exits 1 only when delivery was not correct: the receiver did not
+get every webhook row's idempotency key exactly once, an outbox row has no ``sent_at``, an
+inbox row has no message, or a worker process failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import redis
+from flask import Flask
+from rq import SimpleWorker, Worker
+from rq.job import Job, JobStatus
+from sqlalchemy import create_engine, delete, func, select, text
+from sqlalchemy.engine import make_url
+
+from bench.claim import Database, percentile_ms
+from bench.report import SPOT
+from dispatch import create_app, embedded_redis
+from dispatch.config import PROJECT_ROOT, normalise_database_url
+from dispatch.extensions import db, get_queue, get_redis
+from dispatch.models import (
+    Case,
+    CaseKind,
+    Category,
+    Channel,
+    InboxMessage,
+    Notification,
+    Team,
+    User,
+    utcnow,
+)
+from dispatch.services import lifecycle, notifications
+from dispatch.services.lifecycle import Actor
+from worker import AppWorker
+
+PG_SCHEMA = "bench_notify"  # the only schema this script creates, fills and drops
+COORDINATOR = "coordinator"  # a demo studio coordinator: registers, receives and assigns
+TEAM = "syl_wish"  # a demo team of that studio; its captain is the inbox recipient
+CATEGORY = "elder_help"  # the demo data's micro-wish category
+TARGET_RATIO = 0.5  # webhook deliveries per second, at least half the no-op rate
+TARGET_P99_MS = 2000.0  # from the ledger event to the delivery
+WORKER_START_TIMEOUT_S = 60
+COMMIT_EVERY = 100  # cases registered per transaction during the setup
+
+
+def noop() -> None:
+    """The baseline job: RQ's own cost per job (dequeue, fork, app context, result)."""
+
+
+# --- the worker process ------------------------------------------------------------------------
+
+class AppSimpleWorker(SimpleWorker):
+    """For ``--simple-worker`` only: jobs in the worker process itself, no fork, so the
+    database pool is kept from job to job. Not what production runs."""
+
+    app: Flask
+
+    def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:
+        with self.app.app_context():
+            try:
+                return super().perform_job(job, queue, execution)
+            finally:
+                db.session.remove()
+
+
+def worker_main(argv: list[str]) -> int:
+    """Run in the worker process: ``[fork|simple] [burst|serve] <instance folder>``.
+
+    Set up as worker.py's ``main()`` (``create_app()`` reads DATABASE_URL, REDIS_URL and
+    SECRET_KEY from the environment); only the instance folder is the benchmark's own.
+    ``burst`` drains the queue and stops; ``serve`` waits for jobs, with the scheduler, until
+    SIGTERM. Prints one JSON line: when ``work()`` began and ended (``time.time()``)."""
+    kind, mode, instance = argv
+    app = create_app({"INSTANCE_PATH": instance})
+    with app.app_context():
+        connection = get_redis()
+    worker_class: type[Worker] | type[SimpleWorker] = (
+        AppWorker if kind == "fork" else AppSimpleWorker)
+    worker_class.app = app  # type: ignore[union-attr]
+    worker = worker_class(list(app.config["RQ_QUEUES"]), connection=connection)
+    began = time.time()
+    worker.work(burst=mode == "burst", with_scheduler=mode == "serve",
+                logging_level="WARNING")
+    print(json.dumps({"began": began, "ended": time.time()}), flush=True)
+    return 0
+
+
+WORKER_CODE = ("import sys; from bench.notify import worker_main; "
+               "sys.exit(worker_main(sys.argv[1:]))")
+
+
+class WorkerFailed(Exception):
+    pass
+
+
+class Workers:
+    """Starts worker processes (each in a session of its own, with the project as working
+    folder so that ``bench`` and ``worker`` import) and stops every one it started."""
+
+    def __init__(self, env: dict[str, str], instance: Path, logs: Path) -> None:
+        self.env, self.instance, self.logs = env, instance, logs
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self, kind: str, mode: str) -> subprocess.Popen[bytes]:
+        log = self.logs / f"worker-{len(self.started) + 1}-{kind}-{mode}.log"
+        with log.open("wb") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-c", WORKER_CODE, kind, mode, str(self.instance)],
+                cwd=PROJECT_ROOT, env=self.env, stdout=subprocess.PIPE, stderr=stderr,
+                start_new_session=True)
+        self.started.append(process)
+        return process
+
+    def finish(self, process: subprocess.Popen[bytes], timeout: float) -> float:
+        """Wait for the worker to end; the seconds its ``work()`` ran."""
+        try:
+            out, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as error:
+            self.kill(process)
+            raise WorkerFailed(f"the worker did not finish within {timeout:.0f} s") from error
+        lines = out.decode().strip().splitlines()
+        if process.returncode != 0 or not lines:
+            raise WorkerFailed(f"the worker exited with {process.returncode}; the end of its "
+                               f"log:\n{self.tail(process)}")
+        times = json.loads(lines[-1])
+        return float(times["ended"] - times["began"])
+
+    def burst(self, kind: str, timeout: float) -> float:
+        return self.finish(self.start(kind, "burst"), timeout)
+
+    def stop(self, process: subprocess.Popen[bytes]) -> float:
+        """Warm shutdown, as RQ does on SIGTERM: the job at hand ends first."""
+        process.send_signal(signal.SIGTERM)
+        return self.finish(process, timeout=60)
+
+    def tail(self, process: subprocess.Popen[bytes]) -> str:
+        number = self.started.index(process) + 1
+        logs = sorted(self.logs.glob(f"worker-{number}-*.log"))
+        return logs[0].read_text(errors="replace")[-2000:] if logs else ""
+
+    @staticmethod
+    def kill(process: subprocess.Popen[bytes]) -> None:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: worker, scheduler
+            process.wait(timeout=10)
+
+    def close(self) -> None:
+        for process in self.started:
+            self.kill(process)
+            if process.stdout is not None:
+                process.stdout.close()
+
+
+def wait_for_worker(connection: redis.Redis, process: subprocess.Popen[bytes]) -> None:
+    """Until the worker has registered with Redis, i.e. listens to the queue."""
+    deadline = time.monotonic() + WORKER_START_TIMEOUT_S
+    while Worker.count(connection=connection) < 1:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise WorkerFailed("the waiting worker did not start")
+        time.sleep(0.05)
+
+
+# --- the webhook receiver ----------------------------------------------------------------------
+
+@dataclass
+class Receiver:
+    url: str
+    arrivals: list[tuple[str, float]]  # (Idempotency-Key, time.time() when the POST arrived)
+
+
+@contextlib.contextmanager
+def receiving() -> Iterator[Receiver]:
+    """A group-chat robot on 127.0.0.1: records each POST's key and arrival, answers 200."""
+    arrivals: list[tuple[str, float]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            arrived = time.time()
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            arrivals.append((self.headers.get("Idempotency-Key") or "", arrived))
+            body = b'{"errcode": 0, "errmsg": "ok"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="receiver", daemon=True)
+    thread.start()
+    try:
+        yield Receiver(f"http://127.0.0.1:{server.server_port}/hook", arrivals)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+# --- setup -------------------------------------------------------------------------------------
+
+def database(database_url: str | None, workdir: Path) -> Database:
+    """SQLite in ``workdir``, or the schema ``bench_notify`` of a PostgreSQL database: dropped
+    if a previous run left it, created, and dropped at the end; nothing else is touched."""
+    if not database_url:
+        return Database(f"sqlite:///{workdir / 'dispatch.db'}", "SQLite", lambda: None)
+    url = make_url(normalise_database_url(database_url))
+    if url.get_backend_name() != "postgresql":
+        raise SystemExit(f"--database-url: PostgreSQL only (got {url.get_backend_name()})")
+    options = " ".join(filter(None, [url.query.get("options"), f"-csearch_path={PG_SCHEMA}"]))
+    scoped = url.update_query_dict({"options": options})  # type: ignore[arg-type]
+    admin = create_engine(url)
+
+    def run(*statements: str) -> None:
+        with admin.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+
+    def drop() -> None:
+        run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+        admin.dispose()
+
+    run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE", f"CREATE SCHEMA {PG_SCHEMA}")
+    return Database(scoped.render_as_string(hide_password=False), "PostgreSQL", drop)
+
+
+def create_notify_app(database_url: str, redis_url: str, secret_key: str,
+                      workdir: Path) -> Flask:
+    app = create_app({
+        "INSTANCE_PATH": str(workdir / "instance"),
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "UPLOAD_DIR": str(workdir / "uploads"),
+        "DEMO_PASSWORD": secrets.token_urlsafe(12),
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # only the demo users' seeding uses it
+        "NOTIFY_AFTER_COMMIT": False,  # queued by the script, except in the latency phase
+    })
+    with app.app_context():
+        db.create_all()
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    if result.exit_code != 0:
+        raise RuntimeError(f"seed-demo failed: {result.output}") from result.exception
+    return app
+
+
+def received_cases(count: int, webhook_url: str) -> list[int]:
+    """``count`` micro-wishes registered and received by the demo coordinator, ready to be
+    assigned to the demo team, whose group-chat webhook now points at the receiver. The
+    outbox rows the setup (and the demo data) planned are deleted, never queued: the outbox
+    then holds only what the measured events plan."""
+    coordinator = db.session.scalar(select(User).where(User.username == COORDINATOR))
+    category = db.session.scalar(select(Category).where(Category.code == CATEGORY))
+    team = db.session.scalar(select(Team).where(Team.code == TEAM))
+    assert coordinator is not None and category is not None and team is not None, \
+        "demo data is missing"
+    assert team.captain_id is not None, f"the demo team {TEAM} has no captain"
+    team.webhook_kind, team.webhook_url = "wecom", webhook_url
+    desk = Actor.of(coordinator)
+    ids: list[int] = []
+    for number in range(count):
+        case = lifecycle.register(
+            kind=CaseKind.WISH, title=f"帮独居老人换灯泡 #{number + 1}",
+            description="楼道灯坏了，老人晚上下楼看不见。", latitude=SPOT[0] + number * 1e-5,
+            longitude=SPOT[1], category=category, studio=coordinator.studio, actor=desk)
+        lifecycle.receive(case, desk)
+        ids.append(case.id)
+        if (number + 1) % COMMIT_EVERY == 0:
+            db.session.commit()
+    db.session.execute(delete(Notification))
+    db.session.commit()
+    db.session.remove()
+    return ids
+
+
+# --- events and drains -------------------------------------------------------------------------
+
+@dataclass
+class Event:
+    at: float  # the ledger event's created_at, as time.time()
+    committed: float  # time.time() right after its commit returned
+
+
+def assign_all(case_ids: list[int], rate: float | None = None) -> dict[int, Event]:
+    """Assign each case to the team, one transaction each (as the desk's button does), back
+    to back or at ``rate`` a second on a fixed schedule (no catching up in bursts)."""
+    coordinator = db.session.scalar(select(User).where(User.username == COORDINATOR))
+    assert coordinator is not None
+    team_id = db.session.scalar(select(Team.id).where(Team.code == TEAM))
+    events: dict[int, Event] = {}
+    started = time.perf_counter()
+    for number, case_id in enumerate(case_ids):
+        if rate:
+            delay = started + number / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        case, team = db.session.get(Case, case_id), db.session.get(Team, team_id)
+        assert case is not None and team is not None
+        at = utcnow()
+        lifecycle.assign(case, Actor.of(coordinator), team=team, at=at)
+        db.session.commit()  # in the latency phase, the after-commit hook queues the rows
+        events[case_id] = Event(at.timestamp(), time.time())
+    db.session.remove()
+    return events
+
+
+def outbox_rows(case_ids: list[int]) -> list[Notification]:
+    rows = list(db.session.scalars(select(Notification).where(
+        Notification.case_id.in_(case_ids)).order_by(Notification.id)))
+    db.session.expunge_all()
+    db.session.remove()
+    return rows
+
+
+@dataclass
+class Drain:
+    label: str
+    jobs: int
+    seconds: float  # wall time of the worker's work() in burst mode
+    finished: int  # jobs RQ reports finished afterwards
+
+    @property
+    def rate(self) -> float:
+        return self.jobs / self.seconds if self.seconds else 0.0
+
+
+def drain(workers: Workers, kind: str, label: str, enqueue: Callable[[], list[str]],
+          connection: redis.Redis) -> Drain:
+    """Queue the jobs, then time one worker draining them in burst mode."""
+    job_ids = enqueue()
+    queued = get_queue().count
+    if queued != len(job_ids):
+        raise WorkerFailed(f"{label}: {queued} jobs in the queue, {len(job_ids)} expected")
+    seconds = workers.burst(kind, timeout=600 + 2 * len(job_ids))
+    jobs = Job.fetch_many(job_ids, connection=connection)
+    finished = sum(1 for job in jobs
+                   if job is not None and job.get_status(refresh=False) == JobStatus.FINISHED)
+    return Drain(label, len(job_ids), seconds, finished)
+
+
+def queue_noops(count: int, tag: str) -> Callable[[], list[str]]:
+    def enqueue() -> list[str]:
+        queue = get_queue()
+        # By name: this module runs as __main__ here, but the worker imports bench.notify.
+        # The same options as a notification's job (dispatch.services.notifications.enqueue).
+        return [queue.enqueue("bench.notify.noop", job_id=f"noop-{tag}-{number}",
+                              retry=notifications.RETRY, job_timeout=30).id
+                for number in range(count)]
+    return enqueue
+
+
+def queue_rows(rows: list[Notification]) -> Callable[[], list[str]]:
+    def enqueue() -> list[str]:
+        for row in rows:
+            if not notifications.enqueue(row.id):  # the app's own function: notify-<id>
+                raise WorkerFailed(f"notification {row.id} could not be queued")
+        return [f"notify-{row.id}" for row in rows]
+    return enqueue
+
+
+# --- latency -----------------------------------------------------------------------------------
+
+@dataclass
+class Latency:
+    label: str
+    seconds: list[float] = field(default_factory=list)
+
+
+def wait_until_sent(case_ids: list[int], expected: int, timeout: float) -> int:
+    """Poll the outbox until ``expected`` rows of these cases have ``sent_at``."""
+    deadline = time.monotonic() + timeout
+    sent = 0
+    while time.monotonic() < deadline:
+        sent = db.session.scalar(select(func.count(Notification.id)).where(
+            Notification.case_id.in_(case_ids), Notification.sent_at.is_not(None))) or 0
+        db.session.remove()
+        if sent >= expected:
+            break
+        time.sleep(0.1)
+    return sent
+
+
+def latencies(rows: list[Notification], events: dict[int, Event],
+              arrivals: dict[str, float]) -> list[Latency]:
+    webhook_event = Latency("webhook: receiver arrival − ledger event")
+    webhook_commit = Latency("webhook: receiver arrival − commit")
+    inbox = Latency("inbox: sent_at − ledger event")
+    for row in rows:
+        event = events[row.case_id]
+        if row.channel == Channel.WEBHOOK and row.key in arrivals:
+            webhook_event.seconds.append(arrivals[row.key] - event.at)
+            webhook_commit.seconds.append(arrivals[row.key] - event.committed)
+        elif row.channel == Channel.INBOX and row.sent_at is not None:
+            inbox.seconds.append(row.sent_at.timestamp() - event.at)
+    both = Latency("all deliveries: arrival or sent_at − ledger event",
+                   webhook_event.seconds + inbox.seconds)
+    return [webhook_event, webhook_commit, inbox, both]
+
+
+# --- checking the outcome ----------------------------------------------------------------------
+
+def check(events: int, arrivals: list[tuple[str, float]]) -> tuple[list[str], list[str]]:
+    """(what was found, problems): every outbox row sent, every webhook key received exactly
+    once, every inbox row in the inbox once; one row of each kind per event."""
+    rows = list(db.session.scalars(select(Notification)))
+    messages = Counter(db.session.scalars(select(InboxMessage.notification_id)))
+    db.session.remove()
+    webhook = {row.key for row in rows if row.channel == Channel.WEBHOOK}
+    inbox = {row.id for row in rows if row.channel == Channel.INBOX}
+    received = Counter(key for key, _ in arrivals)
+    missing = webhook - received.keys()
+    repeated = {key: n for key, n in received.items() if key in webhook and n > 1}
+    unexpected = received.keys() - webhook
+    unsent = [row for row in rows if row.sent_at is None]
+    failed = [row for row in rows if row.failed_at is not None or row.attempts != 1]
+    no_message = inbox - messages.keys()
+    problems = []
+    if len(webhook) != events or len(inbox) != events or len(rows) != 2 * events:
+        problems.append(f"the outbox holds {len(webhook)} webhook and {len(inbox)} inbox rows "
+                        f"({len(rows)} in all) for {events} events, not one of each per event")
+    if missing:
+        problems.append(f"{len(missing)} webhook keys never reached the receiver, e.g. "
+                        f"{sorted(missing)[:3]}")
+    if repeated:
+        problems.append(f"{len(repeated)} webhook keys reached the receiver more than once, "
+                        f"e.g. {sorted(repeated.items())[:3]}")
+    if unexpected:
+        problems.append(f"the receiver got {len(unexpected)} keys that are not webhook rows, "
+                        f"e.g. {sorted(unexpected)[:3]}")
+    if unsent:
+        problems.append(f"{len(unsent)} outbox rows have no sent_at, e.g. ids "
+                        f"{[row.id for row in unsent[:5]]}")
+    if no_message:
+        problems.append(f"{len(no_message)} inbox rows have no inbox message")
+    once = sum(1 for key in webhook if received[key] == 1)
+    found = [f"{len(rows)} outbox rows for {events} events ({len(webhook)} webhook, "
+             f"{len(inbox)} inbox); {len(rows) - len(unsent)} have sent_at",
+             f"receiver: {len(arrivals)} POSTs, {once} of {len(webhook)} webhook keys exactly "
+             f"once, {len(unexpected)} unknown keys",
+             f"inbox: {len(inbox) - len(no_message)} of {len(inbox)} rows delivered as a "
+             f"message; {len(failed)} rows needed a retry or failed"]
+    return found, problems
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+def print_drains(title: str, drains: list[Drain], noop_rate: float) -> None:
+    print(title)
+    header = (f"{'jobs':<16} {'count':>6} {'seconds':>8} {'jobs/s':>7} {'ms/job':>7} "
+              f"{'+ms vs no-op':>12} {'× no-op':>7}")
+    print(header)
+    print("─" * len(header))
+    for item in drains:
+        per_job = 1000 / item.rate if item.rate else float("nan")
+        extra = per_job - 1000 / noop_rate if noop_rate else float("nan")
+        ratio = item.rate / noop_rate if noop_rate else float("nan")
+        print(f"{item.label:<16} {item.jobs:>6} {item.seconds:>8.2f} {item.rate:>7.1f} "
+              f"{per_job:>7.1f} {extra:>+12.1f} {ratio:>7.2f}")
+
+
+def throughput(workers: Workers, kind: str, case_ids: list[int], connection: redis.Redis,
+               app: Flask) -> tuple[list[Drain], float]:
+    """No-op, webhook, inbox, all, no-op again, drained by one worker of ``kind``; and the
+    no-op rate for the ratios (the mean of its two runs)."""
+    with app.app_context():
+        noop_first = drain(workers, kind, "no-op", queue_noops(len(case_ids), f"{kind}-1"),
+                           connection)
+        assign_all(case_ids)
+        rows = outbox_rows(case_ids)
+        webhook = drain(workers, kind, "webhook", queue_rows(
+            [row for row in rows if row.channel == Channel.WEBHOOK]), connection)
+        inbox = drain(workers, kind, "inbox", queue_rows(
+            [row for row in rows if row.channel == Channel.INBOX]), connection)
+        noop_last = drain(workers, kind, "no-op, again",
+                          queue_noops(len(case_ids), f"{kind}-2"), connection)
+    both = Drain("all deliveries", webhook.jobs + inbox.jobs, webhook.seconds + inbox.seconds,
+                 webhook.finished + inbox.finished)
+    return [noop_first, webhook, inbox, both, noop_last], (noop_first.rate + noop_last.rate) / 2
+
+
+def report_throughput(title: str, drains: list[Drain], noop_rate: float) -> float:
+    """Print the table; the webhook ratio."""
+    noop_first, webhook, _, both, noop_last = drains
+    print_drains(title, drains, noop_rate)
+    spread = abs(noop_first.rate - noop_last.rate) / noop_rate if noop_rate else 0.0
+    print(f"no-op rate for the ratios: {noop_rate:.1f} jobs/s, the mean of its two runs "
+          f"({spread:.0%} apart{'; the machine was not steady' if spread > 0.15 else ''})")
+    ratio = webhook.rate / noop_rate if noop_rate else 0.0
+    print(f"webhook deliveries {webhook.rate:.1f}/s, all deliveries (webhook + inbox) "
+          f"{both.rate:.1f}/s")
+    return ratio
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.notify", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--events", type=int, default=500,
+                        help="ledger events (team assignments) per phase; also the number of "
+                             "no-op jobs per baseline run")
+    parser.add_argument("--rate", type=float, default=50.0,
+                        help="events a second in the latency phase")
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL URL; its schema bench_notify is dropped and "
+                             "recreated. Default: SQLite in a temporary directory")
+    parser.add_argument("--simple-worker", action="store_true",
+                        help="also drain with an rq SimpleWorker (no fork per job; not "
+                             "what production runs), labelled")
+    args = parser.parse_args(argv)
+    if args.events < 1 or args.rate <= 0:
+        parser.error("--events and --rate must be positive")
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-notify-"))
+    (workdir / "logs").mkdir()
+    redis_process = None
+    database_ = None
+    app = None
+    workers = None
+    try:
+        redis_url, redis_process = embedded_redis.start(workdir / "redis", daemonize=False)
+        database_ = database(args.database_url, workdir)
+        secret_key = secrets.token_hex(16)
+        with receiving() as receiver:
+            app = create_notify_app(database_.url, redis_url, secret_key, workdir)
+            phases = 3 if args.simple_worker else 2
+            began = time.perf_counter()
+            with app.app_context():
+                case_ids = received_cases(phases * args.events, receiver.url)
+                connection = get_redis()
+                if get_queue().count:
+                    raise WorkerFailed("the queue is not empty after the setup")
+            burst_ids, latency_ids = case_ids[:args.events], case_ids[args.events:2 * args.events]
+            simple_ids = case_ids[2 * args.events:]
+            env = {**os.environ, "DATABASE_URL": database_.url, "REDIS_URL": redis_url,
+                   "SECRET_KEY": secret_key, "NO_PROXY": "127.0.0.1,localhost",
+                   "no_proxy": "127.0.0.1,localhost"}
+            workers = Workers(env, workdir / "instance", workdir / "logs")
+            print(f"{database_.kind}, embedded Redis, {os.cpu_count()} cores: one worker "
+                  f"process (worker.py's AppWorker, a forked work horse per job); "
+                  f"{args.events} events per phase, each a team assignment that plans one "
+                  f"webhook row and one inbox row; setup {time.perf_counter() - began:.1f} s",
+                  flush=True)
+
+            # 1. Throughput: burst drains, one after the other.
+            drains, noop_rate = throughput(workers, "fork", burst_ids, connection, app)
+            print()
+            ratio = report_throughput("throughput: one worker draining the queue in burst mode",
+                                      drains, noop_rate)
+            print(f"target: webhook deliveries ≥ {TARGET_RATIO} × no-op rate: "
+                  f"{'met' if ratio >= TARGET_RATIO else 'not met'} ({ratio:.2f}; "
+                  "informational)", flush=True)
+
+            # 2. Latency: a waiting worker while events are committed at a steady rate.
+            app.config["NOTIFY_AFTER_COMMIT"] = True  # queued after commit, as in the app
+            with app.app_context():
+                process = workers.start("fork", "serve")
+                wait_for_worker(connection, process)
+                started = time.perf_counter()
+                events = assign_all(latency_ids, args.rate)
+                created_s = time.perf_counter() - started
+                capacity = drains[3].rate or 1.0
+                sent = wait_until_sent(latency_ids, 2 * len(latency_ids),
+                                       timeout=120 + 4 * 2 * len(latency_ids) / capacity)
+                drained_s = time.perf_counter() - started
+                workers.stop(process)
+                rows = outbox_rows(latency_ids)
+            app.config["NOTIFY_AFTER_COMMIT"] = False
+            arrivals = dict(receiver.arrivals)  # a repeat would keep the last; check() counts
+            print()
+            offered = 2 * len(latency_ids) / created_s
+            print(f"latency: {len(latency_ids)} events committed at {len(events) / created_s:.1f}"
+                  f"/s (asked {args.rate:g}/s) over {created_s:.1f} s while one worker waits "
+                  f"for jobs (as worker.py runs it); each queued after commit. "
+                  f"{sent} of {2 * len(latency_ids)} deliveries done {drained_s:.1f} s after "
+                  "the first event")
+            print(f"offered {offered:.1f} deliveries/s against a burst capacity of "
+                  f"{capacity:.1f}/s" + ("; the queue grows, so latency reflects the backlog"
+                                         if offered > capacity else ""))
+            header = f"{'from → to':<52} {'count':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+            print(header)
+            print("─" * len(header))
+            measured = latencies(rows, events, arrivals)
+            for item in measured:
+                print(f"{item.label:<52} {len(item.seconds):>5} "
+                      f"{percentile_ms(item.seconds, 50):>8.1f} "
+                      f"{percentile_ms(item.seconds, 99):>8.1f} "
+                      f"{max(item.seconds, default=float('nan')) * 1000:>8.1f}")
+            p99 = percentile_ms(measured[0].seconds, 99)
+            print(f"target: p99 from ledger event to webhook delivery < {TARGET_P99_MS:.0f} ms: "
+                  f"{'met' if p99 < TARGET_P99_MS else 'not met'} ({p99:.0f} ms; "
+                  "informational)", flush=True)
+
+            # 3. Optional: the same drains with a SimpleWorker.
+            if args.simple_worker:
+                simple, simple_noop = throughput(workers, "simple", simple_ids, connection,
+                                                 app)
+                print()
+                simple_ratio = report_throughput(
+                    "throughput with rq's SimpleWorker (no fork per job, pooled database "
+                    "connections; not what production runs)", simple, simple_noop)
+                print(f"webhook deliveries / no-op rate with SimpleWorker: {simple_ratio:.2f}")
+                drains += simple
+
+            print()
+            with app.app_context():
+                found, problems = check(len(case_ids) if args.simple_worker
+                                        else 2 * args.events, receiver.arrivals)
+        unfinished = [f"{item.label}: {item.jobs - item.finished} of {item.jobs} jobs not "
+                      "finished in RQ" for item in drains if item.finished != item.jobs]
+        problems += unfinished
+        for line in found:
+            print(f"check: {line}")
+        for problem in problems:
+            print(f"WRONG: {problem}", file=sys.stderr)
+        print("correct: every notification delivered exactly once" if not problems
+              else f"NOT correct: {len(problems)} problems")
+        return 1 if problems else 0
+    except WorkerFailed as error:
+        print(f"WRONG: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if workers is not None:
+            workers.close()
+        if app is not None:
+            with app.app_context():
+                db.engine.dispose()
+        if database_ is not None:
+            database_.drop()
+        if redis_process is not None:
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
