@@ -189,6 +189,20 @@ class Workers:
                 process.stdout.close()
 
 
+def worker_environment(database_url: str, redis_url: str, secret_key: str,
+                       workdir: Path) -> dict[str, str]:
+    """What worker.py reads, pointing at the benchmark's database and Redis. Bytecode is
+    cached (as in a deployment) under ``workdir``, never in the project, even where
+    PYTHONDONTWRITEBYTECODE is set: otherwise every work horse would compile
+    ``dispatch.notify`` from source when its first job imports it."""
+    env = {name: value for name, value in os.environ.items()
+           if name != "PYTHONDONTWRITEBYTECODE"}
+    env.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": secret_key,
+                "PYTHONPYCACHEPREFIX": str(workdir / "pycache"),
+                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
+    return env
+
+
 def wait_for_worker(connection: redis.Redis, process: subprocess.Popen[bytes]) -> None:
     """Until the worker has registered with Redis, i.e. listens to the queue."""
     deadline = time.monotonic() + WORKER_START_TIMEOUT_S
@@ -572,9 +586,7 @@ def main(argv: list[str] | None = None) -> int:
                     raise WorkerFailed("the queue is not empty after the setup")
             burst_ids, latency_ids = case_ids[:args.events], case_ids[args.events:2 * args.events]
             simple_ids = case_ids[2 * args.events:]
-            env = {**os.environ, "DATABASE_URL": database_.url, "REDIS_URL": redis_url,
-                   "SECRET_KEY": secret_key, "NO_PROXY": "127.0.0.1,localhost",
-                   "no_proxy": "127.0.0.1,localhost"}
+            env = worker_environment(database_.url, redis_url, secret_key, workdir)
             workers = Workers(env, workdir / "instance", workdir / "logs")
             print(f"{database_.kind}, embedded Redis, {os.cpu_count()} cores: one worker "
                   f"process (worker.py's AppWorker, a forked work horse per job); "

@@ -7,6 +7,7 @@ from rq import cron
 
 from dispatch.jobs import (
     auto_confirm_replied,
+    daily_digest,
     escalate_overdue_cases,
     relay_notifications,
     release_expired_claims,
@@ -17,3 +18,4 @@ cron.register(release_expired_claims, "default", interval=300, job_timeout=120)
 cron.register(relay_notifications, "default", interval=60, job_timeout=120)
 cron.register(escalate_overdue_cases, "default", interval=600, job_timeout=300)
 cron.register(auto_confirm_replied, "default", cron="30 2 * * *", job_timeout=300)  # 02:30 UTC
+cron.register(daily_digest, "default", cron="30 0 * * *", job_timeout=300)  # 08:30 Beijing

@@ -15,7 +15,7 @@ from flask import has_app_context
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
-from dispatch.models import Case
+from dispatch.models import Case, utcnow
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -76,3 +76,12 @@ def escalate_overdue_cases() -> list[int]:
     escalated = escalate_overdue()
     db.session.commit()
     return escalated
+
+
+@job
+def daily_digest() -> int:
+    from dispatch.services.notifications import plan_digests
+
+    added = plan_digests(utcnow().date().isoformat())
+    db.session.commit()  # after commit, the rows are queued like any other
+    return added

@@ -111,3 +111,38 @@ def test_replies_without_feedback_are_confirmed_after_the_configured_days(
     last = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == world.case.id)
                               .order_by(CaseEvent.seq.desc())).first()
     assert last is not None and (last.action, last.actor_role) == ("auto_confirm", "system")
+
+
+def test_the_morning_digest_comes_once_a_day(world: World) -> None:
+    from dispatch.services.notifications import plan_digests
+
+    walk(world.case, world, "assign")
+    world.case.due_at = utcnow() - timedelta(hours=2)
+    db.session.commit()
+    assert plan_digests("2026-11-24") == 3  # two coordinators of the studio, the captain
+    assert plan_digests("2026-11-24") == 0
+    db.session.commit()
+    captain_digest = db.session.scalar(select(Notification).where(
+        Notification.key == f"digest:2026-11-24:u{world.captain.id}"))
+    assert captain_digest is not None and "1" in captain_digest.text
+
+
+def test_a_job_left_failed_by_a_killed_worker_is_started_again(world: World,
+                                                              redis_url: str) -> None:
+    from rq.job import Job, JobStatus
+
+    from dispatch.services.notifications import relay_pending
+
+    walk(world.case, world, "assign")
+    db.session.commit()  # jobs queued after commit
+    connection = redis.Redis.from_url(redis_url)
+    row = db.session.scalar(select(Notification).where(
+        Notification.user_id == world.captain.id))
+    assert row is not None
+    job = Job.fetch(f"notify-{row.id}", connection=connection)
+    Queue("default", connection=connection).remove(job)
+    job.set_status(JobStatus.FAILED)  # as RQ leaves a job whose work horse was killed
+    assert relay_pending() >= 1
+    run_worker(redis_url)
+    db.session.expire_all()
+    assert row.sent_at is not None

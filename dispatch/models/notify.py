@@ -40,7 +40,7 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # "<case>:<ledger seq>:<channel>:<recipient>": the idempotency key receivers see.
     key: Mapped[str] = mapped_column(String(120), unique=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)  # None: digest
     channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))

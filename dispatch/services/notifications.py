@@ -16,12 +16,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from rq import Retry
 from rq.exceptions import DuplicateJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dispatch.extensions import db, get_queue
-from dispatch.models import Case, CaseEvent, Channel, Notification, Role, User
+from dispatch.models import Case, CaseEvent, Channel, Notification, Role, Team, User, utcnow
 
 log = logging.getLogger(__name__)
 PENDING_KEY = "dispatch.new_notifications"
@@ -113,6 +114,41 @@ def plan(case: Case, event: CaseEvent) -> None:
                   lambda: _("Overdue and still open: %(title)s", title=title), desk_url)
 
 
+def plan_digests(day: str) -> int:
+    """The morning digest for each coordinator and captain: what is open, what is late.
+    Keyed by day and person, so a second run the same day adds nothing."""
+    from dispatch.services.case_queries import OPEN_STATUSES
+
+    added = 0
+    now = utcnow()
+    staff = db.session.scalars(select(User).where(User.active.is_(True), User.role.in_(
+        (Role.COORDINATOR, Role.CAPTAIN))))
+    for user in list(staff):
+        if user.role == Role.CAPTAIN:
+            team_id = db.session.scalar(select(Team.id).where(Team.captain_id == user.id))
+            scope = Case.assigned_team_id == team_id if team_id else None
+        else:
+            scope = Case.studio_id == user.studio_id if user.studio_id else None
+        if scope is None:
+            continue
+        open_cases = list(db.session.scalars(select(Case).where(
+            scope, Case.status.in_(OPEN_STATUSES))))
+        if not open_cases:
+            continue
+        late = sum(1 for case in open_cases if case.due_at and case.due_at < now)
+        key = f"digest:{day}:u{user.id}"
+        if db.session.scalar(select(Notification.id).where(Notification.key == key)):
+            continue
+        with force_locale(_language(user)):
+            text = _("Today: %(open)d open, %(late)d overdue.", open=len(open_cases),
+                     late=late)
+        url = _url("/desk/cases" if user.role == Role.COORDINATOR else "/v/team")
+        db.session.add(Notification(key=key, case_id=None, channel=Channel.INBOX, text=text,
+                                    url=url, user_id=user.id))
+        added += 1
+    return added
+
+
 def tell_user(case: Case, event: CaseEvent, user_id: int, message: Callable[[], str]) -> None:
     """A message for one person about an event the rules above do not cover."""
     _tell(case, event, user_id, message, _url("/v/"))
@@ -127,11 +163,18 @@ def enqueue(notification_id: int, again: bool = False) -> bool:
     from dispatch.notify import deliver
 
     job_id = f"notify-{notification_id}" + (f"-again-{secrets.token_hex(4)}" if again else "")
+    queue = get_queue()
     try:
-        get_queue().enqueue(deliver, notification_id, job_id=job_id, retry=RETRY,
-                            job_timeout=30, unique=True)
+        queue.enqueue(deliver, notification_id, job_id=job_id, retry=RETRY, job_timeout=30,
+                      unique=True)
     except DuplicateJobError:
-        pass
+        # A job of that id exists. Waiting, running or scheduled for a retry: leave it.
+        # Over (a worker killed mid-job leaves it failed or stopped) while the row is still
+        # unsent: start a new one, or the row would never go out.
+        status = Job.fetch(job_id, connection=queue.connection).get_status(refresh=True)
+        if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED,
+                      JobStatus.FINISHED) and not again:
+            return enqueue(notification_id, again=True)
     except redis.RedisError as error:
         log.warning("notification %s stays in the outbox: %s", notification_id, error)
         return False
