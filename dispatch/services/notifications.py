@@ -98,7 +98,8 @@ def plan(case: Case, event: CaseEvent) -> None:
             _tell(case, event, user.id, lambda: _("%(name)s claimed: %(title)s",
                                                   name=event.actor_name, title=title),
                   desk_url)
-    elif action == "reply" and case.reporter_wants_updates and case.reporter_phone:
+    elif (action == "reply" and case.reporter_wants_updates and case.reporter_phone
+          and current_app.config.get("SMS_GATEWAY_URL")):  # no gateway, no text messages
         page = _url(f"/c/{case.tracking_code}")
         with force_locale(_language(None)):
             text = _("[Dispatch] Your report “%(title)s” has a reply: %(url)s",
