@@ -29,7 +29,7 @@ from dispatch.models import (
     utcnow,
 )
 from dispatch.permissions import Actor
-from dispatch.services import lifecycle
+from dispatch.services import lifecycle, notifications
 
 
 def _by(model: Any, **key: Any) -> Any:
@@ -125,10 +125,11 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
                 longitude=row["lon"]))
             added["landmarks"] += 1
     db.session.flush()
-    for row in demo_data.CASES:
-        if _by(Case, external_ref=row["ref"]) is None:
-            _replay_case(row, now, studios, categories, users, teams)
-            added["cases"] += 1
+    with notifications.quiet():
+        for row in demo_data.CASES:
+            if _by(Case, external_ref=row["ref"]) is None:
+                _replay_case(row, now, studios, categories, users, teams)
+                added["cases"] += 1
     return added
 
 

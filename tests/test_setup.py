@@ -19,7 +19,7 @@ from dispatch import create_app, demo_data, embedded_redis
 from dispatch.config import load_or_create_secret, normalise_database_url
 from dispatch.extensions import db
 from dispatch.jobs import check_health
-from dispatch.models import Case, CaseEvent, User
+from dispatch.models import Case, CaseEvent, Notification, User
 from tests.factories import World, build_world
 
 
@@ -75,6 +75,7 @@ def test_seed_demo_is_idempotent(app: Flask) -> None:
                 [tuple(row) for row in cases])
 
     before = snapshot()
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 0  # history
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0 and "cases +0" in second.output
     assert snapshot() == before
