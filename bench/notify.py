@@ -14,6 +14,8 @@ in burst mode and one after the other on the same embedded Redis:
 Then a worker runs as ``python worker.py`` does (waiting for jobs, with the scheduler) while
 ``--events`` further assignments are committed at ``--rate`` a second, each queued after
 commit as the web app does; the time from each ledger event to its delivery gives p50/p99.
+``--warm-worker`` and ``--simple-worker`` add the burst drains with other kinds of worker
+process (:data:`WORKER_KINDS`), labelled: what-ifs, not what production runs.
 
 It prints rates, ratios and percentiles and says whether the issue's targets (webhook
 deliveries at least half the no-op rate; p99 from event to delivery under 2 s) were met;
@@ -49,6 +51,7 @@ from rq import SimpleWorker, Worker
 from rq.job import Job, JobStatus
 from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import configure_mappers
 
 from bench.claim import Database, percentile_ms
 from bench.report import SPOT
@@ -78,6 +81,7 @@ TARGET_RATIO = 0.5  # webhook deliveries per second, at least half the no-op rat
 TARGET_P99_MS = 2000.0  # from the ledger event to the delivery
 WORKER_START_TIMEOUT_S = 60
 COMMIT_EVERY = 100  # cases registered per transaction during the setup
+WARMUP_JOBS = 20  # no-op jobs drained, not timed, before each kind of worker is measured
 
 
 def noop() -> None:
@@ -85,6 +89,16 @@ def noop() -> None:
 
 
 # --- the worker process ------------------------------------------------------------------------
+
+# The kinds of worker process, by the name passed to it. Only "fork" is what production runs.
+WORKER_KINDS = {
+    "fork": "worker.py's AppWorker: a forked work horse per job, as in production",
+    "warm": "AppWorker whose process configured the ORM mappers and imported dispatch.notify "
+            "before forking, so that every horse inherits both (not what worker.py does)",
+    "simple": "rq's SimpleWorker: jobs in the worker process itself, no fork, database "
+              "connections pooled from job to job (not what production runs)",
+}
+
 
 class AppSimpleWorker(SimpleWorker):
     """For ``--simple-worker`` only: jobs in the worker process itself, no fork, so the
@@ -101,7 +115,8 @@ class AppSimpleWorker(SimpleWorker):
 
 
 def worker_main(argv: list[str]) -> int:
-    """Run in the worker process: ``[fork|simple] [burst|serve] <instance folder>``.
+    """Run in the worker process: ``<kind> [burst|serve] <instance folder>``, the kind one of
+    :data:`WORKER_KINDS`.
 
     Set up as worker.py's ``main()`` (``create_app()`` reads DATABASE_URL, REDIS_URL and
     SECRET_KEY from the environment); only the instance folder is the benchmark's own.
@@ -111,8 +126,12 @@ def worker_main(argv: list[str]) -> int:
     app = create_app({"INSTANCE_PATH": instance})
     with app.app_context():
         connection = get_redis()
+    if kind == "warm":
+        import dispatch.notify  # noqa: F401  (what each horse would otherwise import)
+
+        configure_mappers()  # what each horse would otherwise do before its first query
     worker_class: type[Worker] | type[SimpleWorker] = (
-        AppWorker if kind == "fork" else AppSimpleWorker)
+        AppSimpleWorker if kind == "simple" else AppWorker)
     worker_class.app = app  # type: ignore[union-attr]
     worker = worker_class(list(app.config["RQ_QUEUES"]), connection=connection)
     began = time.time()
@@ -226,7 +245,7 @@ def receiving() -> Iterator[Receiver]:
     arrivals: list[tuple[str, float]] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:  # the name http.server calls
             arrived = time.time()
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             arrivals.append((self.headers.get("Idempotency-Key") or "", arrived))
@@ -309,8 +328,10 @@ def received_cases(count: int, webhook_url: str) -> list[int]:
     team = db.session.scalar(select(Team).where(Team.code == TEAM))
     assert coordinator is not None and category is not None and team is not None, \
         "demo data is missing"
-    assert team.captain_id is not None, f"the demo team {TEAM} has no captain"
+    captain = db.session.get(User, team.captain_id) if team.captain_id else None
+    assert captain is not None and captain.active, f"the demo team {TEAM} has no captain"
     team.webhook_kind, team.webhook_url = "wecom", webhook_url
+    captain.notify_by_email = False  # so each assignment plans one inbox and one webhook row
     desk = Actor.of(coordinator)
     ids: list[int] = []
     for number in range(count):
@@ -499,28 +520,46 @@ def check(events: int, arrivals: list[tuple[str, float]]) -> tuple[list[str], li
 
 # --- the run -----------------------------------------------------------------------------------
 
-def print_drains(title: str, drains: list[Drain], noop_rate: float) -> None:
-    print(title)
-    header = (f"{'jobs':<16} {'count':>6} {'seconds':>8} {'jobs/s':>7} {'ms/job':>7} "
-              f"{'+ms vs no-op':>12} {'× no-op':>7}")
-    print(header)
-    print("─" * len(header))
-    for item in drains:
-        per_job = 1000 / item.rate if item.rate else float("nan")
-        extra = per_job - 1000 / noop_rate if noop_rate else float("nan")
-        ratio = item.rate / noop_rate if noop_rate else float("nan")
-        print(f"{item.label:<16} {item.jobs:>6} {item.seconds:>8.2f} {item.rate:>7.1f} "
-              f"{per_job:>7.1f} {extra:>+12.1f} {ratio:>7.2f}")
+@dataclass
+class Throughput:
+    kind: str
+    warmup: Drain  # not reported: the worker kind's first drain, whatever it costs
+    noop_first: Drain
+    webhook: Drain
+    inbox: Drain
+    noop_last: Drain
+
+    @property
+    def drains(self) -> list[Drain]:
+        return [self.warmup, self.noop_first, self.webhook, self.inbox, self.noop_last]
+
+    @property
+    def both(self) -> Drain:
+        return Drain("all deliveries", self.webhook.jobs + self.inbox.jobs,
+                     self.webhook.seconds + self.inbox.seconds,
+                     self.webhook.finished + self.inbox.finished)
+
+    @property
+    def noop_rate(self) -> float:
+        """The baseline for the ratios: the mean of the two no-op runs."""
+        return (self.noop_first.rate + self.noop_last.rate) / 2
+
+    @property
+    def ratio(self) -> float:
+        return self.webhook.rate / self.noop_rate if self.noop_rate else 0.0
 
 
 def throughput(workers: Workers, kind: str, case_ids: list[int], connection: redis.Redis,
-               app: Flask) -> tuple[list[Drain], float]:
-    """No-op, webhook, inbox, all, no-op again, drained by one worker of ``kind``; and the
-    no-op rate for the ratios (the mean of its two runs)."""
+               app: Flask) -> Throughput:
+    """Burst drains by one worker of ``kind``, one after the other: no-op jobs, the webhook
+    rows of ``case_ids``' assignments, their inbox rows, no-op jobs again; after a short
+    warm-up drain of no-op jobs that is not reported."""
     with app.app_context():
+        warmup = drain(workers, kind, "warm-up", queue_noops(WARMUP_JOBS, f"{kind}-0"),
+                       connection)
         noop_first = drain(workers, kind, "no-op", queue_noops(len(case_ids), f"{kind}-1"),
                            connection)
-        assign_all(case_ids)
+        assign_all(case_ids)  # NOTIFY_AFTER_COMMIT is off: the rows wait in the outbox
         rows = outbox_rows(case_ids)
         webhook = drain(workers, kind, "webhook", queue_rows(
             [row for row in rows if row.channel == Channel.WEBHOOK]), connection)
@@ -528,22 +567,75 @@ def throughput(workers: Workers, kind: str, case_ids: list[int], connection: red
             [row for row in rows if row.channel == Channel.INBOX]), connection)
         noop_last = drain(workers, kind, "no-op, again",
                           queue_noops(len(case_ids), f"{kind}-2"), connection)
-    both = Drain("all deliveries", webhook.jobs + inbox.jobs, webhook.seconds + inbox.seconds,
-                 webhook.finished + inbox.finished)
-    return [noop_first, webhook, inbox, both, noop_last], (noop_first.rate + noop_last.rate) / 2
+    return Throughput(kind, warmup, noop_first, webhook, inbox, noop_last)
 
 
-def report_throughput(title: str, drains: list[Drain], noop_rate: float) -> float:
-    """Print the table; the webhook ratio."""
-    noop_first, webhook, _, both, noop_last = drains
-    print_drains(title, drains, noop_rate)
-    spread = abs(noop_first.rate - noop_last.rate) / noop_rate if noop_rate else 0.0
+def print_throughput(result: Throughput) -> None:
+    print(f"throughput, one worker draining the queue in burst mode: {result.kind}: "
+          f"{WORKER_KINDS[result.kind]}")
+    header = (f"{'jobs':<16} {'count':>6} {'seconds':>8} {'jobs/s':>7} {'ms/job':>7} "
+              f"{'+ms vs no-op':>12} {'× no-op':>7}")
+    print(header)
+    print("─" * len(header))
+    noop_rate = result.noop_rate
+    for item in [result.noop_first, result.webhook, result.inbox, result.both,
+                 result.noop_last]:
+        per_job = 1000 / item.rate if item.rate else float("nan")
+        extra = per_job - 1000 / noop_rate if noop_rate else float("nan")
+        ratio = item.rate / noop_rate if noop_rate else float("nan")
+        print(f"{item.label:<16} {item.jobs:>6} {item.seconds:>8.2f} {item.rate:>7.1f} "
+              f"{per_job:>7.1f} {extra:>+12.1f} {ratio:>7.2f}")
+    first, last = result.noop_first.rate, result.noop_last.rate
+    spread = abs(first - last) / noop_rate if noop_rate else 0.0
     print(f"no-op rate for the ratios: {noop_rate:.1f} jobs/s, the mean of its two runs "
           f"({spread:.0%} apart{'; the machine was not steady' if spread > 0.15 else ''})")
-    ratio = webhook.rate / noop_rate if noop_rate else 0.0
-    print(f"webhook deliveries {webhook.rate:.1f}/s, all deliveries (webhook + inbox) "
-          f"{both.rate:.1f}/s")
-    return ratio
+    print(f"webhook deliveries {result.webhook.rate:.1f}/s = {result.ratio:.2f} × no-op; all "
+          f"deliveries (webhook + inbox) {result.both.rate:.1f}/s = "
+          f"{result.both.rate / noop_rate if noop_rate else 0.0:.2f} × no-op")
+
+
+def measure_latency(app: Flask, workers: Workers, connection: redis.Redis,
+                    receiver: Receiver, case_ids: list[int], rate: float,
+                    capacity: float) -> float:
+    """A worker waiting for jobs, as worker.py runs it, while the cases are assigned at
+    ``rate`` a second, each queued by the after-commit hook as in the app. Prints the
+    percentiles; returns the p99 in ms from the ledger event to the webhook's arrival."""
+    expected = 2 * len(case_ids)
+    app.config["NOTIFY_AFTER_COMMIT"] = True
+    try:
+        with app.app_context():
+            process = workers.start("fork", "serve")
+            wait_for_worker(connection, process)
+            started = time.perf_counter()
+            events = assign_all(case_ids, rate)
+            created_s = time.perf_counter() - started
+            sent = wait_until_sent(case_ids, expected,
+                                   timeout=120 + 4 * expected / max(capacity, 1.0))
+            drained_s = time.perf_counter() - started
+            workers.stop(process)
+            rows = outbox_rows(case_ids)
+    finally:
+        app.config["NOTIFY_AFTER_COMMIT"] = False
+    achieved = (len(events) - 1) / created_s if len(events) > 1 else rate  # first to last
+    offered = 2 * achieved
+    print(f"latency: {len(events)} events committed at {achieved:.1f}/s "
+          f"(asked {rate:g}/s) over {created_s:.1f} s, each queued after commit, while one "
+          f"worker waits for jobs as worker.py runs it (fork, with the scheduler); "
+          f"{sent} of {expected} deliveries done {drained_s:.1f} s after the first event")
+    print(f"offered {offered:.1f} deliveries/s; the burst drain managed {capacity:.1f}/s"
+          + ("; the queue grows, so the latency is mostly the backlog" if offered > capacity
+             else ""))
+    header = f"{'from → to':<52} {'count':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+    print(header)
+    print("─" * len(header))
+    # A repeated key would keep its last arrival here; check() reports repeats.
+    measured = latencies(rows, events, dict(receiver.arrivals))
+    for item in measured:
+        print(f"{item.label:<52} {len(item.seconds):>5} "
+              f"{percentile_ms(item.seconds, 50):>8.1f} "
+              f"{percentile_ms(item.seconds, 99):>8.1f} "
+              f"{max(item.seconds, default=float('nan')) * 1000:>8.1f}")
+    return percentile_ms(measured[0].seconds, 99)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -551,19 +643,24 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.notify", description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--events", type=int, default=500,
-                        help="ledger events (team assignments) per phase; also the number of "
-                             "no-op jobs per baseline run")
+                        help="ledger events (team assignments) per phase, each planning one "
+                             "webhook and one inbox row; also the no-op jobs per baseline run")
     parser.add_argument("--rate", type=float, default=50.0,
                         help="events a second in the latency phase")
     parser.add_argument("--database-url", default=None,
                         help="PostgreSQL URL; its schema bench_notify is dropped and "
                              "recreated. Default: SQLite in a temporary directory")
+    parser.add_argument("--warm-worker", action="store_true",
+                        help="also drain with an AppWorker that configures the ORM and "
+                             "imports dispatch.notify before forking (labelled 'warm')")
     parser.add_argument("--simple-worker", action="store_true",
-                        help="also drain with an rq SimpleWorker (no fork per job; not "
-                             "what production runs), labelled")
+                        help="also drain with an rq SimpleWorker, no fork per job "
+                             "(labelled 'simple')")
     args = parser.parse_args(argv)
     if args.events < 1 or args.rate <= 0:
         parser.error("--events and --rate must be positive")
+    extra = [kind for kind, wanted in (("warm", args.warm_worker),
+                                       ("simple", args.simple_worker)) if wanted]
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-notify-"))
     (workdir / "logs").mkdir()
@@ -576,91 +673,49 @@ def main(argv: list[str] | None = None) -> int:
         database_ = database(args.database_url, workdir)
         secret_key = secrets.token_hex(16)
         with receiving() as receiver:
-            app = create_notify_app(database_.url, redis_url, secret_key, workdir)
-            phases = 3 if args.simple_worker else 2
             began = time.perf_counter()
+            app = create_notify_app(database_.url, redis_url, secret_key, workdir)
+            groups = 2 + len(extra)  # burst drains, latency, one burst set per extra kind
             with app.app_context():
-                case_ids = received_cases(phases * args.events, receiver.url)
+                case_ids = received_cases(groups * args.events, receiver.url)
                 connection = get_redis()
                 if get_queue().count:
                     raise WorkerFailed("the queue is not empty after the setup")
-            burst_ids, latency_ids = case_ids[:args.events], case_ids[args.events:2 * args.events]
-            simple_ids = case_ids[2 * args.events:]
-            env = worker_environment(database_.url, redis_url, secret_key, workdir)
-            workers = Workers(env, workdir / "instance", workdir / "logs")
-            print(f"{database_.kind}, embedded Redis, {os.cpu_count()} cores: one worker "
-                  f"process (worker.py's AppWorker, a forked work horse per job); "
-                  f"{args.events} events per phase, each a team assignment that plans one "
-                  f"webhook row and one inbox row; setup {time.perf_counter() - began:.1f} s",
-                  flush=True)
+            os.sync()  # the setup's writes, flushed now, would otherwise slow the first drains
+            parts = [case_ids[n * args.events:(n + 1) * args.events] for n in range(groups)]
+            workers = Workers(worker_environment(database_.url, redis_url, secret_key, workdir),
+                              workdir / "instance", workdir / "logs")
+            print(f"{database_.kind}, embedded Redis, {os.cpu_count()} cores; {args.events} "
+                  "events per phase, each a team assignment that plans one webhook row (POST "
+                  "to a receiver in this process) and one inbox row; one worker process at a "
+                  f"time; setup {time.perf_counter() - began:.1f} s", flush=True)
 
-            # 1. Throughput: burst drains, one after the other.
-            drains, noop_rate = throughput(workers, "fork", burst_ids, connection, app)
+            results = [throughput(workers, "fork", parts[0], connection, app)]
             print()
-            ratio = report_throughput("throughput: one worker draining the queue in burst mode",
-                                      drains, noop_rate)
+            print_throughput(results[0])
+            ratio = results[0].ratio
             print(f"target: webhook deliveries ≥ {TARGET_RATIO} × no-op rate: "
                   f"{'met' if ratio >= TARGET_RATIO else 'not met'} ({ratio:.2f}; "
                   "informational)", flush=True)
 
-            # 2. Latency: a waiting worker while events are committed at a steady rate.
-            app.config["NOTIFY_AFTER_COMMIT"] = True  # queued after commit, as in the app
-            with app.app_context():
-                process = workers.start("fork", "serve")
-                wait_for_worker(connection, process)
-                started = time.perf_counter()
-                events = assign_all(latency_ids, args.rate)
-                created_s = time.perf_counter() - started
-                capacity = drains[3].rate or 1.0
-                sent = wait_until_sent(latency_ids, 2 * len(latency_ids),
-                                       timeout=120 + 4 * 2 * len(latency_ids) / capacity)
-                drained_s = time.perf_counter() - started
-                workers.stop(process)
-                rows = outbox_rows(latency_ids)
-            app.config["NOTIFY_AFTER_COMMIT"] = False
-            arrivals = dict(receiver.arrivals)  # a repeat would keep the last; check() counts
             print()
-            offered = 2 * len(latency_ids) / created_s
-            print(f"latency: {len(latency_ids)} events committed at {len(events) / created_s:.1f}"
-                  f"/s (asked {args.rate:g}/s) over {created_s:.1f} s while one worker waits "
-                  f"for jobs (as worker.py runs it); each queued after commit. "
-                  f"{sent} of {2 * len(latency_ids)} deliveries done {drained_s:.1f} s after "
-                  "the first event")
-            print(f"offered {offered:.1f} deliveries/s against a burst capacity of "
-                  f"{capacity:.1f}/s" + ("; the queue grows, so latency reflects the backlog"
-                                         if offered > capacity else ""))
-            header = f"{'from → to':<52} {'count':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
-            print(header)
-            print("─" * len(header))
-            measured = latencies(rows, events, arrivals)
-            for item in measured:
-                print(f"{item.label:<52} {len(item.seconds):>5} "
-                      f"{percentile_ms(item.seconds, 50):>8.1f} "
-                      f"{percentile_ms(item.seconds, 99):>8.1f} "
-                      f"{max(item.seconds, default=float('nan')) * 1000:>8.1f}")
-            p99 = percentile_ms(measured[0].seconds, 99)
+            p99 = measure_latency(app, workers, connection, receiver, parts[1], args.rate,
+                                  results[0].both.rate)
             print(f"target: p99 from ledger event to webhook delivery < {TARGET_P99_MS:.0f} ms: "
                   f"{'met' if p99 < TARGET_P99_MS else 'not met'} ({p99:.0f} ms; "
                   "informational)", flush=True)
 
-            # 3. Optional: the same drains with a SimpleWorker.
-            if args.simple_worker:
-                simple, simple_noop = throughput(workers, "simple", simple_ids, connection,
-                                                 app)
+            for kind, ids in zip(extra, parts[2:], strict=True):
+                results.append(throughput(workers, kind, ids, connection, app))
                 print()
-                simple_ratio = report_throughput(
-                    "throughput with rq's SimpleWorker (no fork per job, pooled database "
-                    "connections; not what production runs)", simple, simple_noop)
-                print(f"webhook deliveries / no-op rate with SimpleWorker: {simple_ratio:.2f}")
-                drains += simple
+                print_throughput(results[-1])
 
             print()
             with app.app_context():
-                found, problems = check(len(case_ids) if args.simple_worker
-                                        else 2 * args.events, receiver.arrivals)
-        unfinished = [f"{item.label}: {item.jobs - item.finished} of {item.jobs} jobs not "
-                      "finished in RQ" for item in drains if item.finished != item.jobs]
-        problems += unfinished
+                found, problems = check(len(case_ids), receiver.arrivals)
+        problems += [f"{result.kind} {item.label}: {item.jobs - item.finished} of {item.jobs} "
+                     "jobs did not finish" for result in results for item in result.drains
+                     if item.finished != item.jobs]
         for line in found:
             print(f"check: {line}")
         for problem in problems:
