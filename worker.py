@@ -34,6 +34,12 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         connection = get_redis()
+    # Done once here, not in every forked horse: import the jobs and set up the ORM.
+    from sqlalchemy.orm import configure_mappers
+
+    import dispatch.notify  # noqa: F401
+
+    configure_mappers()
     AppWorker.app = app
     AppWorker(list(app.config["RQ_QUEUES"]), connection=connection).work(with_scheduler=True)
 
