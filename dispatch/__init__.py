@@ -38,13 +38,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
 
     from dispatch import cli, maps, models  # noqa: F401  (models registers tables)
-    from dispatch.views import (
+
+    # More desk and public pages, each feature in its own module on those blueprints.
+    from dispatch.views import (  # noqa: F401
         api,
         auth,
         coordinator,
+        desk_board,
+        desk_exports,
+        desk_import,
+        desk_reports,
+        desk_rota,
         errors,
         inbox,
         public,
+        public_wall,
         resident,
         templating,
         volunteer,

@@ -156,6 +156,8 @@ def _replay_case(row: dict[str, Any], now: datetime, studios: dict[str, Studio],
                                     rating=params["rating"], comment=params.get("comment", ""),
                                     fixed=params.get("fixed"), at=at)
         elif action == "reply":
+            if case.work_checked_at is None:  # the replying coordinator checked it first
+                lifecycle.check_work(case, actor, at=at)
             lifecycle.reply(case, actor, params["text"], at=at)
         elif action == "duplicate":
             original = _by(Case, external_ref=params["of"])

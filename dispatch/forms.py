@@ -125,6 +125,8 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "finish": FinishForm,
     "claim": ActionForm,
     "release": RequiredNoteForm,
+    "check_work": ActionForm,
+    "return_work": RequiredNoteForm,
     "reply": ReplyForm,
     "give_feedback": FeedbackForm,
     "reopen": RequiredNoteForm,

@@ -18,6 +18,7 @@ from dispatch.models.case import (
     CREW,
     DESK,
     RESIDENT,
+    REVIEWER,
     SYSTEM,
     TRANSITIONS,
     VOLUNTEER,
@@ -67,6 +68,15 @@ def _is_crew(case: Case, user: User) -> bool:
     return case.assigned_team_id is not None and user.team_id == case.assigned_team_id
 
 
+def _is_reviewer(case: Case, user: User) -> bool:
+    """The captain of the team doing the work: of the assigned team, or of the assigned
+    volunteer's own team."""
+    team = case.assigned_team
+    if team is None and case.assigned_volunteer is not None:
+        team = case.assigned_volunteer.profile.team if case.assigned_volunteer.profile else None
+    return team is not None and team.captain_id == user.id
+
+
 def may_act(actor: Actor, transition: Transition, case: Case) -> bool:
     if actor.role == RESIDENT_ROLE:
         return RESIDENT in transition.actors
@@ -83,21 +93,35 @@ def may_act(actor: Actor, transition: Transition, case: Case) -> bool:
         return True
     if ASSIGNEE in transition.actors and _is_assignee(case, user):
         return True
+    if REVIEWER in transition.actors and _is_reviewer(case, user):
+        return True
     return CREW in transition.actors and _is_crew(case, user)
 
 
+def _second_person(case: Case, actor: Actor) -> bool:
+    """The check is worth something only if someone else did the work."""
+    return case.work_checked_at is None and (
+        actor.user is None or actor.user.id != case.done_by_id)
+
+
 # Extra conditions beyond status, with the reason shown when they fail.
-GUARDS: dict[str, tuple[Callable[[Case], bool], Callable[[], str]]] = {
-    "reopen": (lambda case: case.feedback_satisfied is False,
+GUARDS: dict[str, tuple[Callable[[Case, Actor], bool], Callable[[], str]]] = {
+    "reopen": (lambda case, actor: case.feedback_satisfied is False,
                lambda: _("Only a case whose resident was not satisfied can be sent back.")),
-    "claim": (lambda case: case.kind in CLAIMABLE_KINDS,
+    "claim": (lambda case, actor: case.kind in CLAIMABLE_KINDS,
               lambda: _("Only micro-wishes and published tasks can be claimed; hazards are "
                         "dispatched by the studio.")),
-    "release": (lambda case: case.claimed_at is not None,
+    "release": (lambda case, actor: case.claimed_at is not None,
                 lambda: _("Only a claim can be released; decline or reassign other work.")),
-    "expire_claim": (lambda case: bool(case.claim_expires_at and
-                                       case.claim_expires_at <= utcnow()),
+    "expire_claim": (lambda case, actor: bool(case.claim_expires_at and
+                                              case.claim_expires_at <= utcnow()),
                      lambda: _("This claim has not run out yet.")),
+    "check_work": (_second_person,
+                   lambda: _("The work must be checked by someone other than the person who "
+                             "recorded it as done.")),
+    "reply": (lambda case, actor: case.work_checked_at is not None,
+              lambda: _("The finished work must be checked by the captain or a coordinator "
+                        "before the reply goes out.")),
 }
 
 
@@ -107,7 +131,7 @@ def allowed_actions(case: Case, actor: Actor) -> list[Transition]:
         t for t in TRANSITIONS.values()
         if t.applies_to(case.status, case.assignment_status)
         and may_act(actor, t, case)
-        and (t.action not in GUARDS or GUARDS[t.action][0](case))
+        and (t.action not in GUARDS or GUARDS[t.action][0](case, actor))
     ]
 
 
@@ -119,6 +143,6 @@ def ensure_allowed(case: Case, actor: Actor, action: str) -> Transition:
                                 case.assignment_status and str(case.assignment_status))
     if not may_act(actor, transition, case):
         raise NotPermitted(action)
-    if action in GUARDS and not GUARDS[action][0](case):
+    if action in GUARDS and not GUARDS[action][0](case, actor):
         raise IllegalTransition(action, case.status, reason=GUARDS[action][1]())
     return transition

@@ -127,17 +127,20 @@ def build_world() -> World:
 
 
 # The path through the lifecycle, and how to take each step as the coordinator.
-PATH = ["receive", "assign", "accept", "arrive", "finish", "reply", "give_feedback", "archive"]
+PATH = ["receive", "assign", "accept", "arrive", "finish", "check_work", "reply",
+        "give_feedback", "archive"]
 
 
 def take_step(case: Case, action: str, world: World, actor: Actor | None = None,
               **kw: Any) -> Case:
     if action in ("expire_claim", "auto_confirm"):  # the system's own steps
         return lifecycle.apply_transition(case, actor or Actor.system(), action)
+    if action == "check_work" and actor is None:  # a second person checks the desk's work
+        actor = Actor.of(world.coordinator2)
     actor = actor or world.desk()
     if action in ("assign", "reassign"):
         kw.setdefault("team", world.team)
-    elif action in ("finish", "decline", "reopen"):
+    elif action in ("finish", "decline", "reopen", "return_work"):
         kw.setdefault("note", "已处理" if action == "finish" else "原因说明")
     elif action == "reply":
         kw.setdefault("text", "已为您处理完毕。")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ STATES: dict[str, tuple[str | None, dict[str, Any]]] = {
     "accepted": ("accept", {}),
     "on_site": ("arrive", {}),
     "done": ("finish", {}),
+    "checked": ("check_work", {}),
     "replied": ("reply", {}),
     "feedback_satisfied": ("give_feedback", {}),
     "feedback_unsatisfied": ("give_feedback", {"satisfied": False, "rating": 2}),
@@ -45,12 +47,17 @@ def legal_in(state: str) -> set[str]:
     case_status = {"registered": (S.REGISTERED, None), "received": (S.RECEIVED, None),
                    "assigned": (S.HANDLING, A.ASSIGNED), "accepted": (S.HANDLING, A.ACCEPTED),
                    "on_site": (S.HANDLING, A.ON_SITE), "done": (S.HANDLING, A.DONE),
+                   "checked": (S.HANDLING, A.DONE),
                    "replied": (S.REPLIED, None), "feedback_satisfied": (S.FEEDBACK, None),
                    "feedback_unsatisfied": (S.FEEDBACK, None),
                    "archived": (S.ARCHIVED, None)}[state]
     legal = {a for a, t in TRANSITIONS.items() if t.applies_to(*case_status)}
     if state == "feedback_satisfied":
         legal.discard("reopen")
+    if state == "done":
+        legal.discard("reply")  # not before a second person checked the work
+    if state == "checked":
+        legal.discard("check_work")  # once is enough
     return legal - CLAIM_STEPS
 
 
@@ -59,7 +66,8 @@ CLAIM_STEPS = {"claim", "release", "expire_claim"}
 STATUS_OF = {"registered": (S.REGISTERED, None), "received": (S.RECEIVED, None),
              "assigned": (S.HANDLING, A.ASSIGNED), "accepted": (S.HANDLING, A.ACCEPTED),
              "on_site": (S.HANDLING, A.ON_SITE), "done": (S.HANDLING, A.DONE),
-             "replied": (S.REPLIED, None), "feedback_satisfied": (S.FEEDBACK, None),
+             "checked": (S.HANDLING, A.DONE), "replied": (S.REPLIED, None),
+             "feedback_satisfied": (S.FEEDBACK, None),
              "feedback_unsatisfied": (S.FEEDBACK, None), "archived": (S.ARCHIVED, None)}
 
 
@@ -79,7 +87,8 @@ def test_register_writes_the_first_ledger_line(world: World) -> None:
     assert case.reporter_phone == "+8613812345678"  # stored normalised
     assert [(e.seq, e.action, e.from_status, e.to_status) for e in case.events] == [
         (1, "register", None, S.REGISTERED)]
-    assert case.due_at == case.created_at + __import__("datetime").timedelta(hours=72)
+    assert case.due_at == case.created_at + __import__("datetime").timedelta(
+        hours=world.category.receive_hours)  # the clock of the first stage: receiving
 
 
 def test_tracking_codes_are_unguessable_and_distinct(world: World) -> None:
@@ -101,12 +110,15 @@ def test_walking_the_six_steps_writes_one_event_per_step(world: World) -> None:
         (4, "accept", S.HANDLING, S.HANDLING, A.ACCEPTED),
         (5, "arrive", S.HANDLING, S.HANDLING, A.ON_SITE),
         (6, "finish", S.HANDLING, S.HANDLING, A.DONE),
-        (7, "reply", S.HANDLING, S.REPLIED, None),
-        (8, "give_feedback", S.REPLIED, S.FEEDBACK, None),
-        (9, "archive", S.FEEDBACK, S.ARCHIVED, None),
+        (7, "check_work", S.HANDLING, S.HANDLING, A.DONE),
+        (8, "reply", S.HANDLING, S.REPLIED, None),
+        (9, "give_feedback", S.REPLIED, S.FEEDBACK, None),
+        (10, "archive", S.FEEDBACK, S.ARCHIVED, None),
     ]
-    assert case.version == 9
-    assert all(e.actor_id == world.coordinator.id for e in case.events[1:])
+    assert case.version == 10
+    checker = world.coordinator2.id  # the second person
+    assert [e.actor_id for e in case.events[1:]] == [
+        world.coordinator.id] * 5 + [checker] + [world.coordinator.id] * 3
 
 
 LEGAL = sorted((state, action) for state in STATES for action in legal_in(state))
@@ -159,12 +171,16 @@ PERMITTED = {
     "arrive": {"coordinator", "admin", "captain", "member"},
     "finish": {"coordinator", "admin", "captain", "member"},
     "give_feedback": {"coordinator", "admin", "resident"},
+    # the coordinator recorded the work as done, so someone else checks it (see below)
+    "check_work": {"admin", "captain"},
+    "return_work": {"coordinator", "admin", "captain"},
 }
 ACTORS = ["coordinator", "admin", "captain", "member", "volunteer", "outsider_captain",
           "resident"]
 STATE_FOR = {"receive": "registered", "assign": "received", "mark_duplicate": "received",
              "mark_not_ours": "received", "reassign": "assigned", "accept": "assigned",
-             "decline": "assigned", "arrive": "accepted", "finish": "on_site", "reply": "done",
+             "decline": "assigned", "arrive": "accepted", "finish": "on_site", "reply": "checked",
+             "check_work": "done", "return_work": "done",
              "give_feedback": "replied", "reopen": "feedback_unsatisfied",
              "archive": "feedback_satisfied", "auto_confirm": "replied"}
 
@@ -180,7 +196,12 @@ def test_roles_are_checked_on_every_step(world: World, action: str, who: str) ->
     allowed = PERMITTED.get(action, {"coordinator", "admin"})
     before = snapshot(case)
     kw = {"team": world.outsider_team} if action == "reassign" else {}
-    if who in allowed:
+    if action == "check_work" and who == "coordinator":  # the one who recorded it done
+        with pytest.raises(IllegalTransition):
+            take_step(case, action, world, actor=actor_named(world, who), **kw)
+        db.session.rollback()
+        assert snapshot(case) == before
+    elif who in allowed:
         take_step(case, action, world, actor=actor_named(world, who), **kw)
         db.session.commit()
         assert snapshot(case)[2] == before[2] + 1
@@ -222,11 +243,13 @@ def test_reopen_only_after_an_unsatisfied_resident(world: World) -> None:
 
 def test_reopen_goes_back_to_the_same_team_with_a_new_deadline(world: World) -> None:
     case = reach(world, "feedback_unsatisfied")
-    old_due = case.due_at
+    assert case.due_at is None  # after the reply it was the resident's turn: no clock
     lifecycle.reopen(case, world.desk(), note="用了两天又坏了")
     assert (case.status, case.assignment_status) == (S.HANDLING, A.ASSIGNED)
     assert case.assigned_team_id == world.team.id
-    assert case.due_at is not None and old_due is not None and case.due_at > old_due
+    assert case.due_at == case.events[-1].created_at + timedelta(
+        hours=world.category.handle_hours)
+    assert case.work_checked_at is None  # the new work will need a new check
     assert case.feedback_satisfied is None
 
 

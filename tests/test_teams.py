@@ -88,6 +88,7 @@ def test_the_record_counts_tasks_hours_and_ratings(world: World) -> None:
     lifecycle.accept(world.case, me, at=start)
     lifecycle.arrive(world.case, me, at=start + timedelta(hours=1))
     lifecycle.finish(world.case, me, "扶手已装好", at=start + timedelta(hours=3, minutes=30))
+    lifecycle.check_work(world.case, world.desk())
     lifecycle.reply(world.case, world.desk(), "已处理")
     lifecycle.give_feedback(world.case, Actor.resident(), satisfied=True, rating=4)
     db.session.commit()

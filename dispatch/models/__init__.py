@@ -14,6 +14,7 @@ from dispatch.models.case import (
     PhotoStage,
     Supporter,
 )
+from dispatch.models.desk import DutyShift, ImportBatch, LedgerExport
 from dispatch.models.notify import Channel, InboxMessage, Notification
 from dispatch.models.people import Role, Team, User, VolunteerProfile
 from dispatch.models.places import (
@@ -29,7 +30,7 @@ LedgerIsAppendOnly = ledger_guard.LedgerIsAppendOnly
 
 __all__ = [
     "AssignmentStatus", "Case", "CaseEvent", "CaseKind", "CasePhoto", "CaseStatus", "Category",
-    "Channel", "InboxMessage", "Notification",
+    "Channel", "DutyShift", "ImportBatch", "InboxMessage", "LedgerExport", "Notification",
     "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome", "PhotoStage", "Region", "Role",
     "ServicePoint", "ServicePointKind", "Studio", "Supporter", "Team", "User",
     "VolunteerProfile", "utcnow",

@@ -115,7 +115,10 @@ OUTCOME_LABELS = {
 # or the captain of the assigned team; "crew" = the assignee or any member of that team;
 # "volunteer" = any active captain or volunteer (claiming); "resident" = whoever holds the
 # tracking code; "system" = the periodic jobs.
+# "reviewer" = the captain of the assigned team (or of the assigned volunteer's team), who
+# may check finished work as the coordinator can.
 DESK, ASSIGNEE, CREW, VOLUNTEER = "desk", "assignee", "crew", "volunteer"
+REVIEWER = "reviewer"
 RESIDENT, SYSTEM = "resident", "system"
 
 S, A = CaseStatus, AssignmentStatus
@@ -170,6 +173,11 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     # A reply left without feedback for AUTO_CONFIRM_DAYS counts as confirmed.
     _t("auto_confirm", S.REPLIED, None, S.FEEDBACK, None, {SYSTEM},
        _l("Confirm without feedback")),
+    # 复核: a second person checks the finished work against the note and after photos.
+    _t("check_work", S.HANDLING, frozenset({A.DONE}), S.HANDLING, A.DONE, {DESK, REVIEWER},
+       _l("Work checked: passed")),
+    _t("return_work", S.HANDLING, frozenset({A.DONE}), S.HANDLING, A.ACCEPTED,
+       {DESK, REVIEWER}, _l("Check failed: send back"), danger=True),
     _t("reply", S.HANDLING, frozenset({A.DONE}), S.REPLIED, None, {DESK},
        _l("Reply to resident")),
     _t("give_feedback", S.REPLIED, None, S.FEEDBACK, None, {DESK, RESIDENT},
@@ -205,6 +213,20 @@ ACTION_LABELS: dict[str, str] = {
     "share_out": _l("Shared out to a team member"),
     "auto_confirm": _l("Confirmed: no feedback in time"),
     "escalate": _l("Overdue: escalated to the studio lead"),
+    "check_work": _l("Work checked and passed"),
+    "return_work": _l("Check failed: work sent back"),
+    "moderate": _l("Moderated for the public page"),
+    "merged_in": _l("Supporters carried over from a duplicate"),
+}
+
+
+# The column that adds up the time spent in each stage.
+STAGE_SECONDS = {
+    CaseStatus.REGISTERED: "seconds_registered",
+    CaseStatus.RECEIVED: "seconds_received",
+    CaseStatus.HANDLING: "seconds_handling",
+    CaseStatus.REPLIED: "seconds_replied",
+    CaseStatus.FEEDBACK: "seconds_feedback",
 }
 
 
@@ -276,10 +298,23 @@ class Case(db.Model):
     checkin_distance_m: Mapped[float | None] = mapped_column(Float)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # overdue, lead told
+    # Who recorded the work as done, and the second person who checked it before the reply.
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    work_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    work_checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    # The clock of each stage: ``due_at`` is the deadline of the stage the case is in (from
+    # its category's hours), and the seconds spent in each stage add up across reopenings.
+    stage_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seconds_registered: Mapped[int] = mapped_column(default=0, server_default="0")
+    seconds_received: Mapped[int] = mapped_column(default=0, server_default="0")
+    seconds_handling: Mapped[int] = mapped_column(default=0, server_default="0")
+    seconds_replied: Mapped[int] = mapped_column(default=0, server_default="0")
+    seconds_feedback: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # One more than the number of ledger events; the conditional UPDATE checks it.
     version: Mapped[int] = mapped_column(default=1)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -291,6 +326,8 @@ class Case(db.Model):
     assigned_team: Mapped[Team | None] = relationship()
     assigned_volunteer: Mapped[User | None] = relationship(foreign_keys=[assigned_volunteer_id])
     handled_by: Mapped[User | None] = relationship(foreign_keys=[handled_by_id])
+    done_by: Mapped[User | None] = relationship(foreign_keys=[done_by_id])
+    work_checked_by: Mapped[User | None] = relationship(foreign_keys=[work_checked_by_id])
     duplicate_of: Mapped[Case | None] = relationship(remote_side=[id])
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.seq", viewonly=True)

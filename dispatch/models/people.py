@@ -11,7 +11,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import JSON, Float, ForeignKey, String, false
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -134,3 +134,6 @@ class VolunteerProfile(db.Model):
 
     user: Mapped[User] = relationship(back_populates="profile")
     team: Mapped[Team | None] = relationship(back_populates="members")
+
+    # Suggesting responders looks volunteers up by a box around the case first.
+    __table_args__ = (Index("ix_volunteer_profiles_lat_lon", "latitude", "longitude"),)

@@ -33,6 +33,7 @@ from dispatch.models import (
     User,
     utcnow,
 )
+from dispatch.models.case import STAGE_SECONDS
 from dispatch.models.people import FIELD_ROLES
 from dispatch.permissions import RESIDENT_ROLE, SYSTEM_ROLE, Actor, ensure_allowed
 from dispatch.services import notifications
@@ -64,6 +65,45 @@ def _actor_fields(actor: Actor) -> dict[str, Any]:
     }
 
 
+# --- the clock of each stage ----------------------------------------------------------
+
+_KEEP = object()
+
+
+def _deadline(case: Case, action: str, to_status: CaseStatus, at: datetime) -> object:
+    """The deadline the case has after ``action``: receiving starts the handling clock,
+    finishing the reply clock; sending work back (reopen, a failed check) starts a new
+    round of handling; once replied it is the resident's turn. Other steps keep it, so a
+    decline or a released claim does not buy time."""
+    category = case.category
+    if action == "receive":
+        return at + timedelta(hours=category.handle_hours)
+    if action == "finish":
+        return at + timedelta(hours=category.reply_hours)
+    if action in ("reopen", "return_work"):
+        return at + timedelta(hours=category.handle_hours)
+    if to_status in (CaseStatus.REPLIED, CaseStatus.FEEDBACK, CaseStatus.ARCHIVED):
+        return None
+    return _KEEP
+
+
+def _clock_values(case: Case, action: str, to_status: CaseStatus,
+                  at: datetime) -> dict[str, Any]:
+    """Add the time spent in the stage being left, and set the next stage's deadline."""
+    values: dict[str, Any] = {}
+    if to_status != case.status:
+        column = STAGE_SECONDS.get(case.status)
+        if column and case.stage_entered_at is not None:
+            spent = max(0, int((at - case.stage_entered_at).total_seconds()))
+            values[column] = getattr(Case, column) + spent
+        values["stage_entered_at"] = at
+    due = _deadline(case, action, to_status, at)
+    if due is not _KEEP:
+        values["due_at"] = due
+        values["escalated_at"] = None  # a new deadline may escalate again
+    return values
+
+
 def apply_transition(case: Case, actor: Actor, action: str, *,
                      values: dict[str, Any] | None = None, note: str = "",
                      at: datetime | None = None, expected_version: int | None = None,
@@ -83,7 +123,8 @@ def apply_transition(case: Case, actor: Actor, action: str, *,
         .where(Case.id == case.id, Case.version == seen, Case.status == case.status, condition,
                *conditions)
         .values(status=transition.to_status, assignment_status=transition.to_assignment,
-                version=seen + 1, updated_at=at, **(values or {}))
+                version=seen + 1, updated_at=at,
+                **{**_clock_values(case, action, transition.to_status, at), **(values or {})})
         .execution_options(synchronize_session=False)
     )
     if db.session.execute(statement).rowcount != 1:
@@ -184,7 +225,7 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
         reporter_phone=normalise_phone(reporter_phone),
         reporter_wants_updates=wants_updates and bool(reporter_phone),
         status=CaseStatus.REGISTERED, version=1, created_at=at, updated_at=at,
-        due_at=at + timedelta(hours=category.reply_hours),
+        due_at=at + timedelta(hours=category.receive_hours), stage_entered_at=at,
     )
     db.session.add(case)
     # One flush inserts the case and its first ledger line together.
@@ -262,13 +303,30 @@ def finish(case: Case, actor: Actor, note: str, photos: tuple[StoredPhoto, ...] 
            **kw: Any) -> Case:
     """完成: what was done, with optional after photos (already checked and stored)."""
     note = _required(note, "note", _("Please say what was done."))
-    apply_transition(case, actor, "finish", note=note, values={"done_at": _stamp(kw)}, **kw)
+    apply_transition(case, actor, "finish", note=note, values={
+        "done_at": _stamp(kw), "done_by_id": actor.user.id if actor.user else None}, **kw)
     for photo in photos:
         db.session.add(CasePhoto(case_id=case.id, key=photo.key, stage=PhotoStage.AFTER,
                                  width=photo.width, height=photo.height,
                                  size_bytes=photo.size_bytes))
     db.session.flush()
     return case
+
+
+def check_work(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
+    """复核通过: a second person (the captain or a coordinator) compared the volunteer's note
+    and after photos with the report; only then may the reply go out."""
+    return apply_transition(case, actor, "check_work", note=note, values={
+        "work_checked_at": _stamp(kw),
+        "work_checked_by_id": actor.user.id if actor.user else None}, **kw)
+
+
+def return_work(case: Case, actor: Actor, note: str, **kw: Any) -> Case:
+    """复核不通过: back to the volunteer, with the comment they must see (not internal)."""
+    note = _required(note, "note", _("Please say what is missing, for the volunteer."))
+    return apply_transition(case, actor, "return_work", note=note, values={
+        "done_at": None, "done_by_id": None, "checked_in_at": None,
+        "checkin_distance_m": None}, **kw)
 
 
 def reply(case: Case, actor: Actor, text: str, **kw: Any) -> Case:
@@ -293,11 +351,10 @@ def give_feedback(case: Case, actor: Actor, *, satisfied: bool, rating: int,
 def reopen(case: Case, actor: Actor, note: str, **kw: Any) -> Case:
     """An unsatisfied resident: back to the same assignee, with a fresh deadline."""
     note = _required(note, "note", _("Please say what still needs doing."))
-    at = _stamp(kw)
     return apply_transition(case, actor, "reopen", note=note, values={
-        "due_at": at + timedelta(hours=case.category.reply_hours),
-        "feedback_satisfied": None, "feedback_rating": None, "feedback_comment": None,
-        "feedback_fixed": None}, **kw)
+        "work_checked_at": None, "work_checked_by_id": None, "done_at": None,
+        "done_by_id": None, "feedback_satisfied": None, "feedback_rating": None,
+        "feedback_comment": None, "feedback_fixed": None}, **kw)
 
 
 def archive(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:

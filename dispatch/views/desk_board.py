@@ -1,0 +1,1 @@
+"""Placeholder: routes are added here by the feature that owns this module."""
