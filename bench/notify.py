@@ -14,7 +14,7 @@ in burst mode and one after the other on the same embedded Redis:
 Then a worker runs as ``python worker.py`` does (waiting for jobs, with the scheduler) while
 ``--events`` further assignments are committed at ``--rate`` a second, each queued after
 commit as the web app does; the time from each ledger event to its delivery gives p50/p99.
-``--warm-worker`` and ``--simple-worker`` add the burst drains with other kinds of worker
+``--cold-worker`` and ``--simple-worker`` add the burst drains with other kinds of worker
 process (:data:`WORKER_KINDS`), labelled: what-ifs, not what production runs.
 
 It prints rates, ratios and percentiles and says whether the issue's targets (webhook
@@ -92,9 +92,10 @@ def noop() -> None:
 
 # The kinds of worker process, by the name passed to it. Only "fork" is what production runs.
 WORKER_KINDS = {
-    "fork": "worker.py's AppWorker: a forked work horse per job, as in production",
-    "warm": "AppWorker whose process configured the ORM mappers and imported dispatch.notify "
-            "before forking, so that every horse inherits both (not what worker.py does)",
+    "fork": "worker.py as its main() sets it up: AppWorker, a forked work horse per job, "
+            "the jobs imported and the ORM configured once before forking",
+    "cold": "AppWorker without that set-up: every horse imports dispatch.notify and "
+            "configures the ORM for itself (not what worker.py does)",
     "simple": "rq's SimpleWorker: jobs in the worker process itself, no fork, database "
               "connections pooled from job to job (not what production runs)",
 }
@@ -119,17 +120,19 @@ def worker_main(argv: list[str]) -> int:
     :data:`WORKER_KINDS`.
 
     Set up as worker.py's ``main()`` (``create_app()`` reads DATABASE_URL, REDIS_URL and
-    SECRET_KEY from the environment); only the instance folder is the benchmark's own.
+    SECRET_KEY from the environment; the jobs imported and the ORM configured before any
+    fork), except that ``cold`` skips the latter; only the instance folder is the
+    benchmark's own.
     ``burst`` drains the queue and stops; ``serve`` waits for jobs, with the scheduler, until
     SIGTERM. Prints one JSON line: when ``work()`` began and ended (``time.time()``)."""
     kind, mode, instance = argv
     app = create_app({"INSTANCE_PATH": instance})
     with app.app_context():
         connection = get_redis()
-    if kind == "warm":
-        import dispatch.notify  # noqa: F401  (what each horse would otherwise import)
+    if kind != "cold":  # as worker.py's main(): done once, not in every forked horse
+        import dispatch.notify  # noqa: F401
 
-        configure_mappers()  # what each horse would otherwise do before its first query
+        configure_mappers()
     worker_class: type[Worker] | type[SimpleWorker] = (
         AppSimpleWorker if kind == "simple" else AppWorker)
     worker_class.app = app  # type: ignore[union-attr]
@@ -650,16 +653,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None,
                         help="PostgreSQL URL; its schema bench_notify is dropped and "
                              "recreated. Default: SQLite in a temporary directory")
-    parser.add_argument("--warm-worker", action="store_true",
-                        help="also drain with an AppWorker that configures the ORM and "
-                             "imports dispatch.notify before forking (labelled 'warm')")
+    parser.add_argument("--cold-worker", action="store_true",
+                        help="also drain with an AppWorker that leaves importing "
+                             "dispatch.notify and configuring the ORM to every forked horse "
+                             "(labelled 'cold')")
     parser.add_argument("--simple-worker", action="store_true",
                         help="also drain with an rq SimpleWorker, no fork per job "
                              "(labelled 'simple')")
     args = parser.parse_args(argv)
     if args.events < 1 or args.rate <= 0:
         parser.error("--events and --rate must be positive")
-    extra = [kind for kind, wanted in (("warm", args.warm_worker),
+    extra = [kind for kind, wanted in (("cold", args.cold_worker),
                                        ("simple", args.simple_worker)) if wanted]
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-notify-"))
