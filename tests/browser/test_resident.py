@@ -70,6 +70,8 @@ def test_a_resident_reports_with_a_photo_and_gives_feedback_later(
     for step in ("accept", "arrive"):
         getattr(lifecycle, step)(case, desk)
     lifecycle.finish(case, desk, note="已加固车棚顶棚")
+    admin = db.session.scalar(select(User).where(User.username == "admin"))
+    lifecycle.check_work(case, Actor.of(admin))  # a second person checks the work
     lifecycle.reply(case, desk, "车棚顶棚已加固，感谢您的反映。")
     db.session.commit()
 

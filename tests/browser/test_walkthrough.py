@@ -68,6 +68,16 @@ def test_a_coordinator_walks_a_case_from_registered_to_archived(
     take(page, live_server, "accept")
     take(page, live_server, "arrive")
     take(page, live_server, "finish", fill={"note": "井盖已重新固定并加装防坠网。"})
+    # She recorded the work herself (phoned in), so a second person checks it.
+    assert page.locator("form[data-action=check_work]").count() == 0
+    second = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    checker = second.new_page()
+    sign_in(checker, live_server, "admin")
+    checker.goto(f"{live_server}/desk/cases/{case_id}")
+    take(checker, live_server, "check_work")
+    assert "复核通过" in checker.locator("#ledger").inner_text()
+    second.close()
+    page.reload()
     take(page, live_server, "reply", fill={"text": "您反映的井盖松动问题已处理，谢谢您的反映。"})
     form = page.locator("form[data-action=give_feedback]")
     form.locator("input[value=yes]").check()
@@ -93,7 +103,7 @@ def test_a_coordinator_walks_a_case_from_registered_to_archived(
                                       .where(CaseEvent.case_id == case_id)
                                       .order_by(CaseEvent.seq)))
     assert actions == ["register", "receive", "assign", "accept", "arrive", "finish",
-                       "reply", "give_feedback", "archive"]
+                       "check_work", "reply", "give_feedback", "archive"]
 
 
 def test_a_captain_accepts_on_the_phone_and_english_is_one_tap_away(
