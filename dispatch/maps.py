@@ -8,10 +8,14 @@ a map as three parts (the div, the script, and the asset links from ``map_assets
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 from flask import current_app
+from flask_babel import gettext as _
+from folium.plugins import MarkerCluster
 from markupsafe import Markup, escape
 
 from dispatch.coords import TileCRS, to_display
@@ -34,9 +38,19 @@ LOCAL_CSS = [
 ]
 
 
+LOCAL_CLUSTER_JS = [
+    ("markerclusterjs", f"{VENDOR}/leaflet.markercluster-1.5.3/leaflet.markercluster.js")]
+LOCAL_CLUSTER_CSS = [
+    ("markerclustercss", f"{VENDOR}/leaflet.markercluster-1.5.3/MarkerCluster.css"),
+    ("markerclusterdefaultcss", f"{VENDOR}/leaflet.markercluster-1.5.3/MarkerCluster.Default.css"),
+]
+
+
 def use_local_assets() -> None:
     folium.Map.default_js = LOCAL_JS
     folium.Map.default_css = LOCAL_CSS
+    MarkerCluster.default_js = LOCAL_CLUSTER_JS
+    MarkerCluster.default_css = LOCAL_CLUSTER_CSS
 
 
 def safe_text(text: object) -> Markup:
@@ -95,3 +109,88 @@ def embed(fmap: folium.Map) -> MapEmbed:
     figure.render()
     return MapEmbed(name=fmap.get_name(), html=Markup(figure.html.render()),
                     script=Markup(figure.script.render()))
+
+
+# --- the dispatch board ------------------------------------------------------------------------
+
+CLUSTER_OPTIONS = {"chunkedLoading": True, "showCoverageOnHover": False,
+                   "maxClusterRadius": 50, "disableClusteringAtZoom": 18}
+# Awesome-markers colour and Font Awesome icon of each kind of service point.
+SERVICE_POINT_ICONS = {
+    "rest_station": ("orange", "mug-hot"),
+    "studio": ("darkblue", "building"),
+    "community_centre": ("cadetblue", "house"),
+    "elder_canteen": ("darkgreen", "utensils"),
+    "charging_pile": ("purple", "bolt"),
+    "home_care_station": ("pink", "hand-holding-heart"),
+}
+
+
+@dataclass(frozen=True)
+class BoardEmbed:
+    map: MapEmbed
+    cluster: str  # the JavaScript variable of the (empty) marker cluster the cases go into
+    heat: str  # the JavaScript variable of the feature group the heat layer goes into
+
+
+def _lines(*parts: object, bold_first: bool = True) -> Markup:
+    """Popup HTML from text lines, each escaped; only the markup here is ours."""
+    escaped = [safe_text(part) for part in parts if part not in (None, "")]
+    if bold_first and escaped:
+        escaped[0] = Markup("<b>") + escaped[0] + Markup("</b>")
+    return Markup("<br>").join(escaped)
+
+
+def board_map(centre: tuple[float, float], *, teams: Sequence[Any],
+              volunteers: Sequence[Any], volunteers_total: int, points: Sequence[Any],
+              zoom: int = 14) -> BoardEmbed:
+    """The board's Folium map: the tiles, an empty cluster for the cases (filled by
+    ``static/js/board.js`` from the GeoJSON endpoint), an empty heat group, and small layers
+    of teams, on-duty volunteers and service points, all under one layer control."""
+    crs = tile_crs()
+    fmap = base_map(*centre, zoom=zoom)
+    for child in fmap._children.values():
+        if isinstance(child, folium.TileLayer):
+            child.control = False  # one base layer: nothing to choose
+    cluster = MarkerCluster(name=_("Open cases"), options=CLUSTER_OPTIONS).add_to(fmap)
+    heat = folium.FeatureGroup(name=_("Heat map: last 90 days"), show=False).add_to(fmap)
+
+    team_layer = folium.FeatureGroup(name=_("Teams")).add_to(fmap)
+    for team in teams:
+        duty = _("On duty") if team.on_duty else _("Not on duty")
+        load = _("%(n)d open cases", n=team.load)
+        folium.Marker(
+            list(to_display(team.latitude, team.longitude, crs)),
+            popup=folium.Popup(_lines(team.name, duty, load), max_width=240),
+            tooltip=folium.Tooltip(safe_text(f"{team.name} · {duty} · {load}")),
+            icon=folium.Icon(color="green" if team.on_duty else "gray", icon="users",
+                             prefix="fa"),
+            z_index_offset=-500,  # under the cases
+        ).add_to(team_layer)
+
+    shown = len(volunteers)
+    name = _("On-duty volunteers") if shown == volunteers_total else _(
+        "On-duty volunteers (%(shown)d of %(total)d)", shown=shown, total=volunteers_total)
+    volunteer_layer = folium.FeatureGroup(name=name).add_to(fmap)
+    for volunteer in volunteers:
+        label = f"{volunteer.name} · {volunteer.team}" if volunteer.team else volunteer.name
+        folium.CircleMarker(
+            list(to_display(volunteer.latitude, volunteer.longitude, crs)), radius=6,
+            color="#6f42c1", weight=2, fill=True, fill_color="#d2b9f7", fill_opacity=0.9,
+            tooltip=folium.Tooltip(safe_text(label)),
+        ).add_to(volunteer_layer)
+
+    point_layer = folium.FeatureGroup(name=_("Service points")).add_to(fmap)
+    for point in points:
+        colour, icon = SERVICE_POINT_ICONS.get(str(point.kind), ("blue", "location-dot"))
+        folium.Marker(
+            list(to_display(point.latitude, point.longitude, crs)),
+            popup=folium.Popup(_lines(point.name, point.kind.label, point.address),
+                               max_width=260),
+            tooltip=folium.Tooltip(safe_text(f"{point.kind.label} · {point.name}")),
+            icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
+            z_index_offset=-1000,
+        ).add_to(point_layer)
+
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    return BoardEmbed(embed(fmap), cluster.get_name(), heat.get_name())

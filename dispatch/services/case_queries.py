@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 
 from dispatch.extensions import db
-from dispatch.models import Case, CaseKind, CaseStatus, User, utcnow
+from dispatch.models import Case, CaseKind, CaseStatus, Studio, User, utcnow
 from dispatch.models.people import FIELD_ROLES
 
 OPEN_STATUSES = (CaseStatus.REGISTERED, CaseStatus.RECEIVED, CaseStatus.HANDLING)
@@ -15,31 +15,53 @@ OPEN_STATUSES = (CaseStatus.REGISTERED, CaseStatus.RECEIVED, CaseStatus.HANDLING
 
 @dataclass(frozen=True)
 class CaseFilter:
+    """What the desk asks for; ``None`` or empty means "any". ``open_only`` keeps the
+    cases still waiting for someone (the dispatch board shows nothing else)."""
+
     status: CaseStatus | None = None
     kind: CaseKind | None = None
     overdue_only: bool = False
     text: str = ""
+    category_id: int | None = None
+    region_id: int | None = None
+    studio_id: int | None = None
+    open_only: bool = False
 
 
-def _overdue_clause():  # type: ignore[no-untyped-def]
+def overdue_clause() -> ColumnElement[bool]:
     return (Case.status.in_(OPEN_STATUSES)) & (Case.due_at < utcnow())
 
 
-def filtered(case_filter: CaseFilter) -> Select[tuple[Case]]:
-    """Overdue first, then the oldest waiting: what needs a coordinator soonest."""
-    query = select(Case)
+def conditions(case_filter: CaseFilter) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filter, for any select over ``Case`` (rows or columns)."""
+    clauses: list[ColumnElement[bool]] = []
     if case_filter.status:
-        query = query.where(Case.status == case_filter.status)
+        clauses.append(Case.status == case_filter.status)
+    if case_filter.open_only:
+        clauses.append(Case.status.in_(OPEN_STATUSES))
     if case_filter.kind:
-        query = query.where(Case.kind == case_filter.kind)
+        clauses.append(Case.kind == case_filter.kind)
+    if case_filter.category_id is not None:
+        clauses.append(Case.category_id == case_filter.category_id)
+    if case_filter.studio_id is not None:
+        clauses.append(Case.studio_id == case_filter.studio_id)
+    if case_filter.region_id is not None:
+        clauses.append(Case.studio_id.in_(
+            select(Studio.id).where(Studio.region_id == case_filter.region_id)))
     if case_filter.overdue_only:
-        query = query.where(_overdue_clause())
+        clauses.append(overdue_clause())
     if case_filter.text:
         like = f"%{case_filter.text}%"
-        query = query.where(or_(Case.title.ilike(like), Case.address.ilike(like),
-                                Case.tracking_code == case_filter.text.upper()))
-    overdue_first = case((_overdue_clause(), 0), else_=1)
-    return query.order_by(overdue_first, Case.created_at.desc())
+        clauses.append(or_(Case.title.ilike(like), Case.address.ilike(like),
+                           Case.tracking_code == case_filter.text.upper()))
+    return clauses
+
+
+def filtered(case_filter: CaseFilter) -> Select[tuple[Case]]:
+    """Overdue first, then the newest: the desk's list of every case."""
+    overdue_first = case((overdue_clause(), 0), else_=1)
+    return (select(Case).where(*conditions(case_filter))
+            .order_by(overdue_first, Case.created_at.desc()))
 
 
 def count_by_status() -> dict[CaseStatus, int]:
