@@ -20,12 +20,14 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
+    AnyOf,
     DataRequired,
     InputRequired,
     Length,
     NumberRange,
     Optional,
     Regexp,
+    ValidationError,
 )
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
@@ -69,13 +71,39 @@ class FinishForm(RequiredNoteForm):
 
 
 class AssignForm(ActionForm):
+    # The dropdown lists the nearest; a suggestion may post anyone, and the lifecycle
+    # service checks that the team or volunteer exists and is active.
     assignee = SelectField(_l("Team or volunteer"), validators=[
-        DataRequired(_l("Choose a team or a volunteer."))], validate_choice=True)
+        DataRequired(_l("Choose a team or a volunteer.")), Length(max=20)],
+        validate_choice=False)
 
 
 class ReplyForm(ActionForm):
-    text = TextAreaField(_l("Reply to the resident"), validators=[
-        DataRequired(_l("Please write the reply to the resident.")), Length(max=4000)])
+    template = SelectField(_l("Start from a ready reply"), validators=[Optional()],
+                           validate_choice=False)
+    text = TextAreaField(_l("Reply to the resident"), validators=[Length(max=4000)])
+
+    def validate_text(self, field: TextAreaField) -> None:
+        if not (field.data or "").strip() and not self.template.data:
+            raise ValidationError(_l("Please write the reply to the resident."))
+
+
+class EscalateForm(ActionForm):
+    note = TextAreaField(_l("Why the lead should look at it"), validators=[
+        DataRequired(_l("This field is required.")), Length(max=2000)])
+
+
+class ModerateTextForm(ActionForm):
+    field = SelectField(_l("Text"), choices=[
+        SelectChoice("title", _l("Title")), SelectChoice("description", _l("Description")),
+        SelectChoice("feedback_comment", _l("Resident's comment"))],
+        validators=[DataRequired()])
+    replacement = TextAreaField(_l("Text to show instead (empty: hide it)"),
+                                validators=[Optional(), Length(max=2000)])
+
+
+class PhotoVisibilityForm(ActionForm):
+    hidden = HiddenField(validators=[DataRequired(), AnyOf(["1", "0"])])
 
 
 class FeedbackForm(ActionForm):

@@ -29,6 +29,7 @@ from dispatch.models import (
     Outcome,
     PhotoStage,
     Studio,
+    Supporter,
     Team,
     User,
     utcnow,
@@ -40,6 +41,7 @@ from dispatch.services import notifications
 from dispatch.services.errors import (
     Conflict,
     DomainError,
+    IllegalTransition,
     InvalidInput,
     NotPermitted,
 )
@@ -365,18 +367,54 @@ def archive(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
 
 def mark_duplicate(case: Case, actor: Actor, original: Case, note: str = "",
                    **kw: Any) -> Case:
-    """Archive as a duplicate, linked to the case it repeats; both ledgers say so."""
+    """Merge into the case it repeats: archived as a duplicate, its supporters move to the
+    original and its reporter becomes one of them; both ledgers say so. Every change is an
+    UPDATE or INSERT that decides on its own, no count is read and written back."""
     while original.duplicate_of is not None:  # link to the first report, not a copy
         original = original.duplicate_of
     if original.id == case.id:
         raise InvalidInput("original", _("A case cannot duplicate itself."))
+    if original.status == CaseStatus.ARCHIVED:
+        raise InvalidInput("original", _("The original case is archived; a case that is "
+                                         "still open can only be merged into an open one."))
     at = _stamp(kw)
     apply_transition(case, actor, "mark_duplicate", note=note or original.tracking_code, values={
-        "outcome": Outcome.DUPLICATE, "duplicate_of_id": original.id, "archived_at": at}, **kw)
+        "outcome": Outcome.DUPLICATE, "duplicate_of_id": original.id, "archived_at": at,
+        "support_count": 0}, **kw)
+    moved = db.session.execute(
+        update(Supporter).where(Supporter.case_id == case.id)
+        .values(case_id=original.id).execution_options(synchronize_session=False)).rowcount
+    db.session.add(Supporter(case_id=original.id, phone=case.reporter_phone,
+                             submission_token=f"merge:{case.tracking_code}", created_at=at))
+    db.session.execute(
+        update(Case).where(Case.id == original.id)
+        .values(support_count=Case.support_count + moved + 1)
+        .execution_options(synchronize_session=False))
     record_event(original, actor, "duplicate_linked",
-            _("Case %(code)s was archived as a duplicate of this one.",
-              code=case.tracking_code), internal=False, at=at)
+                 _("Case %(code)s was merged into this one: its reporter and %(n)d "
+                   "supporters carried over.", code=case.tracking_code, n=moved),
+                 internal=False, at=at)
     return case
+
+
+def escalate(case: Case, actor: Actor, note: str, expected_version: int | None = None,
+             at: datetime | None = None) -> CaseEvent:
+    """上报: a coordinator tells the studio's lead coordinator about an open case by hand.
+    Once per deadline: a new deadline clears ``escalated_at``."""
+    if not actor.at_desk:
+        raise NotPermitted("escalate")
+    note = _required(note, "note", _("Please say why the lead should look at it."))
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict(case.id, case.status)
+    if case.status not in (CaseStatus.REGISTERED, CaseStatus.RECEIVED, CaseStatus.HANDLING):
+        raise IllegalTransition("escalate", case.status,
+                                reason=_("Only an open case can be escalated."))
+    if case.escalated_at is not None:
+        raise IllegalTransition("escalate", case.status, reason=_(
+            "This case was already escalated since its current deadline was set."))
+    at = at or utcnow()
+    return amend(case, actor, "escalate", {"escalated_at": at},
+                 note=_("Escalated by hand: %(reason)s", reason=note), at=at)
 
 
 def mark_not_ours(case: Case, actor: Actor, reason: str, **kw: Any) -> Case:

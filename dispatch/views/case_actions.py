@@ -5,17 +5,25 @@ from __future__ import annotations
 
 from flask import request
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms.fields.choices import SelectChoice
 
 from dispatch.extensions import db
-from dispatch.forms import ACTION_FORMS, ActionForm
-from dispatch.models import Case
+from dispatch.forms import (
+    ACTION_FORMS,
+    ActionForm,
+    EscalateForm,
+    ModerateTextForm,
+    PhotoVisibilityForm,
+)
+from dispatch.models import AssignmentStatus, Case, CaseEvent, CaseStatus, PhotoStage
 from dispatch.models.case import Transition
 from dispatch.permissions import Actor
-from dispatch.services import claims, lifecycle
-from dispatch.services.dispatching import Candidate, candidates, parse_assignee
+from dispatch.services import claims, lifecycle, reply_templates
+from dispatch.services.case_queries import OPEN_STATUSES
+from dispatch.services.dispatching import Candidate, candidates, parse_assignee, suggest
 from dispatch.services.errors import InvalidInput
 from dispatch.services.reports import discard_photos, store_photos
 
@@ -39,6 +47,10 @@ def build_forms(case: Case, actions: list[Transition], formdata: object = None,
                 choices = [SelectChoice("", _("— choose —"))] + [
                     SelectChoice(c.key, _candidate_label(c)) for c in candidates(case)]
             form.assignee.choices = choices
+        if action == "reply":
+            form.template.choices = [SelectChoice("", _("— write my own —"))] + [
+                SelectChoice(value, label) for value, label, _text
+                in reply_templates.choices(case)]
         forms[action] = form
     return forms
 
@@ -62,7 +74,11 @@ def perform(action: str, case: Case, actor: Actor, form: ActionForm) -> None:
         step = lifecycle.assign if action == "assign" else lifecycle.reassign
         step(case, actor, team=team, volunteer=volunteer, note=note, **kw)
     elif action == "reply":
-        lifecycle.reply(case, actor, fields["text"] or "", **kw)
+        text = (fields["text"] or "").strip()
+        if not text and fields["template"]:  # no script: the template as it is
+            text = reply_templates.render(*reply_templates.parse(fields["template"]),
+                                          case) or ""
+        lifecycle.reply(case, actor, text, **kw)
     elif action == "give_feedback":
         lifecycle.give_feedback(case, actor, satisfied=fields["satisfied"] == "yes",
                                 rating=int(fields["rating"]), comment=fields["comment"] or "",
@@ -98,3 +114,53 @@ def attach_error(form: ActionForm, error: InvalidInput) -> None:
     """Show a service's input error next to the field it is about."""
     field = getattr(form, error.field, None) or form.note
     field.errors = [*field.errors, error.message()]
+
+
+def posted_version(prefix: str) -> int | None:
+    """The version the posted form was rendered at, if it sent a readable one."""
+    raw = request.form.get(f"{prefix}-version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def changes_since(case: Case, version: int) -> list[CaseEvent]:
+    """What happened to the case after the page at ``version`` was rendered."""
+    return list(db.session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id == case.id, CaseEvent.seq > version).order_by(CaseEvent.seq)))
+
+
+def _last_event(case: Case, actions: tuple[str, ...]) -> CaseEvent | None:
+    return next((e for e in reversed(case.events) if e.action in actions), None)
+
+
+def desk_context(case: Case, actions: list[Transition],
+                 desk_forms: dict[str, FlaskForm] | None = None) -> dict[str, object]:
+    """What the desk case page shows besides the action forms: suggested responders (for
+    assign, reassign, or after receiving), the check panel, ready replies, moderation."""
+    offered = {t.action for t in actions}
+    suggest_action = next((a for a in ("assign", "reassign") if a in offered), None)
+    receive_first = "receive" in offered
+    forms: dict[str, FlaskForm] = {
+        "escalate": EscalateForm(formdata=None, prefix="escalate", version=case.version),
+        "moderate": ModerateTextForm(formdata=None, prefix="moderate", version=case.version),
+        "photo": PhotoVisibilityForm(formdata=None, prefix="photo", version=case.version),
+        **(desk_forms or {})}
+    finish = _last_event(case, ("finish",))
+    return {
+        "suggestions": suggest(case) if suggest_action or receive_first else [],
+        "suggest_action": suggest_action, "receive_first": receive_first,
+        "finish_event": finish if case.assignment_status == AssignmentStatus.DONE else None,
+        "report_photos": [p for p in case.photos if p.stage == PhotoStage.REPORT],
+        "after_photos": [p for p in case.photos if p.stage == PhotoStage.AFTER][::-1],
+        "returned": returned_note(case),
+        "reply_texts": {value: text for value, _label, text in reply_templates.choices(case)}
+        if "reply" in offered else {},
+        "may_escalate": case.status in OPEN_STATUSES and case.escalated_at is None,
+        "desk_forms": forms,
+    }
+
+
+def returned_note(case: Case) -> CaseEvent | None:
+    """The last failed check, while the work it sent back is not yet done again."""
+    last = _last_event(case, ("finish", "return_work", "reopen", "reassign", "assign"))
+    return last if last is not None and last.action == "return_work" \
+        and case.status == CaseStatus.HANDLING else None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -12,7 +15,11 @@ from wtforms.fields.choices import SelectChoice
 from dispatch import maps
 from dispatch.extensions import db
 from dispatch.forms import (
+    ActionForm,
+    EscalateForm,
+    ModerateTextForm,
     NoteForm,
+    PhotoVisibilityForm,
     RosterAddForm,
     RosterRemoveForm,
     StatusFilterForm,
@@ -21,11 +28,19 @@ from dispatch.forms import (
 from dispatch.models import Case, CaseKind, CaseStatus, Notification, Team, User
 from dispatch.models.case import ACTION_LABELS, TRANSITIONS
 from dispatch.permissions import Actor, allowed_actions, ensure_allowed
-from dispatch.services import claims, lifecycle, teams
+from dispatch.services import claims, lifecycle, moderation, teams
 from dispatch.services import notifications as outbox
 from dispatch.services.case_queries import CaseFilter, count_by_status, filtered
-from dispatch.services.errors import InvalidInput
-from dispatch.views.case_actions import attach_error, build_forms, perform, posted_data
+from dispatch.services.errors import Conflict, InvalidInput
+from dispatch.views.case_actions import (
+    attach_error,
+    build_forms,
+    changes_since,
+    desk_context,
+    perform,
+    posted_data,
+    posted_version,
+)
 
 bp = Blueprint("coordinator", __name__, url_prefix="/desk")
 
@@ -66,16 +81,26 @@ def case_list() -> str:
 
 
 def _render_case(case: Case, forms: dict | None = None, note_form: NoteForm | None = None,
-                 status: int = 200) -> tuple[str, int]:
+                 status: int = 200, conflict_since: int | None = None,
+                 desk_forms: dict[str, FlaskForm] | None = None) -> tuple[str, int]:
     actor = Actor.of(current_user)
     actions = allowed_actions(case, actor)
     fmap = maps.base_map(case.latitude, case.longitude, zoom=16)
     maps.add_marker(fmap, case.latitude, case.longitude, popup=case.title, tooltip=case.title)
+    changes = changes_since(case, conflict_since) if conflict_since is not None else None
     return render_template(
         "coordinator/case.html", case=case, actions=actions, map=maps.embed(fmap),
-        remaining=claims.remaining,
+        remaining=claims.remaining, conflict=changes,
         forms=forms or build_forms(case, actions), note_form=note_form or NoteForm(),
-        action_labels=ACTION_LABELS), status
+        action_labels=ACTION_LABELS, **desk_context(case, actions, desk_forms)), status
+
+
+def _conflict(case_id: int, seen: int | None) -> tuple[str, int]:
+    """Someone else moved the case: show it as it is now, and what changed, with a 409."""
+    db.session.rollback()
+    case = _case_or_404(case_id)
+    return _render_case(case, status=409, conflict_since=seen if seen is not None
+                        else case.version - 1)
 
 
 @bp.get("/cases/<int:case_id>")
@@ -88,6 +113,9 @@ def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
     if action not in TRANSITIONS:
         abort(404)
+    seen = posted_version(action)
+    if seen is not None and seen != case.version:
+        return _conflict(case_id, seen)  # a stale page: nothing is looked at further
     actor = Actor.of(current_user)
     ensure_allowed(case, actor, action)  # 403 or 409 before looking at the form
     forms = build_forms(case, allowed_actions(case, actor), posted_data(),
@@ -101,9 +129,56 @@ def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
         db.session.rollback()
         attach_error(form, error)
         return _render_case(db.session.get(Case, case_id) or case, forms, status=422)
+    except Conflict:
+        return _conflict(case_id, seen)
     db.session.commit()
     flash(_("Done: %(action)s.", action=ACTION_LABELS[action]), "success")
     return redirect(url_for(".case_page", case_id=case.id))
+
+
+def _desk_step(case: Case, name: str, form: ActionForm, step: Callable[[], object],
+               done: str) -> Response | tuple[str, int]:
+    """Escalating and moderating: validate, act on the version the page showed, commit."""
+    if not form.validate():
+        return _render_case(case, desk_forms={name: form}, status=422)
+    try:
+        step()
+    except InvalidInput as error:
+        db.session.rollback()
+        attach_error(form, error)
+        return _render_case(_case_or_404(case.id), desk_forms={name: form}, status=422)
+    except Conflict:
+        return _conflict(case.id, form.version.data)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for(".case_page", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/escalate")
+def escalate(case_id: int) -> Response | tuple[str, int]:
+    case = _case_or_404(case_id)
+    form = EscalateForm(prefix="escalate")
+    return _desk_step(case, "escalate", form, lambda: lifecycle.escalate(
+        case, Actor.of(current_user), form.note.data or "",
+        expected_version=form.version.data), _("Escalated to the studio lead."))
+
+
+@bp.post("/cases/<int:case_id>/moderate")
+def moderate_text(case_id: int) -> Response | tuple[str, int]:
+    case = _case_or_404(case_id)
+    form = ModerateTextForm(prefix="moderate")
+    return _desk_step(case, "moderate", form, lambda: moderation.redact(
+        case, Actor.of(current_user), form.field.data or "", form.replacement.data,
+        form.version.data or 0), _("The public page no longer shows the original text."))
+
+
+@bp.post("/cases/<int:case_id>/photos/<int:photo_id>/visibility")
+def photo_visibility(case_id: int, photo_id: int) -> Response | tuple[str, int]:
+    case = _case_or_404(case_id)
+    form = PhotoVisibilityForm(prefix="photo")
+    return _desk_step(case, "photo", form, lambda: moderation.set_photo_hidden(
+        case, Actor.of(current_user), photo_id, form.hidden.data == "1",
+        form.version.data or 0), _("Saved."))
 
 
 @bp.post("/cases/<int:case_id>/notes")
