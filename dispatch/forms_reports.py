@@ -7,7 +7,8 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Field, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, Optional, Regexp, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Optional, Regexp, ValidationError
 
 MAX_EXPORT_DAYS = 366
 
@@ -26,11 +27,12 @@ class MonthForm(FlaskForm):
 
 class ExportForm(FlaskForm):
     date_from = DateField(_l("From (registered on or after)"), validators=[
-        DataRequired(_l("Choose a date."))])
+        InputRequired(_l("Choose a date."))])
     date_to = DateField(_l("To (registered on or before)"), validators=[
-        DataRequired(_l("Choose a date."))])
+        InputRequired(_l("Choose a date."))])
     file_format = RadioField(_l("File format"), default="xlsx", choices=[
-        ("xlsx", _l("Excel workbook (XLSX)")), ("csv", _l("CSV (UTF-8, one row per event)"))],
+        SelectChoice("xlsx", _l("Excel workbook (XLSX)")),
+        SelectChoice("csv", _l("CSV (UTF-8, one row per event)"))],
         validators=[DataRequired(_l("Choose a file format."))])
 
     def validate_date_to(self, field: Field) -> None:

@@ -85,3 +85,40 @@ def daily_digest() -> int:
     added = plan_digests(utcnow().date().isoformat())
     db.session.commit()  # after commit, the rows are queued like any other
     return added
+
+
+@job
+def export_ledger(export_id: int) -> str:
+    """Write a ledger export's file. queued → running by a conditional UPDATE, so a second
+    run (or a second worker) finds it taken and writes nothing; progress is committed after
+    every batch so the desk's progress bar moves; done or failed at the end."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from dispatch.models.desk import LedgerExport
+    from dispatch.services import exports
+
+    if not exports.start(export_id):
+        db.session.rollback()
+        return "skipped"
+    db.session.commit()
+
+    def progress(written: int, total: int) -> None:
+        exports.set_progress(export_id, written=written, total=total)
+        db.session.commit()
+
+    row = db.session.get(LedgerExport, export_id)
+    language = (row.requested_by.language if row else None) \
+        or current_app.config["BABEL_DEFAULT_LOCALE"]
+    try:
+        with force_locale(language):
+            name, written = exports.write_file(export_id, progress)
+    except Exception as error:  # the row says what went wrong; the desk may queue it again
+        db.session.rollback()
+        current_app.logger.exception("ledger export %s failed", export_id)
+        exports.fail(export_id, f"{type(error).__name__}: {error}")
+        db.session.commit()
+        return "failed"
+    exports.finish(export_id, name, written)
+    db.session.commit()
+    return "done"
