@@ -28,6 +28,7 @@ from dispatch.models import (
     VolunteerProfile,
     utcnow,
 )
+from dispatch.models.desk import DutyShift
 from dispatch.permissions import Actor
 from dispatch.services import lifecycle, notifications
 
@@ -44,7 +45,7 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
     """Add whatever demo rows are missing; return how many of each were added."""
     now = now or utcnow()
     added = {"regions": 0, "studios": 0, "users": 0, "teams": 0, "categories": 0,
-             "service_points": 0, "landmarks": 0, "cases": 0}
+             "service_points": 0, "landmarks": 0, "duty_shifts": 0, "cases": 0}
     regions = {}
     for row in demo_data.REGIONS:
         region = _by(Region, code=row["code"])
@@ -125,11 +126,26 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
                 longitude=row["lon"]))
             added["landmarks"] += 1
     db.session.flush()
+    added["duty_shifts"] = _seed_rota(studios, users)
     with notifications.quiet():
         for row in demo_data.CASES:
             if _by(Case, external_ref=row["ref"]) is None:
                 _replay_case(row, now, studios, categories, users, teams)
                 added["cases"] += 1
+    return added
+
+
+def _seed_rota(studios: dict[str, Studio], users: dict[str, User]) -> int:
+    """A week's duty rota for each studio, found by (studio, weekday, person)."""
+    added = 0
+    for studio_code, username, weekdays, starts, ends in demo_data.DUTY_SHIFTS:
+        studio, user = studios[studio_code], users[username]
+        for weekday in weekdays:
+            if _by(DutyShift, studio_id=studio.id, user_id=user.id, weekday=weekday) is None:
+                db.session.add(DutyShift(studio_id=studio.id, user_id=user.id,
+                                         weekday=weekday, starts=starts, ends=ends))
+                added += 1
+    db.session.flush()
     return added
 
 

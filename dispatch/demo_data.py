@@ -935,3 +935,29 @@ LANDMARKS: list[dict[str, Any]] = [
     {"code": "zhongdong_bridge", "kind": "landmark", "region": "taishan",
      "name_zh": "中东大桥", "name_en": "Zhongdong Bridge", "lat": 22.2480, "lon": 112.7930},
 ]
+
+
+# The duty rota (轮值): (studio, username, weekdays 0 = Monday, starts, ends). Coordinators
+# receive on working days; captains and representatives take turns beside them, and the
+# Shuyuanlu representatives keep the Saturday-morning reception day.
+_WEEK = (0, 1, 2, 3, 4)
+DUTY_SHIFTS: list[tuple[str, str, tuple[int, ...], str, str]] = [
+    ("shuyuanlu", "coordinator", _WEEK, "08:30", "17:30"),
+    ("shuyuanlu", "captain", (2,), "14:30", "17:30"),
+    ("shuyuanlu", "captain", (5,), "09:00", "11:30"),
+    ("shuyuanlu", "volunteer", (1, 3), "08:30", "12:00"),
+    ("shuyuanlu", "captain.tianhe", (0,), "14:30", "17:30"),
+    ("feijiping", "coord.feijiping", _WEEK, "08:30", "17:30"),
+    ("hc_soe", "coord.haicang", _WEEK, "08:30", "17:30"),
+    ("hc_soe", "captain.haicang", (1, 3), "08:30", "12:00"),
+    ("hc_soe", "vol.huangjianhua", (4,), "14:30", "17:30"),
+    ("yanzhong", "coord.yanzhong", (0, 1, 2, 3, 4, 5), "08:00", "18:00"),
+    ("yanzhong", "captain.yanzhong", (0, 2, 4), "08:00", "12:00"),
+    ("yanzhong", "vol.zhaoguiying", (1, 3), "15:00", "18:00"),
+    ("yongfuli", "coord.yongfuli", _WEEK, "08:00", "17:30"),
+    ("yongfuli", "captain.yongfuli", (2,), "08:00", "12:00"),
+    ("yongfuli", "vol.shiyaqin", (4,), "14:30", "17:30"),
+    ("ts_highway", "coord.taishan", _WEEK, "08:00", "17:30"),
+    ("ts_highway", "captain.taishan", (0, 3), "08:00", "12:00"),
+    ("ts_highway", "vol.kuangzhiqiang", (1,), "14:30", "17:30"),
+]

@@ -41,6 +41,20 @@ def _studio_desk(case: Case, leads_only: bool = False) -> list[User]:
     return list(db.session.scalars(query))
 
 
+def _on_duty_desk(case: Case, event: CaseEvent) -> list[User]:
+    """The coordinators on the studio's duty rota that day: a new case is theirs first."""
+    from dispatch.services import rota
+
+    if case.studio is None:
+        return []
+    on_duty = rota.on_duty_user_ids(case.studio, event.created_at or utcnow())
+    if not on_duty:
+        return []
+    return list(db.session.scalars(select(User).where(
+        User.id.in_(on_duty), User.active.is_(True),
+        User.role.in_((Role.COORDINATOR, Role.ADMIN)))))
+
+
 def _url(path: str) -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
@@ -86,7 +100,7 @@ def plan(case: Case, event: CaseEvent) -> None:
     desk_url, work_url = _url(f"/desk/cases/{case.id}"), _url("/v/")
     action, title = event.action, case.title[:40]
     if action == "register":
-        for user in _studio_desk(case):
+        for user in _on_duty_desk(case, event) or _studio_desk(case):
             _tell(case, event, user.id, lambda: _("New case to receive: %(title)s",
                                                   title=title), desk_url)
     elif action in ("assign", "reassign", "reopen"):
