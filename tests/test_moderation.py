@@ -78,7 +78,6 @@ def test_a_hidden_photo_leaves_the_public_page_and_can_come_back(signed_in, web,
     assert desk.post(url, {"photo-version": str(world.case.version),
                            "photo-hidden": "1"}).status_code == 302
     assert "b" * 32 not in web.get(public).get_data(as_text=True)
-    assert web.get(f"/photos/{'b' * 32}").status_code == 404
     case = fresh(world.case.id)
     assert case.events[-1].action == "moderate" and case.events[-1].internal
     assert desk.post(url, {"photo-version": str(case.version),

@@ -47,6 +47,8 @@ def build_forms(case: Case, actions: list[Transition], formdata: object = None,
                 choices = [SelectChoice("", _("— choose —"))] + [
                     SelectChoice(c.key, _candidate_label(c)) for c in candidates(case)]
             form.assignee.choices = choices
+        if action == "return_work":
+            form.note.label.text = _("What is missing (the volunteer sees this)")
         if action == "reply":
             form.template.choices = [SelectChoice("", _("— write my own —"))] + [
                 SelectChoice(value, label) for value, label, _text
