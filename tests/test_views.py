@@ -68,7 +68,7 @@ def test_login_redirects_only_within_the_site(web: WebClient, world: World) -> N
     response = web.post("/login", {
         "username": world.coordinator.username, "password": "correct horse battery",
         "next": "//evil.example/x"})
-    assert response.headers["Location"] == "/desk/cases"
+    assert response.headers["Location"] == "/desk/board"  # the desk starts at the dispatch board
 
 
 def test_the_desk_needs_a_signed_in_coordinator(web: WebClient, signed_in, world: World) -> None:

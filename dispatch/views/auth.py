@@ -36,7 +36,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
-    return url_for("coordinator.case_list") if user.at_desk else url_for("volunteer.home")
+    return url_for("coordinator.board") if user.at_desk else url_for("volunteer.home")
 
 
 def _login_key() -> str:

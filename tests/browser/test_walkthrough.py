@@ -54,7 +54,8 @@ def test_a_coordinator_walks_a_case_from_registered_to_archived(
     desk = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     page = desk.new_page()
     sign_in(page, live_server, "coord.haicang")
-    assert page.url.endswith("/desk/cases")
+    assert page.url.endswith("/desk/board")
+    page.goto(f"{live_server}/desk/cases")
     page.screenshot(path=str(shots / "case-list-desktop.png"))
 
     page.goto(f"{live_server}/desk/cases/{case_id}")
