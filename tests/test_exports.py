@@ -93,6 +93,8 @@ def test_the_xlsx_holds_exactly_the_ledger_of_the_range(signed_in, redis_url: st
     client = signed_in("coordinator")
     row = request_export(client, "xlsx")
     assert row.state == "queued"
+    waiting = client.get(f"/desk/exports/{row.id}").get_data(as_text=True)
+    assert f"/desk/exports/{row.id}/queue" not in waiting  # its job is waiting in Redis
     run_worker(redis_url)
     row = finished(row)
     assert (row.state, row.written, row.total) == ("done", 5, 5)

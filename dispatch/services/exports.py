@@ -35,7 +35,7 @@ from flask_babel import gettext as _
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.workbook import Workbook
-from rq.exceptions import DuplicateJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import selectinload
@@ -51,6 +51,7 @@ from dispatch.services.phones import mask_phone
 BATCH = 200  # cases per read, and per progress update
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 JOB_TIMEOUT = 3600
+OVER = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 # --- what goes in the file ---------------------------------------------------------------
@@ -150,26 +151,43 @@ def request_export(user: User, date_from: date, date_to: date, file_format: str)
     return export
 
 
-def enqueue(export_id: int, again: bool = False) -> bool:
-    """One job per export; its id makes a second enqueue of a waiting job a no-op (and the
-    job's own queued→running UPDATE makes a second run a no-op). False when Redis is down:
+def enqueue(export_id: int, again: bool = True) -> bool:
+    """One job per export, always of id ``ledger-export-<id>``: a second enqueue while it
+    waits is a no-op (and the job's own queued→running UPDATE makes a second run a no-op).
+    A finished or failed job of that id is replaced (``again``). False when Redis is down:
     the row stays queued and the page offers "queue again"."""
     from dispatch.jobs import export_ledger
 
-    job_id = f"ledger-export-{export_id}" + (f"-again-{secrets.token_hex(4)}" if again else "")
+    job_id = f"ledger-export-{export_id}"
     queue = get_queue()
     try:
         queue.enqueue(export_ledger, export_id, job_id=job_id, job_timeout=JOB_TIMEOUT,
                       unique=True, result_ttl=3600, failure_ttl=7 * 86400)
     except DuplicateJobError:
-        status = Job.fetch(job_id, connection=queue.connection).get_status(refresh=True)
-        if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED,
-                      JobStatus.FINISHED) and not again:
-            return enqueue(export_id, again=True)  # that job is over; the row still waits
+        job = Job.fetch(job_id, connection=queue.connection)
+        if job.get_status(refresh=True) in OVER and again:
+            job.delete()  # that job is over while the row waits: start a new one
+            return enqueue(export_id, again=False)
     except redis.RedisError as error:
         current_app.logger.warning("export %s stays queued: %s", export_id, error)
         return False
     return True
+
+
+def may_queue_again(export: LedgerExport) -> bool:
+    """Failed, or queued with no job waiting for it in Redis (Redis was down, or the job
+    was lost): the desk may queue it again."""
+    if export.state == "failed":
+        return True
+    if export.state != "queued":
+        return False
+    try:
+        job = Job.fetch(f"ledger-export-{export.id}", connection=get_queue().connection)
+        return job.get_status(refresh=True) in OVER
+    except NoSuchJobError:
+        return True
+    except redis.RedisError:
+        return True
 
 
 def requeue(export: LedgerExport) -> bool:

@@ -36,7 +36,7 @@ def _queued_message(queued: bool) -> None:
 
 def _render_list(form: ExportForm, status: int = 200) -> tuple[str, int]:
     return render_template("coordinator/exports.html", form=form, rows=_recent(),
-                           percent=percent), status
+                           percent=percent, may_queue_again=ledger.may_queue_again), status
 
 
 @bp.get("/exports")
@@ -65,8 +65,9 @@ def create_export() -> Response | tuple[str, int]:
 
 @bp.get("/exports/<int:export_id>")
 def export_page(export_id: int) -> str:
-    return render_template("coordinator/export.html", row=db.get_or_404(LedgerExport, export_id),
-                           percent=percent)
+    row = db.get_or_404(LedgerExport, export_id)
+    return render_template("coordinator/export.html", row=row, percent=percent,
+                           may_queue_again=ledger.may_queue_again(row))
 
 
 @bp.get("/exports/<int:export_id>.json")
@@ -92,12 +93,11 @@ def download_export(export_id: int) -> Response:
 @bp.post("/exports/<int:export_id>/queue")
 def queue_export_again(export_id: int) -> Response:
     row = db.get_or_404(LedgerExport, export_id)
-    was_failed = row.state == "failed"
     if not ledger.requeue(row):
         flash(_("This export is already running or done."), "warning")
         return redirect(url_for(".export_page", export_id=row.id))
     db.session.commit()
-    _queued_message(ledger.enqueue(row.id, again=was_failed))
+    _queued_message(ledger.enqueue(row.id))
     return redirect(url_for(".export_page", export_id=row.id))
 
 

@@ -24,6 +24,8 @@
       var text = stateText.getAttribute("data-text-" + data.state);
       if (text) { stateText.textContent = text; }
       card.setAttribute("data-state", data.state);
+      var requeue = card.querySelector("[data-requeue]");
+      if (requeue && data.state !== "queued") { requeue.classList.add("d-none"); }
       if (data.state === "done" || data.state === "failed") {
         bar.classList.remove("progress-bar-striped", "progress-bar-animated");
         bar.classList.add(data.state === "done" ? "bg-success" : "bg-danger");

@@ -26,9 +26,10 @@
     build("chart-categories", Object.assign({
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
-      grid: { left: 40, right: 16, top: 36, bottom: 60 },
+      grid: { left: 48, right: 16, top: 36, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: data.categories,
-               axisLabel: { interval: 0, rotate: data.categories.length > 5 ? 30 : 0 } },
+               axisLabel: { interval: 0, rotate: data.categories.length > 5 ? 30 : 0,
+                            width: 110, overflow: "truncate" } },
       yAxis: { type: "value", minInterval: 1 },
       series: [
         { name: labels.received, type: "bar", data: data.received, itemStyle: { color: "#0d6efd" } },
@@ -47,9 +48,10 @@
     build("chart-stages", Object.assign({
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 0 },
-      grid: { left: 16, right: 24, top: 36, bottom: 24, containLabel: true },
-      xAxis: { type: "value", name: labels.hours },
-      yAxis: { type: "category", data: data.stage_rows, inverse: true },
+      grid: { left: 16, right: 24, top: 56, bottom: 32, containLabel: true },
+      xAxis: { type: "value", name: labels.hours, nameLocation: "middle", nameGap: 24 },
+      yAxis: { type: "category", data: data.stage_rows, inverse: true,
+               axisLabel: { width: 160, overflow: "truncate" } },
       series: data.stage_names.map(function (name, index) {
         return { name: name, type: "bar", stack: "stages", data: data.stage_hours[index] };
       })
