@@ -133,10 +133,10 @@ class BoardEmbed:
     heat: str  # the JavaScript variable of the feature group the heat layer goes into
 
 
-def _lines(*parts: object, bold_first: bool = True) -> Markup:
-    """Popup HTML from text lines, each escaped; only the markup here is ours."""
+def _lines(*parts: object) -> Markup:
+    """Tooltip HTML from text lines, each escaped, the first in bold; only the tags are ours."""
     escaped = [safe_text(part) for part in parts if part not in (None, "")]
-    if bold_first and escaped:
+    if escaped:
         escaped[0] = Markup("<b>") + escaped[0] + Markup("</b>")
     return Markup("<br>").join(escaped)
 
@@ -155,14 +155,14 @@ def board_map(centre: tuple[float, float], *, teams: Sequence[Any],
     cluster = MarkerCluster(name=_("Open cases"), options=CLUSTER_OPTIONS).add_to(fmap)
     heat = folium.FeatureGroup(name=_("Heat map: last 90 days"), show=False).add_to(fmap)
 
+    # Tooltips only, no popups: Folium compiles every element it renders as a template, so
+    # each one costs about a millisecond; the volunteers, who may be many, are one GeoJSON.
     team_layer = folium.FeatureGroup(name=_("Teams")).add_to(fmap)
     for team in teams:
         duty = _("On duty") if team.on_duty else _("Not on duty")
-        load = _("%(n)d open cases", n=team.load)
         folium.Marker(
             list(to_display(team.latitude, team.longitude, crs)),
-            popup=folium.Popup(_lines(team.name, duty, load), max_width=240),
-            tooltip=folium.Tooltip(safe_text(f"{team.name} · {duty} · {load}")),
+            tooltip=folium.Tooltip(_lines(team.name, duty, _("%(n)d open cases", n=team.load))),
             icon=folium.Icon(color="green" if team.on_duty else "gray", icon="users",
                              prefix="fa"),
             z_index_offset=-500,  # under the cases
@@ -172,12 +172,19 @@ def board_map(centre: tuple[float, float], *, teams: Sequence[Any],
     name = _("On-duty volunteers") if shown == volunteers_total else _(
         "On-duty volunteers (%(shown)d of %(total)d)", shown=shown, total=volunteers_total)
     volunteer_layer = folium.FeatureGroup(name=name).add_to(fmap)
-    for volunteer in volunteers:
-        label = f"{volunteer.name} · {volunteer.team}" if volunteer.team else volunteer.name
-        folium.CircleMarker(
-            list(to_display(volunteer.latitude, volunteer.longitude, crs)), radius=6,
-            color="#6f42c1", weight=2, fill=True, fill_color="#d2b9f7", fill_opacity=0.9,
-            tooltip=folium.Tooltip(safe_text(label)),
+    if volunteers:
+        features = []
+        for volunteer in volunteers:
+            lat, lon = to_display(volunteer.latitude, volunteer.longitude, crs)
+            # GeoJsonTooltip puts the value in as HTML: it is escaped here.
+            label = _lines(volunteer.name, volunteer.team)
+            features.append({"type": "Feature", "properties": {"label": str(label)},
+                             "geometry": {"type": "Point", "coordinates": [lon, lat]}})
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features}, control=False,
+            marker=folium.CircleMarker(radius=6, color="#6f42c1", weight=2, fill=True,
+                                       fill_color="#d2b9f7", fill_opacity=0.9),
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         ).add_to(volunteer_layer)
 
     point_layer = folium.FeatureGroup(name=_("Service points")).add_to(fmap)
@@ -185,9 +192,7 @@ def board_map(centre: tuple[float, float], *, teams: Sequence[Any],
         colour, icon = SERVICE_POINT_ICONS.get(str(point.kind), ("blue", "location-dot"))
         folium.Marker(
             list(to_display(point.latitude, point.longitude, crs)),
-            popup=folium.Popup(_lines(point.name, point.kind.label, point.address),
-                               max_width=260),
-            tooltip=folium.Tooltip(safe_text(f"{point.kind.label} · {point.name}")),
+            tooltip=folium.Tooltip(_lines(point.name, point.kind.label, point.address)),
             icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
             z_index_offset=-1000,
         ).add_to(point_layer)

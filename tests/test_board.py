@@ -103,7 +103,7 @@ def test_closed_cases_are_not_on_the_board(world: World, signed_in: Any) -> None
 
 def test_a_script_in_a_title_is_text_in_the_list_and_a_json_string_in_the_geojson(
         world: World, signed_in: Any) -> None:
-    title = '<script>alert("x")</script>`${1}`'
+    title = '<script>alert("x")</script>`${1}` \u2028 \\ 完'
     case = gen_case(world.category, world.studio, title=title)
     db.session.commit()
     desk = signed_in("coordinator")
@@ -203,7 +203,20 @@ def test_board_query_and_geojson_share_the_filter(world: World) -> None:
     case_filter = CaseFilter(open_only=True, overdue_only=True)
     from dispatch.coords import TileCRS
 
-    collection = board.cases_geojson(case_filter, TileCRS.WGS84, {world.category.id: "x"})
+    collection = json.loads(board.cases_geojson(case_filter, TileCRS.WGS84,
+                                                {world.category.id: "x"}))
     assert [f["properties"]["id"] for f in collection["features"]] == [late.id]
     assert collection["features"][0]["properties"]["overdue"] is True
     assert [c.id for c in db.session.scalars(board.board_query(case_filter))] == [late.id]
+
+
+def test_names_on_the_map_layers_are_escaped(world: World, signed_in: Any) -> None:
+    world.team.name_zh = '<script>alert(1)</script>`${team}`'
+    world.member.display_name = "<img src=x onerror=alert(2)>"
+    db.session.commit()
+    page = signed_in("coordinator").get("/desk/board").get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "`${team}`" not in page  # would end Folium's template literal
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&#96;&#36;{team}&#96;" in page
+    # The volunteers travel as JSON inside the script, escaped for the tooltip's HTML.
+    assert r"\u0026lt;img src=x onerror=alert(2)\u0026gt;" in page

