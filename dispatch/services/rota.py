@@ -90,8 +90,9 @@ def candidates(studio: Studio) -> list[User]:
                  (User.role == Role.COORDINATOR) & (User.studio_id == studio.id),
                  User.id.in_(captain_ids),
                  VolunteerProfile.team_id.in_(team_ids)))
-             .order_by(User.role, User.display_name))
-    return list(db.session.scalars(query))
+             .order_by(User.display_name))
+    order = (Role.COORDINATOR, Role.CAPTAIN, Role.VOLUNTEER, Role.ADMIN)
+    return sorted(db.session.scalars(query), key=lambda user: order.index(Role(user.role)))
 
 
 def _time(value: str, field: str) -> str:
