@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
+from flask import Flask
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
-from dispatch.models import Case, CaseEvent, CaseKind
+from dispatch.models import Case, CaseEvent, CaseKind, User
 from dispatch.models.desk import ImportBatch
+from dispatch.services import imports
 from tests.conftest import WebClient
 from tests.factories import World, gen_case, gen_category, gen_region, gen_studio
 
@@ -206,3 +211,48 @@ def test_the_sample_files_have_25_good_findings_in_taishan(signed_in, world: Wor
         batch = db.session.get(ImportBatch, batch_id)
         assert batch is not None and len(batch.rows) == 25
         assert [row["line"] for row in batch.rows if row["errors"]] == []
+
+
+def test_two_imports_of_one_batch_at_the_same_moment_import_it_once(
+        app: Flask, signed_in, world: World) -> None:
+    desk = signed_in("coordinator")
+    batch_id = batch_id_of(upload(desk, csv_bytes(good_lines(world))))
+    results: dict[str, Any] = {}
+    ready = {name: threading.Event() for name in ("a", "b")}
+    go = {name: threading.Event() for name in ("a", "b")}
+    hold = threading.Event()
+
+    def run(name: str, user_id: int) -> None:
+        with app.app_context():
+            try:
+                batch = db.session.get(ImportBatch, batch_id)
+                user = db.session.get(User, user_id)
+                assert batch is not None and user is not None and batch.imported_at is None
+                ready[name].set()
+                go[name].wait(10)
+                created = imports.import_batch(batch, [0, 1, 2], user, skip_bad=False)
+                if name == "a":
+                    hold.wait(10)  # A keeps its transaction open: B must wait for it
+                db.session.commit()
+                results[name] = len(created)
+            except Exception as error:  # noqa: BLE001  (reported by the test)
+                db.session.rollback()
+                results[name] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=("a", world.coordinator.id)),
+               threading.Thread(target=run, args=("b", world.coordinator2.id))]
+    for thread in threads:
+        thread.start()
+    assert ready["a"].wait(10) and ready["b"].wait(10)  # both saw it not yet imported
+    go["a"].set()
+    time.sleep(0.3)
+    go["b"].set()
+    time.sleep(0.3)
+    hold.set()
+    for thread in threads:
+        thread.join(30)
+    assert results["a"] == 3, results
+    assert isinstance(results["b"], imports.AlreadyImported), results
+    assert len(inspection_cases()) == 3

@@ -143,3 +143,13 @@ def test_with_nobody_on_duty_every_studio_coordinator_is_told(world: World) -> N
     db.session.commit()
     assert recipients() == {world.coordinator.id, world.coordinator2.id}
     assert db.session.scalar(select(func.count()).select_from(DutyShift)) == 2
+
+
+def test_only_desk_users_see_or_change_the_rota(signed_in, world: World) -> None:
+    field = signed_in("captain")
+    assert field.get("/desk/rota").status_code == 403
+    assert field.post(f"/desk/rota?studio={world.studio.id}", {
+        "user_id": world.captain.id, "weekday": 1, "starts": "09:00", "ends": "12:00"}
+    ).status_code == 403
+    assert field.get("/desk/import").status_code == 403
+    assert shifts(world) == []

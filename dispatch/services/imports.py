@@ -246,6 +246,7 @@ def _in_area(latitude: float, longitude: float, regions: list[Region]) -> bool:
 
 def _check_place(row: dict[str, Any], errors: list[list[Any]],
                  regions: list[Region]) -> None:
+    row["coords_text"] = f"{row['latitude']}, {row['longitude']}"[:60]  # as typed
     latitude, longitude = _number(row, "latitude", errors), _number(row, "longitude", errors)
     row["latitude"], row["longitude"] = latitude, longitude
     if latitude is None or longitude is None:
