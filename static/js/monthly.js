@@ -16,8 +16,9 @@
 
   function start() {
     var source = document.getElementById("monthly-chart-data");
-    var printButton = document.querySelector("[data-print]");
-    if (printButton) { printButton.addEventListener("click", function () { window.print(); }); }
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
     if (!source) { return; }
     var data = JSON.parse(source.textContent);
     var labels = data.labels;
