@@ -190,6 +190,9 @@ def measure(sizes: list[int], cases: int, baseline_cases: int, area_km: float,
         add_volunteers(rng, have, size - have, area_km, team_ids)
         add_open_work(rng, category, have // 20, (size - have) // 20, size, area_km)
         have = size
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("ANALYZE"))  # as autovacuum would after a bulk load
+            db.session.commit()
         probes = [Case(latitude=lat, longitude=lon, category=category)
                   for lat, lon in (random_point(rng, area_km) for _ in range(cases + 5))]
         timed(suggest, probes[:5])  # warm-up: the first query plans and caches

@@ -20,13 +20,14 @@ Ties go to the nearer one. Every suggestion carries the reason in words
 
 Speed: volunteers are looked up by a box around the case (the index
 ``ix_volunteer_profiles_lat_lon``), nearest first by a flat-earth measure, at most
-``SHORTLIST`` rows; the box widens (×3) until it holds enough. The open work of the whole
-shortlist comes from one grouped COUNT; the shortlist is ranked by the score on the flat
-distance, and the exact geodesic distance (and score) is computed for the best 2 × ``limit``
-only. Since penalties are never negative, anyone left outside the
-box (or cut off the shortlist) scores at least the distance to the box's edge (or to the
-last one kept): when the ``limit``-th score is within that distance, the ranking is exact;
-otherwise the box widens again (up to ``MAX_ROUNDS``).
+``SHORTLIST`` rows (a box of 1 km to start). Since penalties are never negative, anyone left
+outside the box (or cut off the shortlist) scores at least the distance to the box's edge
+(or to the last one kept): when the ``limit``-th score is within that distance the ranking
+is exact, otherwise the box widens (×3, up to ``MAX_ROUNDS`` times). Open work only adds
+to a score, so the box is first widened on scores without it; then the open work of the
+whole shortlist comes from one grouped COUNT. The shortlist is ranked on the flat distance
+and the exact geodesic distance (and score) is computed for the best 2 × ``limit`` only.
+Teams are few: all active ones are read, with whether anyone is on duty, in one query.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ LOAD_KM = 1.0
 NO_SKILL_KM = 3.0
 TEAM_OFF_DUTY_KM = 5.0
 SHORTLIST = 40  # volunteers scored exactly per round
-FIRST_BOX_KM = 2.0
+FIRST_BOX_KM = 1.0
 MAX_BOX_KM = 200.0
 MAX_ROUNDS = 6  # 2, 6, 18, 54, 162, 200 km
 KM_PER_DEGREE = 111.32
@@ -130,18 +131,17 @@ def _current_key(case: Case) -> str | None:
 
 
 def _teams(case: Case, keep: int) -> list[_Found]:
-    """Active teams, the ``keep`` nearest (teams are few: a flat measure picks them)."""
+    """Active teams, the ``keep`` nearest (teams are few: a flat measure picks them), each
+    with whether anyone is on duty (an EXISTS that stops at the first member found)."""
+    someone = (select(VolunteerProfile.user_id).join(User, User.id == VolunteerProfile.user_id)
+               .where(VolunteerProfile.team_id == Team.id, VolunteerProfile.on_duty.is_(True),
+                      User.active.is_(True)).exists())
     rows = db.session.execute(select(Team.id, Team.name_zh, Team.name_en, Team.latitude,
-                                     Team.longitude, Team.skills)
+                                     Team.longitude, Team.skills, someone.label("on_duty"))
                               .where(Team.active.is_(True))).all()
     rows.sort(key=lambda r: _flat_km(case.latitude, case.longitude, r.latitude, r.longitude))
-    rows = rows[:keep]
-    on_duty = set(db.session.scalars(
-        select(VolunteerProfile.team_id).join(User, User.id == VolunteerProfile.user_id)
-        .where(VolunteerProfile.team_id.in_([r.id for r in rows]),
-               VolunteerProfile.on_duty.is_(True), User.active.is_(True)).distinct()))
     return [_Found(f"team:{r.id}", r.id, _team_name(r.name_zh, r.name_en), True, r.latitude,
-                   r.longitude, tuple(r.skills or ()), r.id in on_duty) for r in rows]
+                   r.longitude, tuple(r.skills or ()), bool(r.on_duty)) for r in rows[:keep]]
 
 
 def _team_name(name_zh: str, name_en: str) -> str:
@@ -223,21 +223,33 @@ def suggest(case: Case, limit: int = 5) -> list[Suggestion]:
     skip = _current_key(case)
     teams = [t for t in _teams(case, keep=max(limit * 3, 10)) if t.key != skip]
     half_km, cap = FIRST_BOX_KM, max(SHORTLIST, limit * 4)
+    ranked: list[Suggestion] = []
     for _round in range(MAX_ROUNDS):
         people = [p for p in _volunteers(case, half_km, cap) if p.key != skip]
-        loads = open_work([t.id for t in teams], [p.id for p in people])
-        ranked = _score(case, [*teams, *people], loads, keep=limit)[:limit]
         # Everyone not looked at is at least this far (km) from the case; flat distances
         # are within 0.5 % of geodesic ones at this scale.
         reach = half_km
         if len(people) >= cap:
             reach = min(reach, max(_flat_km(case.latitude, case.longitude, p.latitude,
                                             p.longitude) for p in people))
-        if (len(ranked) == limit and ranked[-1].score <= reach * 0.995) \
-                or half_km >= MAX_BOX_KM:
-            break
+        reach *= 0.995
+        last = half_km >= MAX_BOX_KM or _round == MAX_ROUNDS - 1
+        # Open work only adds to a score: if even without it the shortlist is not good
+        # enough, widen before counting anything.
+        if not last and not _enough(_score(case, [*teams, *people], {}, keep=limit), limit,
+                                    reach):
+            half_km, cap = min(half_km * 3, MAX_BOX_KM), cap * 2
+            continue
+        loads = open_work([t.id for t in teams], [p.id for p in people])
+        ranked = _score(case, [*teams, *people], loads, keep=limit)[:limit]
+        if last or _enough(ranked, limit, reach):
+            return ranked
         half_km, cap = min(half_km * 3, MAX_BOX_KM), cap * 2
     return ranked
+
+
+def _enough(ranked: list[Suggestion], limit: int, reach_km: float) -> bool:
+    return len(ranked) >= limit and ranked[limit - 1].score <= reach_km
 
 
 def candidates(case: Case, volunteers: int = 30) -> list[Candidate]:
