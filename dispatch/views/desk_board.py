@@ -17,7 +17,7 @@ from flask_login import current_user
 from dispatch import maps
 from dispatch.extensions import db
 from dispatch.forms_board import BoardFilterForm
-from dispatch.models import CaseKind, CaseStatus, utcnow
+from dispatch.models import CaseKind, utcnow
 from dispatch.services import board as board_data
 from dispatch.services.case_queries import OPEN_STATUSES, CaseFilter
 from dispatch.views.coordinator import bp
@@ -32,24 +32,15 @@ def _filter() -> tuple[BoardFilterForm, CaseFilter, board_data.Choices]:
     return form, form.to_filter(current_user.studio_id), choices
 
 
-def _json(data: Any, mimetype: str = "application/json") -> Response:
-    response = Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-                        mimetype=mimetype)
-    response.headers["Cache-Control"] = "private, no-store"
+def _private(body: str, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, no-store"  # residents' reports
     return response
 
 
-@bp.get("/board")
-def board() -> str:
-    form, case_filter, choices = _filter()
-    page = db.paginate(board_data.board_query(case_filter), per_page=PER_PAGE,
-                       error_out=False)
-    volunteers, volunteers_total = board_data.volunteer_pins()
-    board_map = maps.board_map(
-        board_data.centre(case_filter), teams=board_data.team_pins(), volunteers=volunteers,
-        volunteers_total=volunteers_total, points=board_data.service_points())
-    args = form.query_args()
-    config = {
+def _script_config(board_map: maps.BoardEmbed, args: dict[str, str]) -> dict[str, Any]:
+    """What static/js/board.js needs: the map's variables, the data URLs, the labels."""
+    return {
         "map": board_map.map.name, "cluster": board_map.cluster, "heat": board_map.heat,
         "cases": url_for(".board_cases", **args), "heatUrl": url_for(".board_heat", **args),
         "caseUrl": url_for(".case_page", case_id=0).removesuffix("0"),
@@ -60,22 +51,33 @@ def board() -> str:
                  "shown": _("%(n)s open cases on the map", n="{n}"),
                  "overdueShown": _("%(n)s overdue", n="{n}")},
     }
+
+
+@bp.get("/board")
+def board() -> str:
+    form, case_filter, _choices = _filter()
+    page = db.paginate(board_data.board_query(case_filter), per_page=PER_PAGE,
+                       error_out=False)
+    volunteers, volunteers_total = board_data.volunteer_pins()
+    board_map = maps.board_map(
+        board_data.centre(case_filter), teams=board_data.team_pins(), volunteers=volunteers,
+        volunteers_total=volunteers_total, points=board_data.service_points())
+    args = form.query_args()
     return render_template("coordinator/board.html", form=form, page=page, map=board_map.map,
-                           config=config, filter_args=args, now=utcnow(),
-                           statuses=OPEN_STATUSES, handling=CaseStatus.HANDLING)
+                           config=_script_config(board_map, args), filter_args=args,
+                           now=utcnow(), statuses=OPEN_STATUSES)
 
 
 @bp.get("/board/cases.geojson")
 def board_cases() -> Response:
     _form, case_filter, choices = _filter()
     labels = board_data.category_labels(choices.categories)
-    response = Response(board_data.cases_geojson(case_filter, maps.tile_crs(), labels),
-                        mimetype="application/geo+json")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _private(board_data.cases_geojson(case_filter, maps.tile_crs(), labels),
+                    "application/geo+json")
 
 
 @bp.get("/board/heat.json")
 def board_heat() -> Response:
     _form, case_filter, _choices = _filter()
-    return _json(board_data.heat_points(case_filter, maps.tile_crs()))
+    points = board_data.heat_points(case_filter, maps.tile_crs())
+    return _private(json.dumps(points, separators=(",", ":")), "application/json")

@@ -71,10 +71,12 @@
     var categories = collection.categories || {};
     var markers = [];
     var late = 0;
+    var bounds = L.latLngBounds([]);
     collection.features.forEach(function (feature) {
       var props = feature.properties;
       var xy = feature.geometry.coordinates;
       if (props.overdue) { late += 1; }
+      bounds.extend([xy[1], xy[0]]);
       var marker = L.marker([xy[1], xy[0]], {
         icon: iconFor(props.status, props.overdue), late: props.overdue,
         zIndexOffset: props.overdue ? 1000 : 0, title: props.title, alt: props.title
@@ -82,10 +84,12 @@
       marker.bindPopup(function () { return popupFor(props, categories); });
       markers.push(marker);
     });
-    cluster.addLayers(markers);
-    if (markers.length) {  // show what the filter found, however far from the studio
-      map.fitBounds(cluster.getBounds(), { padding: [30, 30], maxZoom: 16 });
+    /* Show what the filter found, however far from the studio; zoom before clustering,
+     * since a zoom while the cluster is still loading in chunks starts it over and over. */
+    if (markers.length) {
+      map.fitBounds(bounds, { padding: [30, 30], maxZoom: 16, animate: false });
     }
+    cluster.addLayers(markers);
     say(config.text.shown.replace("{n}", markers.length) +
         (late ? " · " + config.text.overdueShown.replace("{n}", late) : ""));
     map.getContainer().setAttribute("data-loaded", String(markers.length));
