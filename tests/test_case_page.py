@@ -132,19 +132,6 @@ def test_a_reporter_without_phone_is_carried_over_without_one(world: World) -> N
     assert phone is None and fresh(world.case.id).support_count == 1
 
 
-def test_a_case_cannot_be_merged_into_an_archived_one(signed_in, world: World) -> None:
-    walk(world.case, world, "archive")
-    copy = gen_case(world.category, world.studio)
-    take_step(copy, "receive", world)
-    db.session.commit()
-    response = signed_in("coordinator").post(
-        f"/desk/cases/{copy.id}/actions/mark_duplicate",
-        {"mark_duplicate-version": str(copy.version),
-         "mark_duplicate-original": world.case.tracking_code})
-    assert response.status_code == 422
-    assert fresh(copy.id).status == CaseStatus.RECEIVED
-
-
 def test_escalating_by_hand_tells_the_lead_once_per_deadline(signed_in, world: World) -> None:
     take_step(world.case, "receive", world)
     world.coordinator2.is_studio_lead = True

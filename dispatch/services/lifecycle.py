@@ -374,9 +374,6 @@ def mark_duplicate(case: Case, actor: Actor, original: Case, note: str = "",
         original = original.duplicate_of
     if original.id == case.id:
         raise InvalidInput("original", _("A case cannot duplicate itself."))
-    if original.status == CaseStatus.ARCHIVED:
-        raise InvalidInput("original", _("The original case is archived; a case that is "
-                                         "still open can only be merged into an open one."))
     at = _stamp(kw)
     apply_transition(case, actor, "mark_duplicate", note=note or original.tracking_code, values={
         "outcome": Outcome.DUPLICATE, "duplicate_of_id": original.id, "archived_at": at,
