@@ -83,6 +83,8 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "MAIL_FROM": env.get("MAIL_FROM", "dispatch@localhost"),
         # A reply left this many days without feedback is confirmed by the system.
         "AUTO_CONFIRM_DAYS": int(env.get("AUTO_CONFIRM_DAYS", "7")),
+        # An import file with more rows is refused without reading the rest.
+        "IMPORT_MAX_ROWS": int(env.get("IMPORT_MAX_ROWS", "2000")),
     }
 
 

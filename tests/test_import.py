@@ -98,12 +98,12 @@ def test_bad_rows_are_flagged_and_only_good_rows_can_be_imported(signed_in, worl
     batch_id = batch_id_of(upload(desk, csv_bytes(lines, "gb18030"), "自查.csv"))
     preview = desk.get(f"/desk/import/{batch_id}").get_data(as_text=True)
     assert preview.count('data-ok="no"') == 6 and preview.count('data-ok="yes"') == 1
-    for text in ("no-such-category", "abc", "look swapped", "outside the area",
-                 "also on line 2", "title is missing"):
+    for text in ("no-such-category", "abc", "似乎填反了", "不在工作室服务范围内",
+                 "与第 2 行重复", "缺少标题"):  # the verdicts, in the reader's language
         assert text in preview
     assert preview.count(" disabled") >= 6
     selecting_bad = desk.post(f"/desk/import/{batch_id}", {"rows": ["0", "1"], "skip_bad": "y"})
-    assert selecting_bad.status_code == 422 and "lines 3" in selecting_bad.get_data(True)
+    assert selecting_bad.status_code == 422 and "第 3" in selecting_bad.get_data(True)
     unconfirmed = desk.post(f"/desk/import/{batch_id}", {"rows": ["0"]})
     assert unconfirmed.status_code == 422 and inspection_cases() == []
     done = desk.post(f"/desk/import/{batch_id}", {"rows": ["0"], "skip_bad": "y"})
@@ -139,7 +139,7 @@ def test_an_xlsx_file_with_english_headers_is_read(signed_in, world: World) -> N
     desk = signed_in("coordinator")
     response = upload(desk, buffer.getvalue(), "findings.xlsx")
     batch_id = batch_id_of(response)
-    assert "Note" in desk.get(f"/desk/import/{batch_id}").get_data(as_text=True)  # flashed
+    assert "以下列无法识别" in desk.get(f"/desk/import/{batch_id}").get_data(as_text=True)
     assert desk.post(f"/desk/import/{batch_id}", {"rows": ["0", "1"]}).status_code == 302
     cases = {c.external_ref: c for c in inspection_cases()}
     assert set(cases) == {"1001", "1002"}
@@ -158,7 +158,7 @@ def test_a_double_submit_imports_once(signed_in, world: World) -> None:
     first = desk.post(f"/desk/import/{batch_id}", {"rows": ["0", "1", "2"]})
     second = desk.post(f"/desk/import/{batch_id}", {"rows": ["0", "1", "2"]})
     assert first.status_code == 302 and second.status_code == 302
-    assert "already imported" in desk.get(second.headers["Location"]).get_data(True)
+    assert "已经导入过" in desk.get(second.headers["Location"]).get_data(True)
     assert len(inspection_cases()) == 3
     batch = db.session.get(ImportBatch, batch_id)
     assert batch is not None and batch.imported_count == 3
@@ -170,7 +170,7 @@ def test_a_reference_already_in_the_database_is_flagged(signed_in, world: World)
     desk = signed_in("coordinator")
     batch_id = batch_id_of(upload(desk, csv_bytes(good_lines(world))))
     preview = desk.get(f"/desk/import/{batch_id}").get_data(as_text=True)
-    assert "ZC-02 was already imported" in preview and preview.count('data-ok="no"') == 1
+    assert "编号 ZC-02 已经导入过" in preview and preview.count('data-ok="no"') == 1
 
 
 def test_the_import_is_all_or_nothing_when_a_reference_is_taken_meanwhile(
@@ -182,7 +182,7 @@ def test_the_import_is_all_or_nothing_when_a_reference_is_taken_meanwhile(
     db.session.commit()
     response = desk.post(f"/desk/import/{batch_id}", {"rows": ["0", "1", "2"]})
     assert response.status_code == 409
-    assert "Nothing was imported" in response.get_data(as_text=True)
+    assert "未导入任何数据" in response.get_data(as_text=True)
     assert [c.external_ref for c in inspection_cases()] == ["ZC-03"]  # zero from the batch
     db.session.expire_all()
     batch = db.session.get(ImportBatch, batch_id)

@@ -52,7 +52,7 @@ def test_hiding_text_without_a_replacement_puts_a_standard_line(world: World) ->
     world.case.title = "骂人的标题"
     moderation.redact(world.case, world.desk(), "title", "", world.case.version)
     db.session.commit()
-    assert fresh(world.case.id).title == "(removed by the studio)"
+    assert fresh(world.case.id).title == "（内容已由工作室隐去）"  # in the public's language
 
 
 def test_a_moderated_feedback_comment_leaves_the_public_timeline(web, world: World) -> None:

@@ -212,7 +212,7 @@ ACTION_LABELS: dict[str, str] = {
     "on_the_way": _l("On the way"),
     "share_out": _l("Shared out to a team member"),
     "auto_confirm": _l("Confirmed: no feedback in time"),
-    "escalate": _l("Overdue: escalated to the studio lead"),
+    "escalate": _l("Escalated to the studio lead"),
     "check_work": _l("Work checked and passed"),
     "return_work": _l("Check failed: work sent back"),
     "moderate": _l("Moderated for the public page"),

@@ -140,7 +140,10 @@ def plan(case: Case, event: CaseEvent) -> None:
     elif action == "escalate":
         for user in _studio_desk(case, leads_only=True) or _studio_desk(case):
             _tell(case, event, user.id,
-                  lambda: _("Overdue and still open: %(title)s", title=title), desk_url)
+                  (lambda: _("Overdue and still open: %(title)s", title=title))
+                  if event.actor_role == "system" else
+                  (lambda: _("%(name)s escalated to you: %(title)s", name=event.actor_name,
+                             title=title)), desk_url)
 
 
 def plan_digests(day: str) -> int:

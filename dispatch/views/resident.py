@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -170,11 +171,13 @@ def support(code: str) -> Response:
 
 @bp.get("/media/<key>.jpg")
 def photo(key: str) -> Response:
-    """Photos are public unless a moderator hid them; the key is unguessable."""
+    """Photos are public unless a moderator hid them (the desk still sees those, to judge
+    them); the key is unguessable."""
     thumb = key.endswith("_thumb")
     key = key.removesuffix("_thumb")
     record = db.session.scalar(select(CasePhoto).where(CasePhoto.key == key))
-    if record is None or record.hidden:
+    at_desk = current_user.is_authenticated and current_user.at_desk
+    if record is None or (record.hidden and not at_desk):
         abort(404)
     try:
         path = photo_path(upload_dir(), key, thumb=thumb)
@@ -182,7 +185,10 @@ def photo(key: str) -> Response:
         abort(404)
     if not path.exists():
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=86400)
+    # An hour at most in caches, so hiding a photo takes effect soon; hidden ones never.
+    response = send_file(path, mimetype="image/jpeg", max_age=0 if record.hidden else 3600)
+    if record.hidden:
+        response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

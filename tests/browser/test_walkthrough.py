@@ -18,6 +18,9 @@ def sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit].weui-btn")
+    # Let the landing page finish loading: leaving it mid-download makes the dev server
+    # drop a connection with a file still open (a ResourceWarning, an error here).
+    page.wait_for_load_state("networkidle")
 
 
 def take(page, base_url: str, action: str, fill: dict[str, str] | None = None,  # type: ignore[no-untyped-def]
