@@ -245,3 +245,28 @@ def test_progress_is_reported_after_every_batch(app: Flask, world: World, ledger
     name, written = exports.write_file(row.id, lambda done, total: seen.append((done, total)))
     assert seen == [(0, 5), (2, 5), (4, 5), (5, 5)]
     assert written == 5 and name.endswith(".csv")
+
+
+def test_an_export_left_running_by_a_killed_worker_can_be_queued_again(
+        signed_in, redis_url: str, ledger: list[Case]) -> None:
+    client = signed_in("coordinator")
+    row = request_export(client, "xlsx")
+    # A worker took it and was killed: the row says running, its job is gone from Redis.
+    assert exports.start(row.id)
+    db.session.commit()
+    redis.Redis.from_url(redis_url).delete(f"rq:job:ledger-export-{row.id}")
+    assert exports.may_queue_again(finished(row))
+    assert client.post(f"/desk/exports/{row.id}/queue").status_code == 302
+    run_worker(redis_url)
+    assert finished(row).state == "done"
+
+
+def test_a_running_export_with_its_job_alive_is_not_queued_twice(
+        signed_in, ledger: list[Case]) -> None:
+    client = signed_in("coordinator")
+    row = request_export(client, "csv")  # its job waits in Redis
+    assert exports.start(row.id)
+    db.session.commit()
+    assert not exports.may_queue_again(finished(row))
+    client.post(f"/desk/exports/{row.id}/queue")
+    assert finished(row).state == "running"  # left alone

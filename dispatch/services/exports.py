@@ -175,11 +175,11 @@ def enqueue(export_id: int, again: bool = True) -> bool:
 
 
 def may_queue_again(export: LedgerExport) -> bool:
-    """Failed, or queued with no job waiting for it in Redis (Redis was down, or the job
-    was lost): the desk may queue it again."""
+    """Failed, or queued or running with no live job for it in Redis (Redis was down, the
+    job was lost, or the worker running it was killed): the desk may queue it again."""
     if export.state == "failed":
         return True
-    if export.state != "queued":
+    if export.state not in ("queued", "running"):
         return False
     try:
         job = Job.fetch(f"ledger-export-{export.id}", connection=get_queue().connection)
@@ -191,10 +191,11 @@ def may_queue_again(export: LedgerExport) -> bool:
 
 
 def requeue(export: LedgerExport) -> bool:
-    """A failed export goes back to queued (conditional: only from failed or queued)."""
+    """Back to queued (conditional: never from done). The view offers it only when
+    ``may_queue_again`` found no live job, so a running export is not started twice."""
     result = db.session.execute(
         update(LedgerExport).where(LedgerExport.id == export.id,
-                                   LedgerExport.state.in_(("queued", "failed")))
+                                   LedgerExport.state.in_(("queued", "failed", "running")))
         .values(state="queued", written=0, error=None, finished_at=None, file_name=None)
         .execution_options(synchronize_session=False))
     db.session.refresh(export)

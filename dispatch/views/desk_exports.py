@@ -93,7 +93,7 @@ def download_export(export_id: int) -> Response:
 @bp.post("/exports/<int:export_id>/queue")
 def queue_export_again(export_id: int) -> Response:
     row = db.get_or_404(LedgerExport, export_id)
-    if not ledger.requeue(row):
+    if not ledger.may_queue_again(row) or not ledger.requeue(row):
         flash(_("This export is already running or done."), "warning")
         return redirect(url_for(".export_page", export_id=row.id))
     db.session.commit()
