@@ -238,3 +238,18 @@ def test_an_expired_claim_tells_its_holder(world: World) -> None:
     db.session.commit()
     told = [r for r in rows(Channel.INBOX) if r.user_id == world.volunteer.id]
     assert told and db.session.scalar(select(func.count()).select_from(Notification)) >= 1
+
+
+def test_a_failed_check_tells_the_volunteer_why(world: World) -> None:
+    case = world.case
+    walk(case, world, "receive")
+    lifecycle.assign(case, world.desk(), volunteer=world.volunteer)
+    me = Actor.of(world.volunteer)
+    lifecycle.accept(case, me)
+    lifecycle.arrive(case, me)
+    lifecycle.finish(case, me, note="已修好")
+    lifecycle.return_work(case, world.desk(), note="照片里看不到护栏，请补拍")
+    db.session.commit()
+    told = [r for r in rows(Channel.INBOX) if r.user_id == world.volunteer.id]
+    assert len(told) == 2  # the assignment, then the failed check with its reason
+    assert "照片里看不到护栏" in told[-1].text

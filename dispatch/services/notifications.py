@@ -118,6 +118,15 @@ def plan(case: Case, event: CaseEvent) -> None:
                      team_id=team.id)
         else:
             _tell(case, event, case.assigned_volunteer_id, new_work, work_url)
+    elif action == "return_work":  # the check failed: whoever does the work must know why
+        def sent_back() -> str:
+            return _("Sent back after the check: %(title)s. %(note)s", title=title,
+                     note=event.note[:200])
+
+        people = {case.assigned_volunteer_id, case.handled_by_id,
+                  case.assigned_team.captain_id if case.assigned_team else None}
+        for user_id in sorted(p for p in people if p is not None):
+            _tell(case, event, user_id, sent_back, work_url)
     elif action == "share_out":
         _tell(case, event, case.handled_by_id,
               lambda: _("Your captain shared out: %(title)s", title=title), work_url)
