@@ -51,6 +51,7 @@ def test_the_monthly_report_and_an_xlsx_export_match_the_ledger(
     queue = Queue("default", connection=redis.Redis.from_url(redis_url))
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
     page.wait_for_selector("[data-download]:not(.d-none)", timeout=10_000)
+    page.wait_for_timeout(800)  # let the progress bar's width transition end
     page.screenshot(path=str(shots / "desk-export-done.png"))
     with page.expect_download() as info:
         page.click("[data-download]")
