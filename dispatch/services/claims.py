@@ -27,7 +27,7 @@ from dispatch.services.errors import (
     InvalidInput,
     NotPermitted,
 )
-from dispatch.services.lifecycle import apply_transition, record_event
+from dispatch.services.ledger import apply_transition, record_event
 
 
 class AlreadyClaimed(IllegalTransition):

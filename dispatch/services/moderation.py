@@ -18,7 +18,7 @@ from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CasePhoto
 from dispatch.permissions import Actor
 from dispatch.services.errors import Conflict, InvalidInput, NotFound, NotPermitted
-from dispatch.services.lifecycle import record_event
+from dispatch.services.ledger import record_event
 
 # The texts the public pages show, with their column's length (None: unlimited).
 FIELDS = {

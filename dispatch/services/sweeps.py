@@ -13,7 +13,7 @@ from dispatch.extensions import db
 from dispatch.models import Case, CaseStatus, utcnow
 from dispatch.permissions import Actor
 from dispatch.services.errors import Conflict, IllegalTransition
-from dispatch.services.lifecycle import amend, apply_transition
+from dispatch.services.ledger import amend, apply_transition
 
 OPEN = (CaseStatus.REGISTERED, CaseStatus.RECEIVED, CaseStatus.HANDLING)
 

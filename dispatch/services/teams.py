@@ -21,7 +21,7 @@ from dispatch.models import (
 from dispatch.models.people import FIELD_ROLES, SKILL_LABELS
 from dispatch.permissions import Actor
 from dispatch.services.errors import IllegalTransition, InvalidInput, NotPermitted
-from dispatch.services.lifecycle import amend
+from dispatch.services.ledger import amend
 
 SHAREABLE = (AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED)
 
