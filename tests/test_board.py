@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import secrets
@@ -195,6 +196,12 @@ def test_board_page_stays_small_with_thousands_of_open_cases(
     assert page.status_code == 200
     assert len(page.data) < 150_000, len(page.data)
     assert len(mapped(desk.get("/desk/board/cases.geojson"))) == 2001
+    # A browser that takes gzip gets the same GeoJSON, many times smaller.
+    plain = desk.get("/desk/board/cases.geojson").data
+    zipped = desk.get("/desk/board/cases.geojson", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    assert gzip.decompress(zipped.data) == plain and len(zipped.data) * 5 < len(plain)
 
 
 def test_board_query_and_geojson_share_the_filter(world: World) -> None:

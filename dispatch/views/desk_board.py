@@ -7,6 +7,7 @@ same filter as the list.
 
 from __future__ import annotations
 
+import gzip
 import json
 from typing import Any
 
@@ -33,8 +34,16 @@ def _filter() -> tuple[BoardFilterForm, CaseFilter, board_data.Choices]:
 
 
 def _private(body: str, mimetype: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Cache-Control"] = "private, no-store"  # residents' reports
+    """No caching (residents' reports); gzipped when the browser takes it, since the
+    GeoJSON of many cases is megabytes of repetitive text (level 1: fast, ~10× smaller)."""
+    data = body.encode()
+    gzipped = len(data) > 1024 and request.accept_encodings["gzip"] > 0
+    response = Response(gzip.compress(data, compresslevel=1) if gzipped else data,
+                        mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Vary"] = "Accept-Encoding"
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
     return response
 
 
