@@ -27,18 +27,17 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
+from bench.common import Database
+from bench.common import database as throwaway_database
 from bench.report import CSRF_PATTERN, SPOT, TIMEOUT_S, serving
 from dispatch import create_app, embedded_redis
-from dispatch.config import normalise_database_url
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseKind, CaseStatus, Category, Role, User
 from dispatch.services import accounts, lifecycle
@@ -56,37 +55,10 @@ TITLE_PATTERN = re.compile(r"<title>(.*?)</title>", re.DOTALL)
 
 # --- setup -------------------------------------------------------------------------------------
 
-@dataclass
-class Database:
-    url: str
-    kind: str
-    drop: Callable[[], None]
-
-
 def database(choice: str, workdir: Path) -> Database:
     """``sqlite``: a file in ``workdir``. A PostgreSQL URL: the schema ``bench_claim`` there,
     dropped and recreated at the start and dropped at the end; nothing else is touched."""
-    if choice == "sqlite":
-        return Database(f"sqlite:///{workdir / 'dispatch.db'}", "SQLite", lambda: None)
-    url = make_url(normalise_database_url(choice))
-    if url.get_backend_name() != "postgresql":
-        raise SystemExit(f"--database-url: 'sqlite' or a PostgreSQL URL "
-                         f"(got {url.get_backend_name()})")
-    options = " ".join(filter(None, [url.query.get("options"), f"-csearch_path={PG_SCHEMA}"]))
-    scoped = url.update_query_dict({"options": options})  # type: ignore[arg-type]
-    admin = create_engine(url)
-
-    def run(*statements: str) -> None:
-        with admin.begin() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
-
-    def drop() -> None:
-        run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-        admin.dispose()
-
-    run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE", f"CREATE SCHEMA {PG_SCHEMA}")
-    return Database(scoped.render_as_string(hide_password=False), "PostgreSQL", drop)
+    return throwaway_database(choice, workdir, PG_SCHEMA)
 
 
 def create_claim_app(database_url: str, redis_url: str, workdir: Path) -> Flask:

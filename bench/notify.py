@@ -49,14 +49,15 @@ import redis
 from flask import Flask
 from rq import SimpleWorker, Worker
 from rq.job import Job, JobStatus
-from sqlalchemy import create_engine, delete, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import configure_mappers
 
-from bench.claim import Database, percentile_ms
+from bench.claim import percentile_ms
+from bench.common import Database
+from bench.common import database as throwaway_database
 from bench.report import SPOT
 from dispatch import create_app, embedded_redis
-from dispatch.config import PROJECT_ROOT, normalise_database_url
+from dispatch.config import PROJECT_ROOT
 from dispatch.extensions import db, get_queue, get_redis
 from dispatch.models import (
     Case,
@@ -279,26 +280,7 @@ def receiving() -> Iterator[Receiver]:
 def database(database_url: str | None, workdir: Path) -> Database:
     """SQLite in ``workdir``, or the schema ``bench_notify`` of a PostgreSQL database: dropped
     if a previous run left it, created, and dropped at the end; nothing else is touched."""
-    if not database_url:
-        return Database(f"sqlite:///{workdir / 'dispatch.db'}", "SQLite", lambda: None)
-    url = make_url(normalise_database_url(database_url))
-    if url.get_backend_name() != "postgresql":
-        raise SystemExit(f"--database-url: PostgreSQL only (got {url.get_backend_name()})")
-    options = " ".join(filter(None, [url.query.get("options"), f"-csearch_path={PG_SCHEMA}"]))
-    scoped = url.update_query_dict({"options": options})  # type: ignore[arg-type]
-    admin = create_engine(url)
-
-    def run(*statements: str) -> None:
-        with admin.begin() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
-
-    def drop() -> None:
-        run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-        admin.dispose()
-
-    run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE", f"CREATE SCHEMA {PG_SCHEMA}")
-    return Database(scoped.render_as_string(hide_password=False), "PostgreSQL", drop)
+    return throwaway_database(database_url, workdir, PG_SCHEMA)
 
 
 def create_notify_app(database_url: str, redis_url: str, secret_key: str,

@@ -40,13 +40,12 @@ import requests
 from flask import Flask, request
 from flask_sqlalchemy import SQLAlchemy
 from PIL import Image
-from sqlalchemy import String, Text, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import String, Text, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from bench.common import database as throwaway_database
 from dispatch import create_app, embedded_redis
-from dispatch.config import normalise_database_url
 from dispatch.extensions import db
 from dispatch.models import Case, CasePhoto, Category
 from dispatch.services.reports import LOOKALIKE_RADIUS_M, lookalikes
@@ -314,25 +313,8 @@ def databases(database_url: str | None, workdir: Path) -> Databases:
     if not database_url:
         return Databases(f"sqlite:///{workdir / 'dispatch.db'}",
                          f"sqlite:///{workdir / 'bare.db'}", "SQLite", lambda: None)
-    url = make_url(normalise_database_url(database_url))
-    if url.get_backend_name() != "postgresql":
-        raise SystemExit(f"--database-url: PostgreSQL only (got {url.get_backend_name()})")
-    options = " ".join(filter(None, [url.query.get("options"), f"-csearch_path={PG_SCHEMA}"]))
-    scoped = url.update_query_dict({"options": options})  # type: ignore[arg-type]
-    admin = create_engine(url)
-
-    def run(*statements: str) -> None:
-        with admin.begin() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
-
-    def drop() -> None:
-        run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-        admin.dispose()
-
-    run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE", f"CREATE SCHEMA {PG_SCHEMA}")
-    rendered = scoped.render_as_string(hide_password=False)
-    return Databases(rendered, rendered, "PostgreSQL", drop)
+    scoped = throwaway_database(database_url, workdir, PG_SCHEMA)
+    return Databases(scoped.url, scoped.url, scoped.kind, scoped.drop)
 
 
 def database_counts(form_app: Flask, bare_app: Flask) -> tuple[int, int, int]:

@@ -28,12 +28,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select, text
 
-from bench.claim import Database
+from bench.common import Database
+from bench.common import database as throwaway_database
 from dispatch import create_app
-from dispatch.config import normalise_database_url
 from dispatch.extensions import db
 from dispatch.geo import distance_m
 from dispatch.models import (
@@ -60,27 +59,7 @@ PG_SCHEMA = "bench_suggest"  # the only schema this script creates, fills and dr
 def database(choice: str, workdir: Path) -> Database:
     """``sqlite``: a file in ``workdir``. A PostgreSQL URL: the schema ``bench_suggest``
     there, dropped and recreated at the start and dropped at the end."""
-    if choice == "sqlite":
-        return Database(f"sqlite:///{workdir / 'dispatch.db'}", "SQLite", lambda: None)
-    url = make_url(normalise_database_url(choice))
-    if url.get_backend_name() != "postgresql":
-        raise SystemExit(f"--database-url: 'sqlite' or a PostgreSQL URL "
-                         f"(got {url.get_backend_name()})")
-    options = " ".join(filter(None, [url.query.get("options"), f"-csearch_path={PG_SCHEMA}"]))
-    scoped = url.update_query_dict({"options": options})  # type: ignore[arg-type]
-    admin = create_engine(url)
-
-    def run(statement: str) -> None:
-        with admin.begin() as connection:
-            connection.execute(text(statement))
-
-    def drop() -> None:
-        run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-        admin.dispose()
-
-    run(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-    run(f"CREATE SCHEMA {PG_SCHEMA}")
-    return Database(scoped.render_as_string(hide_password=False), "PostgreSQL", drop)
+    return throwaway_database(choice, workdir, PG_SCHEMA)
 
 
 def create_bench_app(database_url: str, workdir: Path) -> Flask:
