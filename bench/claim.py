@@ -34,10 +34,10 @@ import requests
 from flask import Flask
 from sqlalchemy import func, select
 
-from bench.common import Database
+from bench.common import Database, demo_app
 from bench.common import database as throwaway_database
 from bench.report import CSRF_PATTERN, SPOT, TIMEOUT_S, serving
-from dispatch import create_app, embedded_redis
+from dispatch import embedded_redis
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseKind, CaseStatus, Category, Role, User
 from dispatch.services import accounts, lifecycle
@@ -62,22 +62,7 @@ def database(choice: str, workdir: Path) -> Database:
 
 
 def create_claim_app(database_url: str, redis_url: str, workdir: Path) -> Flask:
-    app = create_app({
-        "INSTANCE_PATH": str(workdir / "instance"),
-        "SECRET_KEY": secrets.token_hex(16),
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "REDIS_URL": redis_url,
-        "UPLOAD_DIR": str(workdir / "uploads"),
-        "DEMO_PASSWORD": secrets.token_urlsafe(12),
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast setup; sign-in is not timed
-        "MAX_OPEN_CLAIMS": MAX_OPEN_CLAIMS,
-    })
-    with app.app_context():
-        db.create_all()
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    if result.exit_code != 0:
-        raise RuntimeError(f"seed-demo failed: {result.output}") from result.exception
-    return app
+    return demo_app(database_url, redis_url, workdir, MAX_OPEN_CLAIMS=MAX_OPEN_CLAIMS)
 
 
 @dataclass
