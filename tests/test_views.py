@@ -76,6 +76,7 @@ def test_the_desk_needs_a_signed_in_coordinator(web: WebClient, signed_in, world
     assert signed_in("member").get("/desk/cases").status_code == 403
     assert signed_in("captain").get(f"/desk/cases/{world.case.id}").status_code == 403
     assert signed_in("admin").get("/desk/cases").status_code == 200
+    assert signed_in("coordinator").get("/desk/").headers["Location"] == "/desk/board"
 
 
 def test_case_list_filters_by_status(signed_in, world: World) -> None:

@@ -58,7 +58,7 @@ def _case_or_404(case_id: int) -> Case:
 
 @bp.get("/")
 def index() -> Response:
-    return redirect(url_for(".case_list"))
+    return redirect(url_for(".board"))  # the desk starts at the dispatch board
 
 
 @bp.get("/cases")
