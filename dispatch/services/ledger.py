@@ -68,6 +68,14 @@ def _clock_values(case: Case, action: str, to_status: CaseStatus,
     return values
 
 
+def _append(case: Case, event: CaseEvent) -> None:
+    """Write the ledger line, see the case as the UPDATE left it, plan who hears of it."""
+    db.session.add(event)
+    db.session.flush()
+    db.session.refresh(case)
+    notifications.plan(case, event)
+
+
 def apply_transition(case: Case, actor: Actor, action: str, *,
                      values: dict[str, Any] | None = None, note: str = "",
                      at: datetime | None = None, expected_version: int | None = None,
@@ -101,10 +109,7 @@ def apply_transition(case: Case, actor: Actor, action: str, *,
         to_status=transition.to_status, from_assignment=case.assignment_status,
         to_assignment=transition.to_assignment, note=note.strip(), created_at=at,
         **_actor_fields(actor))
-    db.session.add(event)
-    db.session.flush()
-    db.session.refresh(case)
-    notifications.plan(case, event)
+    _append(case, event)
     return case
 
 
@@ -120,10 +125,7 @@ def record_event(case: Case, actor: Actor, action: str, note: str, *, internal: 
     event = CaseEvent(case_id=case.id, seq=seq.version, action=action,
                       from_status=seq.status, to_status=seq.status, note=note.strip(),
                       internal=internal, created_at=at, **_actor_fields(actor))
-    db.session.add(event)
-    db.session.flush()
-    db.session.refresh(case)
-    notifications.plan(case, event)
+    _append(case, event)
     return event
 
 
@@ -148,8 +150,5 @@ def amend(case: Case, actor: Actor, action: str, values: dict[str, Any], note: s
     event = CaseEvent(case_id=case.id, seq=seen + 1, action=action, from_status=case.status,
                       to_status=case.status, note=note.strip(), created_at=at,
                       **_actor_fields(actor))
-    db.session.add(event)
-    db.session.flush()
-    db.session.refresh(case)
-    notifications.plan(case, event)
+    _append(case, event)
     return event
