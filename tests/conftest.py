@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +161,27 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             catalog = read_po(po_file)
         with po_path.with_suffix(".mo").open("wb") as mo_file:
             write_mo(mo_file, catalog)
+
+
+@pytest.fixture
+def redis_outage(app: Flask, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """The app's Redis is a real server that has just been stopped; calling the fixture's
+    value starts it again (same folder) and returns its URL. Stopped again at teardown."""
+    directory = tmp_path / "outage-redis"
+    url, process = embedded_redis.start(directory, daemonize=False)
+    assert process is not None
+    app.extensions["dispatch.redis"] = redis.Redis.from_url(url, socket_connect_timeout=1)
+    process.terminate()
+    process.wait(10)
+    started = []
+
+    def restart() -> str:
+        again, running = embedded_redis.start(directory, daemonize=False)
+        assert running is not None
+        started.append(running)
+        return again
+
+    yield restart
+    for running in started:
+        running.terminate()
+        running.wait(10)

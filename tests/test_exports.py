@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,6 @@ from openpyxl import load_workbook
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
-from dispatch import embedded_redis
 from dispatch.extensions import db
 from dispatch.jobs import export_ledger
 from dispatch.models import Case, CaseEvent
@@ -210,13 +210,7 @@ def test_a_failed_export_says_why_and_can_be_queued_again(app: Flask, signed_in,
 
 
 def test_with_redis_down_the_export_waits_and_queues_again_later(
-        app: Flask, world: World, tmp_path: Path, ledger: list[Case]) -> None:
-    directory = tmp_path / "outage-redis"
-    url, process = embedded_redis.start(directory, daemonize=False)
-    assert process is not None
-    app.extensions["dispatch.redis"] = redis.Redis.from_url(url, socket_connect_timeout=1)
-    process.terminate()
-    process.wait(10)
+        app: Flask, world: World, redis_outage: Callable[[], str], ledger: list[Case]) -> None:
     client = WebClient(app)
     client.login(world.coordinator.username)
     response = client.post("/desk/exports", {**RANGE, "file_format": "xlsx"},
@@ -226,15 +220,10 @@ def test_with_redis_down_the_export_waits_and_queues_again_later(
     assert row.state == "queued"
     assert "Queue again" in response.get_data(as_text=True) or "重新排队" in \
         response.get_data(as_text=True)
-    url, process = embedded_redis.start(directory, daemonize=False)
-    try:
-        assert client.post(f"/desk/exports/{row.id}/queue").status_code == 302
-        run_worker(url)
-        assert finished(row).state == "done"
-    finally:
-        assert process is not None
-        process.terminate()
-        process.wait(10)
+    url = redis_outage()
+    assert client.post(f"/desk/exports/{row.id}/queue").status_code == 302
+    run_worker(url)
+    assert finished(row).state == "done"
 
 
 def test_progress_is_reported_after_every_batch(app: Flask, world: World, ledger: list[Case],

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,7 +18,6 @@ from flask import Flask
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
-from dispatch import embedded_redis
 from dispatch.extensions import db
 from dispatch.models import Channel, InboxMessage, Notification
 from dispatch.notify import MAX_ATTEMPTS, deliver
@@ -185,14 +183,8 @@ def test_a_worker_killed_after_sending_sends_again_with_the_same_key(
     assert deliver(inbox.id) == "sent" and len(inbox_of(world.captain.id)) == 1
 
 
-def test_redis_stopped_during_filing_loses_nothing(app: Flask, world: World,
-                                                  tmp_path: Path) -> None:
-    directory = tmp_path / "outage-redis"
-    url, process = embedded_redis.start(directory, daemonize=False)
-    assert process is not None
-    app.extensions["dispatch.redis"] = redis.Redis.from_url(url, socket_connect_timeout=1)
-    process.terminate()
-    process.wait(10)
+def test_redis_stopped_during_filing_loses_nothing(
+        app: Flask, world: World, redis_outage: Callable[[], str]) -> None:
     web = WebClient(app)
     response = web.post("/report/details", {
         "kind": "hazard", "category": world.category.code, "lat": "27.8655",
@@ -200,16 +192,11 @@ def test_redis_stopped_during_filing_loses_nothing(app: Flask, world: World,
     assert response.status_code == 302  # the case is saved while Redis is down
     waiting = [r for r in rows() if r.sent_at is None and r.user_id == world.coordinator.id]
     assert waiting, "the new case's notification must wait in the outbox"
-    url, process = embedded_redis.start(directory, daemonize=False)
-    try:
-        assert relay_pending() >= len(waiting)
-        run_worker(url)
-        assert any("楼道灯坏了"[:4] in m.text or m.url for m in inbox_of(world.coordinator.id))
-        assert all(r.sent_at is not None for r in rows())
-    finally:
-        assert process is not None
-        process.terminate()
-        process.wait(10)
+    url = redis_outage()
+    assert relay_pending() >= len(waiting)
+    run_worker(url)
+    assert any("楼道灯坏了"[:4] in m.text or m.url for m in inbox_of(world.coordinator.id))
+    assert all(r.sent_at is not None for r in rows())
 
 
 def test_a_malformed_webhook_address_is_refused_when_saved(signed_in, world: World) -> None:
