@@ -27,7 +27,7 @@ translations: $(VENV)/.installed
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	$(BIN)/python -m dispatch.devstack
+	$(BIN)/python -m dispatch.dev.devstack
 
 test: $(VENV)/.installed-dev translations
 	@if [ -x /usr/bin/chromium ]; then \

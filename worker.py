@@ -37,7 +37,7 @@ def main() -> None:
     # Done once here, not in every forked horse: import the jobs and set up the ORM.
     from sqlalchemy.orm import configure_mappers
 
-    import dispatch.notify  # noqa: F401
+    import dispatch.jobs.delivery  # noqa: F401
 
     configure_mappers()
     AppWorker.app = app

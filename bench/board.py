@@ -41,8 +41,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
 from bench.common import database, demo_app
-from dispatch import embedded_redis, maps
+from dispatch.dev import embedded_redis
 from dispatch.extensions import db
+from dispatch.geo import maps
 from dispatch.models import (
     AssignmentStatus,
     Case,
@@ -53,7 +54,7 @@ from dispatch.models import (
     User,
     utcnow,
 )
-from dispatch.services.case_queries import OPEN_STATUSES
+from dispatch.services.cases.queries import OPEN_STATUSES
 
 PG_SCHEMA = "bench_board"  # the only schema this script creates, fills and drops
 COORDINATOR = "coordinator"  # the demo coordinator; the board opens on their studio

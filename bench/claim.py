@@ -37,11 +37,12 @@ from sqlalchemy import func, select
 from bench.common import Database, demo_app
 from bench.common import database as throwaway_database
 from bench.report import CSRF_PATTERN, SPOT, TIMEOUT_S, serving
-from dispatch import embedded_redis
+from dispatch.dev import embedded_redis
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseKind, CaseStatus, Category, Role, User
-from dispatch.services import accounts, lifecycle
-from dispatch.services.lifecycle import Actor
+from dispatch.services.cases import lifecycle
+from dispatch.services.cases.lifecycle import Actor
+from dispatch.services.responders import accounts
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PG_SCHEMA = "bench_claim"  # the only schema this script creates, fills and drops

@@ -7,7 +7,7 @@ in burst mode and one after the other on the same embedded Redis:
 
 * ``no-op``: ``--events`` jobs that call :func:`noop`;
 * ``webhook``: ``--events`` outbox rows of team assignments, each POSTed to a local webhook
-  receiver (an HTTP server in this process) by ``dispatch.notify.deliver``;
+  receiver (an HTTP server in this process) by ``dispatch.jobs.delivery.deliver``;
 * ``inbox``: the in-app inbox rows of the same assignments (one for the team's captain each);
 * ``no-op, again``: the baseline once more; the ratios use the mean of its two runs.
 
@@ -56,8 +56,9 @@ from bench.claim import percentile_ms
 from bench.common import Database
 from bench.common import database as throwaway_database
 from bench.report import SPOT
-from dispatch import create_app, embedded_redis
+from dispatch import create_app
 from dispatch.config import PROJECT_ROOT
+from dispatch.dev import embedded_redis
 from dispatch.extensions import db, get_queue, get_redis
 from dispatch.models import (
     Case,
@@ -70,8 +71,8 @@ from dispatch.models import (
     User,
     utcnow,
 )
-from dispatch.services import lifecycle, notifications
-from dispatch.services.lifecycle import Actor
+from dispatch.services.cases import lifecycle, notifications
+from dispatch.services.cases.lifecycle import Actor
 from worker import AppWorker
 
 PG_SCHEMA = "bench_notify"  # the only schema this script creates, fills and drops
@@ -95,7 +96,7 @@ def noop() -> None:
 WORKER_KINDS = {
     "fork": "worker.py as its main() sets it up: AppWorker, a forked work horse per job, "
             "the jobs imported and the ORM configured once before forking",
-    "cold": "AppWorker without that set-up: every horse imports dispatch.notify and "
+    "cold": "AppWorker without that set-up: every horse imports dispatch.jobs.delivery and "
             "configures the ORM for itself (not what worker.py does)",
     "simple": "rq's SimpleWorker: jobs in the worker process itself, no fork, database "
               "connections pooled from job to job (not what production runs)",
@@ -131,7 +132,7 @@ def worker_main(argv: list[str]) -> int:
     with app.app_context():
         connection = get_redis()
     if kind != "cold":  # as worker.py's main(): done once, not in every forked horse
-        import dispatch.notify  # noqa: F401
+        import dispatch.jobs.delivery  # noqa: F401
 
         configure_mappers()
     worker_class: type[Worker] | type[SimpleWorker] = (
@@ -217,7 +218,7 @@ def worker_environment(database_url: str, redis_url: str, secret_key: str,
     """What worker.py reads, pointing at the benchmark's database and Redis. Bytecode is
     cached (as in a deployment) under ``workdir``, never in the project, even where
     PYTHONDONTWRITEBYTECODE is set: otherwise every work horse would compile
-    ``dispatch.notify`` from source when its first job imports it."""
+    ``dispatch.jobs.delivery`` from source when its first job imports it."""
     env = {name: value for name, value in os.environ.items()
            if name != "PYTHONDONTWRITEBYTECODE"}
     env.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": secret_key,
@@ -403,7 +404,7 @@ def queue_noops(count: int, tag: str) -> Callable[[], list[str]]:
     def enqueue() -> list[str]:
         queue = get_queue()
         # By name: this module runs as __main__ here, but the worker imports bench.notify.
-        # The same options as a notification's job (dispatch.services.notifications.enqueue).
+        # The same options as a notification's job (dispatch.services.cases.notifications.enqueue).
         return [queue.enqueue("bench.notify.noop", job_id=f"noop-{tag}-{number}",
                               retry=notifications.RETRY, job_timeout=30).id
                 for number in range(count)]
@@ -637,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
                              "recreated. Default: SQLite in a temporary directory")
     parser.add_argument("--cold-worker", action="store_true",
                         help="also drain with an AppWorker that leaves importing "
-                             "dispatch.notify and configuring the ORM to every forked horse "
+                             "dispatch.jobs.delivery and configuring the ORM to every forked horse "
                              "(labelled 'cold')")
     parser.add_argument("--simple-worker", action="store_true",
                         help="also drain with an rq SimpleWorker, no fork per job "

@@ -45,10 +45,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from bench.common import database as throwaway_database
-from dispatch import create_app, embedded_redis
+from dispatch import create_app
+from dispatch.dev import embedded_redis
 from dispatch.extensions import db
 from dispatch.models import Case, CasePhoto, Category
-from dispatch.services.reports import LOOKALIKE_RADIUS_M, lookalikes
+from dispatch.services.intake.filing import LOOKALIKE_RADIUS_M, lookalikes
 
 PG_SCHEMA = "bench_report"  # the only schema this script creates, fills and drops
 CATEGORY = "facility_hazard"  # from the demo data

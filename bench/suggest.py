@@ -34,7 +34,7 @@ from bench.common import Database
 from bench.common import database as throwaway_database
 from dispatch import create_app
 from dispatch.extensions import db
-from dispatch.geo import distance_m
+from dispatch.geo.distance import distance_m
 from dispatch.models import (
     Case,
     CaseKind,
@@ -47,7 +47,7 @@ from dispatch.models import (
     VolunteerProfile,
 )
 from dispatch.models.case import AssignmentStatus
-from dispatch.services.dispatching import suggest
+from dispatch.services.responders.suggest import suggest
 
 SPOT = (27.8655, 112.9468)  # the demo region, as in bench/report.py
 SKILLS = ["repair", "traffic", "cleaning", "greening", "electrical", "elder_care", "road"]

@@ -11,9 +11,12 @@ from typing import Any
 import redis
 from flask import Flask
 
-from dispatch import embedded_redis
+from dispatch import cli, models  # noqa: F401  (models registers the tables)
 from dispatch.config import BASE_SETTINGS, DEFAULT_INSTANCE, PROJECT_ROOT, settings_from_environment
+from dispatch.dev import embedded_redis
 from dispatch.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+from dispatch.geo import maps
+from dispatch.views import api, auth, desk, errors, field, inbox, public, templating
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -37,29 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     limiter.init_app(app)
 
-    from dispatch import cli, maps, models  # noqa: F401  (models registers tables)
-
-    # More desk and public pages, each feature in its own module on those blueprints.
-    from dispatch.views import (  # noqa: F401
-        api,
-        auth,
-        coordinator,
-        desk_board,
-        desk_exports,
-        desk_import,
-        desk_reports,
-        desk_rota,
-        errors,
-        inbox,
-        public,
-        public_wall,
-        resident,
-        templating,
-        volunteer,
-    )
-
-    for blueprint in (public.bp, resident.bp, auth.bp, coordinator.bp, volunteer.bp, api.bp,
-                      inbox.bp):
+    for blueprint in (public.bp, auth.bp, desk.bp, field.bp, api.bp, inbox.bp):
         app.register_blueprint(blueprint)
     maps.use_local_assets()
     errors.register(app)

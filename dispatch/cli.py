@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import Role, Studio
-from dispatch.services.accounts import create_user
 from dispatch.services.errors import InvalidInput
+from dispatch.services.responders.accounts import create_user
 
 
 def register(app: Flask) -> None:
@@ -18,7 +18,7 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Load the Chinese demo data; running it again changes nothing."""
-        from dispatch.demo import seed
+        from dispatch.dev.demo import seed
 
         added = seed(current_app.config["DEMO_PASSWORD"])
         db.session.commit()
@@ -58,7 +58,7 @@ def register_ops(app: Flask) -> None:
         import time
 
         from dispatch.extensions import get_queue
-        from dispatch.jobs import check_health
+        from dispatch.jobs.tasks import check_health
 
         queued = get_queue().enqueue(check_health)
         deadline = time.monotonic() + timeout

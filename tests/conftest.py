@@ -17,8 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from dispatch import create_app, embedded_redis
+from dispatch import create_app
 from dispatch.config import normalise_database_url
+from dispatch.dev import embedded_redis
 from dispatch.extensions import db
 from tests import factories
 

@@ -18,8 +18,8 @@ from dispatch.models import (
     User,
     VolunteerProfile,
 )
-from dispatch.permissions import Actor
-from dispatch.services import claims, lifecycle
+from dispatch.services.cases import claims, lifecycle
+from dispatch.services.permissions import Actor
 
 PASSWORD = "correct horse battery"
 _numbers = itertools.count(1)

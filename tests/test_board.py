@@ -14,8 +14,8 @@ from sqlalchemy import insert
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseKind, CaseStatus, Role, utcnow
-from dispatch.services import board
-from dispatch.services.case_queries import CaseFilter
+from dispatch.services.cases.queries import CaseFilter
+from dispatch.services.desk import board
 from tests.factories import (
     World,
     gen_case,
@@ -208,7 +208,7 @@ def test_board_query_and_geojson_share_the_filter(world: World) -> None:
     late = overdue_case(world)
     db.session.commit()
     case_filter = CaseFilter(open_only=True, overdue_only=True)
-    from dispatch.coords import TileCRS
+    from dispatch.geo.coords import TileCRS
 
     collection = json.loads(board.cases_geojson(case_filter, TileCRS.WGS84,
                                                 {world.category.id: "x"}))

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseStatus, Notification, Supporter
-from dispatch.permissions import Actor
-from dispatch.services import lifecycle
-from dispatch.services.photos import StoredPhoto
-from dispatch.services.reports import add_support
+from dispatch.services.cases import lifecycle
+from dispatch.services.intake.filing import add_support
+from dispatch.services.intake.photos import StoredPhoto
+from dispatch.services.permissions import Actor
 from tests.factories import World, gen_case, take_step, walk
 
 ONE_CLICK = re.compile(r'<form method="post" action="([^"]+)" class="one-click">(.*?)</form>',
@@ -170,7 +170,7 @@ def test_a_ready_reply_is_sent_in_the_chosen_language_without_a_script(
 
 def test_a_ready_reply_defaults_to_chinese_and_typed_text_wins(signed_in,
                                                                world: World) -> None:
-    from dispatch.services import reply_templates
+    from dispatch.services.cases import replies as reply_templates
     walk(world.case, world, "check_work")
     db.session.commit()
     assert (reply_templates.render(*reply_templates.parse("fixed"), world.case) or ""

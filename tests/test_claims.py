@@ -15,7 +15,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
 from dispatch.extensions import db
-from dispatch.jobs import release_expired_claims
+from dispatch.jobs.tasks import release_expired_claims
 from dispatch.models import (
     AssignmentStatus,
     Case,
@@ -27,10 +27,10 @@ from dispatch.models import (
     User,
     utcnow,
 )
-from dispatch.permissions import Actor
-from dispatch.services import claims, lifecycle
-from dispatch.services.claims import AlreadyClaimed, ClaimLimitReached
+from dispatch.services.cases import claims, lifecycle
+from dispatch.services.cases.claims import AlreadyClaimed, ClaimLimitReached
 from dispatch.services.errors import IllegalTransition, InvalidInput, NotPermitted
+from dispatch.services.permissions import Actor
 from tests.conftest import WebClient
 from tests.factories import World, gen_case, gen_user
 

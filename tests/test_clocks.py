@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from dispatch.extensions import db
 from dispatch.models import CaseStatus, utcnow
-from dispatch.permissions import Actor
-from dispatch.services import lifecycle, sweeps
+from dispatch.services.cases import lifecycle, sweeps
+from dispatch.services.permissions import Actor
 from tests.factories import World, gen_case
 
 

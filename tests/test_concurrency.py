@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseStatus, Team, User
-from dispatch.permissions import Actor
-from dispatch.services import lifecycle
+from dispatch.services.cases import lifecycle
 from dispatch.services.errors import Conflict
+from dispatch.services.permissions import Actor
 from tests.factories import World
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from geopy.distance import geodesic
 
-from dispatch.coords import (
+from dispatch.geo.coords import (
     TileCRS,
     from_display,
     gcj02_to_wgs84,

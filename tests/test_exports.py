@@ -17,10 +17,11 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
-from dispatch.jobs import export_ledger
+from dispatch.jobs.tasks import export_ledger
 from dispatch.models import Case, CaseEvent
 from dispatch.models.desk import LedgerExport
-from dispatch.services import exports, lifecycle
+from dispatch.services.cases import lifecycle
+from dispatch.services.desk import exports
 from tests.conftest import WebClient
 from tests.factories import World, gen_case, take_step, walk
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from dispatch.geocoding import GeoMatch, geocode, geocoder_from_config
+from dispatch.geo.geocoding import GeoMatch, geocode, geocoder_from_config
 
 USER_AGENT = "dispatch-tests/1.0"
 _UNSET = object()  # marks a config key to leave out entirely
@@ -179,7 +179,8 @@ def test_server_error_is_an_empty_list(nominatim: FakeNominatim,
     nominatim.status = 500
     assert geocode("海沧", nominatim.config()) == []
     assert len(nominatim.requests) == 1
-    assert any(r.name == "dispatch.geocoding" and r.levelname == "WARNING" for r in caplog.records)
+    assert any(r.name == "dispatch.geo.geocoding" and r.levelname == "WARNING"
+               for r in caplog.records)
 
 
 @pytest.mark.parametrize("body", ["this is not a list of places", [1, 2], {"error": "bad"}])

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseKind, User
 from dispatch.models.desk import ImportBatch
-from dispatch.services import imports
+from dispatch.services.intake import imports
 from tests.conftest import WebClient
 from tests.factories import World, gen_case, gen_category, gen_region, gen_studio
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from dispatch.extensions import db
 from dispatch.models import AssignmentStatus, Case, CaseEvent, CaseStatus, Outcome
 from dispatch.models.case import TRANSITIONS
-from dispatch.permissions import Actor, allowed_actions
-from dispatch.services import lifecycle
+from dispatch.services.cases import lifecycle
 from dispatch.services.errors import Conflict, IllegalTransition, InvalidInput, NotPermitted
+from dispatch.services.permissions import Actor, allowed_actions
 from tests.factories import World, gen_case, take_step, walk
 
 S, A = CaseStatus, AssignmentStatus

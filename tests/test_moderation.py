@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CasePhoto, PhotoStage
-from dispatch.permissions import Actor
-from dispatch.services import lifecycle, moderation
+from dispatch.services.cases import lifecycle, moderation
+from dispatch.services.permissions import Actor
 from tests.factories import World, walk
 
 ABUSE = "物业经理王某某是个骗子，电话13800001234"

@@ -12,9 +12,9 @@ import pytest
 
 from dispatch.extensions import db
 from dispatch.models import Case
-from dispatch.permissions import Actor
-from dispatch.services import lifecycle
-from dispatch.services.monthly_report import Month, build, percentile
+from dispatch.services.cases import lifecycle
+from dispatch.services.desk.statistics import Month, build, percentile
+from dispatch.services.permissions import Actor
 from tests.factories import World, gen_case, gen_category, gen_studio, take_step
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -19,12 +19,12 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
+from dispatch.jobs.delivery import MAX_ATTEMPTS, deliver
 from dispatch.models import Channel, InboxMessage, Notification
-from dispatch.notify import MAX_ATTEMPTS, deliver
 from dispatch.notify.http import send_webhook, webhook_payload
-from dispatch.permissions import Actor
-from dispatch.services import lifecycle
-from dispatch.services.notifications import relay_pending
+from dispatch.services.cases import lifecycle
+from dispatch.services.cases.notifications import relay_pending
+from dispatch.services.permissions import Actor
 from tests.conftest import WebClient
 from tests.factories import World, walk
 
@@ -215,7 +215,7 @@ def test_an_expired_claim_tells_its_holder(world: World) -> None:
     from datetime import timedelta
 
     from dispatch.models import CaseKind, utcnow
-    from dispatch.services import claims
+    from dispatch.services.cases import claims
     from tests.factories import gen_case
 
     wish = gen_case(world.category, kind=CaseKind.WISH)

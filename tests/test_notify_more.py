@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import CaseEvent, CaseStatus, Channel, Notification, utcnow
-from dispatch.services import sweeps
+from dispatch.services.cases import sweeps
 from tests.factories import World, walk
 
 
@@ -114,7 +114,7 @@ def test_replies_without_feedback_are_confirmed_after_the_configured_days(
 
 
 def test_the_morning_digest_comes_once_a_day(world: World) -> None:
-    from dispatch.services.notifications import plan_digests
+    from dispatch.services.cases.notifications import plan_digests
 
     walk(world.case, world, "assign")
     world.case.due_at = utcnow() - timedelta(hours=2)
@@ -131,7 +131,7 @@ def test_a_job_left_failed_by_a_killed_worker_is_started_again(world: World,
                                                               redis_url: str) -> None:
     from rq.job import Job, JobStatus
 
-    from dispatch.services.notifications import relay_pending
+    from dispatch.services.cases.notifications import relay_pending
 
     walk(world.case, world, "assign")
     db.session.commit()  # jobs queued after commit

@@ -13,11 +13,11 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy import func, select
 
-from dispatch.coords import TileCRS, gcj02_to_wgs84, wgs84_to_gcj02
 from dispatch.extensions import db
+from dispatch.geo.coords import TileCRS, gcj02_to_wgs84, wgs84_to_gcj02
 from dispatch.models import Case, CaseKind, CasePhoto, CaseStatus, Supporter
-from dispatch.permissions import Actor
-from dispatch.services import lifecycle
+from dispatch.services.cases import lifecycle
+from dispatch.services.permissions import Actor
 from tests.conftest import WebClient
 from tests.factories import World, gen_case, walk
 

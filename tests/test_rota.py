@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from dispatch.extensions import db
 from dispatch.models import Notification, Role, utcnow
 from dispatch.models.desk import DutyShift
-from dispatch.services import rota
+from dispatch.services.responders import rota
 from tests.factories import World, gen_case, gen_user
 
 

@@ -15,10 +15,11 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.exc import DatabaseError
 
-from dispatch import create_app, demo_data, embedded_redis
+from dispatch import create_app
 from dispatch.config import load_or_create_secret, normalise_database_url
+from dispatch.dev import demo_data, embedded_redis
 from dispatch.extensions import db
-from dispatch.jobs import check_health
+from dispatch.jobs.tasks import check_health
 from dispatch.models import Case, CaseEvent, Notification, User
 from tests.factories import World, build_world
 

@@ -8,8 +8,9 @@ import random
 
 from dispatch.extensions import db
 from dispatch.models import Case, Role, Team, User, VolunteerProfile
-from dispatch.services import dispatching, lifecycle
-from dispatch.services.dispatching import _Found, _score, suggest
+from dispatch.services.cases import lifecycle
+from dispatch.services.responders import suggest as dispatching
+from dispatch.services.responders.suggest import _Found, _score, suggest
 from tests.factories import World, gen_case, gen_team, gen_user, take_step
 
 FAR = (28.20, 113.05)  # about 40 km from the world's team and volunteers

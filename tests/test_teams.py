@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import CaseEvent, Role, VolunteerProfile, utcnow
-from dispatch.permissions import Actor
-from dispatch.services import lifecycle, teams
+from dispatch.services.cases import lifecycle
+from dispatch.services.permissions import Actor
+from dispatch.services.responders import teams
 from tests.factories import World, gen_user, walk
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseStatus
-from dispatch.services import lifecycle
+from dispatch.services.cases import lifecycle
 from tests.conftest import WebClient
 from tests.factories import World, walk
 

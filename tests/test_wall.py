@@ -8,8 +8,8 @@ from sqlalchemy import update
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseKind, CasePhoto, PhotoStage, utcnow
-from dispatch.permissions import Actor
-from dispatch.services import claims, lifecycle
+from dispatch.services.cases import claims, lifecycle
+from dispatch.services.permissions import Actor
 from tests.conftest import WebClient
 from tests.factories import World, gen_case, walk
 

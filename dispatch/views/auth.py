@@ -10,9 +10,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db, limiter, login_manager
-from dispatch.forms import LoginForm
 from dispatch.models import User
-from dispatch.services.accounts import authenticate
+from dispatch.services.responders.accounts import authenticate
+from dispatch.views.forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 
@@ -36,7 +36,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
-    return url_for("coordinator.board") if user.at_desk else url_for("volunteer.home")
+    return url_for("desk.board") if user.at_desk else url_for("field.home")
 
 
 def _login_key() -> str:

@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
-from dispatch.forms import NotificationSettingsForm
 from dispatch.models import InboxMessage, utcnow
+from dispatch.views.forms import NotificationSettingsForm
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 

@@ -11,10 +11,10 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
-from dispatch.forms import LanguageForm
 from dispatch.models import AssignmentStatus, CaseStatus, InboxMessage
 from dispatch.models.people import SKILL_LABELS
-from dispatch.services.phones import display_phone, mask_phone
+from dispatch.services.intake.phones import display_phone, mask_phone
+from dispatch.views.forms import LanguageForm
 
 STATUS_COLOURS = {
     CaseStatus.REGISTERED: "secondary",

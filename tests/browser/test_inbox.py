@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import Case, Team, User
-from dispatch.permissions import Actor
-from dispatch.services import lifecycle
+from dispatch.services.cases import lifecycle
+from dispatch.services.permissions import Actor
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_walkthrough import sign_in
 

@@ -1,0 +1,21 @@
+"""Periodic jobs, run by RQ's own cron scheduler (no system cron):
+
+    rq cron dispatch.jobs.schedule --url "$REDIS_URL"     # `make run` starts it beside the worker
+"""
+
+from rq import cron
+
+from dispatch.jobs.tasks import (
+    auto_confirm_replied,
+    daily_digest,
+    escalate_overdue_cases,
+    relay_notifications,
+    release_expired_claims,
+)
+
+cron.register(release_expired_claims, "default", interval=300, job_timeout=120)
+# Anything the web request could not queue (Redis was down) goes out from here.
+cron.register(relay_notifications, "default", interval=60, job_timeout=120)
+cron.register(escalate_overdue_cases, "default", interval=600, job_timeout=300)
+cron.register(auto_confirm_replied, "default", cron="30 2 * * *", job_timeout=300)  # 02:30 UTC
+cron.register(daily_digest, "default", cron="30 0 * * *", job_timeout=300)  # 08:30 Beijing

@@ -1,0 +1,156 @@
+"""Claims (认领): a volunteer takes an open micro-wish or published task into their hands.
+
+A claim is exclusive: one conditional UPDATE decides it (the case must still be open, and
+the volunteer must hold fewer than MAX_OPEN_CLAIMS claims, counted inside the same UPDATE),
+so two volunteers tapping at the same moment get one winner and one clear "taken by …".
+A claim lasts CLAIM_HOURS, can be extended once, and is released when it runs out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import aliased
+
+from dispatch.extensions import db
+from dispatch.models import Case, CaseEvent, CaseStatus, utcnow
+from dispatch.services.cases import notifications
+from dispatch.services.cases.ledger import apply_transition, record_event
+from dispatch.services.errors import (
+    Conflict,
+    DomainError,
+    IllegalTransition,
+    InvalidInput,
+    NotPermitted,
+)
+from dispatch.services.permissions import Actor
+
+
+class AlreadyClaimed(IllegalTransition):
+    """Someone else holds it, or it is no longer open: say who and since when."""
+
+    def __init__(self, case: Case) -> None:
+        super().__init__("claim", case.status)
+        self.case = case
+
+    def message(self) -> str:
+        case = self.case
+        if case.status == CaseStatus.HANDLING and case.assignee_name:
+            since = format_datetime(case.claimed_at or case.updated_at, "yyyy-MM-dd HH:mm")
+            return _("Already taken: %(name)s has held it since %(since)s.",
+                     name=case.assignee_name, since=since)
+        return _("This can no longer be claimed: it is “%(status)s”.", status=case.status.label)
+
+
+class ClaimLimitReached(DomainError):
+    http_status = 409
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+    def message(self) -> str:
+        return _("You already hold %(n)d open claims. Finish or release one first.",
+                 n=self.limit)
+
+
+def open_claims_of(user_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Case).where(
+        Case.assigned_volunteer_id == user_id, Case.status == CaseStatus.HANDLING,
+        Case.claimed_at.is_not(None))) or 0
+
+
+def claim(case: Case, actor: Actor, at: datetime | None = None) -> Case:
+    assert actor.user is not None
+    at = at or utcnow()
+    limit = current_app.config["MAX_OPEN_CLAIMS"]
+    held = aliased(Case)
+    # Counted inside the UPDATE, so two quick claims cannot both slip under the limit.
+    under_limit = select(func.count()).select_from(held).where(and_(
+        held.assigned_volunteer_id == actor.user.id, held.status == CaseStatus.HANDLING,
+        held.claimed_at.is_not(None))).scalar_subquery() < limit
+    try:
+        return apply_transition(case, actor, "claim", at=at, conditions=(under_limit,),
+                                refused=ClaimLimitReached(limit), values={
+                                    "assigned_volunteer_id": actor.user.id,
+                                    "assigned_team_id": None, "claimed_at": at,
+                                    "claim_expires_at": at + timedelta(
+                                        hours=current_app.config["CLAIM_HOURS"]),
+                                    "claim_extended": False})
+    except (Conflict, IllegalTransition) as lost:
+        if isinstance(lost, IllegalTransition) and lost.reason:
+            raise  # not claimable at all (a hazard)
+        db.session.refresh(case)
+        raise AlreadyClaimed(case) from lost
+
+
+def _cleared() -> dict[str, object]:
+    return {"assigned_volunteer_id": None, "assigned_team_id": None, "claimed_at": None,
+            "claim_expires_at": None, "claim_extended": False, "checked_in_at": None,
+            "checkin_distance_m": None}
+
+
+def release(case: Case, actor: Actor, reason: str, at: datetime | None = None) -> Case:
+    """放弃认领: back to the open list, with the reason in the ledger."""
+    if not reason.strip():
+        raise InvalidInput("note", _("Please say why you release it."))
+    return apply_transition(case, actor, "release", note=reason, at=at, values=_cleared())
+
+
+def extend(case: Case, actor: Actor, at: datetime | None = None) -> Case:
+    """One extension per claim, decided by a conditional UPDATE on ``claim_extended``."""
+    assert actor.user is not None
+    if case.assigned_volunteer_id != actor.user.id or case.claimed_at is None:
+        raise NotPermitted("extend_claim")
+    hours = current_app.config["CLAIM_EXTENSION_HOURS"]
+    seen = case.claim_expires_at
+    assert seen is not None
+    # Date arithmetic is not portable SQL: compute it here, and let the WHERE check that
+    # neither the deadline nor the "extended" flag moved since it was read.
+    changed = db.session.execute(
+        update(Case).where(Case.id == case.id, Case.claim_extended.is_(False),
+                           Case.claim_expires_at == seen, Case.status == CaseStatus.HANDLING,
+                           Case.assigned_volunteer_id == actor.user.id)
+        .values(claim_extended=True, claim_expires_at=seen + timedelta(hours=hours))
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        db.session.refresh(case)
+        raise IllegalTransition("extend_claim", case.status,
+                                reason=_("A claim can be extended only once."))
+    record_event(case, actor, "extend_claim",
+                 _("Extended by %(n)d hours.", n=hours), internal=False, at=at)
+    return case
+
+
+def release_expired(now: datetime | None = None) -> list[int]:
+    """The periodic sweep: every claim past its time goes back to the open list, with a
+    ledger line by the system. Safe to run twice and alongside volunteers' own steps."""
+    now = now or utcnow()
+    due = db.session.scalars(select(Case).where(
+        Case.status == CaseStatus.HANDLING, Case.claim_expires_at <= now))
+    released: list[int] = []
+    for case in list(due):
+        holder = case.assigned_volunteer_id
+        try:
+            apply_transition(case, Actor.system(), "expire_claim", at=now, values=_cleared(),
+                             note=_("The claim ran out."))
+        except (Conflict, IllegalTransition):
+            continue  # the holder finished or released it meanwhile
+        released.append(case.id)
+        if holder is not None:  # the holder is told (the case no longer names them)
+            event = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                       .order_by(CaseEvent.seq.desc())).first()
+            assert event is not None
+            notifications.tell_user(case, event, holder, lambda t=case.title[:40]: _(
+                "Your claim on “%(title)s” ran out and was released.", title=t))
+    return released
+
+
+def remaining(case: Case, now: datetime | None = None) -> timedelta | None:
+    if case.claim_expires_at is None:
+        return None
+    return max(case.claim_expires_at - (now or utcnow()), timedelta(0))

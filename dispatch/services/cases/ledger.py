@@ -1,0 +1,154 @@
+"""The ledger's writing primitives: the one place that moves a case or adds a line to its
+ledger. ``apply_transition`` changes the status with one conditional UPDATE (on the status
+and version it read) plus exactly one event; ``amend`` changes other fields the same way;
+``record_event`` adds a line without a change of status. Each also keeps the stage clocks
+and plans the event's notifications. They flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from dispatch.extensions import db
+from dispatch.models import Case, CaseEvent, CaseStatus, utcnow
+from dispatch.models.case import STAGE_SECONDS
+from dispatch.services.cases import notifications
+from dispatch.services.errors import Conflict, DomainError
+from dispatch.services.permissions import Actor, ensure_allowed
+
+# --- the one place that writes ---------------------------------------------------------
+
+def _actor_fields(actor: Actor) -> dict[str, Any]:
+    return {
+        "actor_id": actor.user.id if actor.user else None,
+        "actor_role": actor.role,
+        "actor_name": actor.user.display_name if actor.user else "",
+    }
+
+
+# --- the clock of each stage ----------------------------------------------------------
+
+_KEEP = object()
+
+
+def _deadline(case: Case, action: str, to_status: CaseStatus, at: datetime) -> object:
+    """The deadline the case has after ``action``: receiving starts the handling clock,
+    finishing the reply clock; sending work back (reopen, a failed check) starts a new
+    round of handling; once replied it is the resident's turn. Other steps keep it, so a
+    decline or a released claim does not buy time."""
+    category = case.category
+    if action == "receive":
+        return at + timedelta(hours=category.handle_hours)
+    if action == "finish":
+        return at + timedelta(hours=category.reply_hours)
+    if action in ("reopen", "return_work"):
+        return at + timedelta(hours=category.handle_hours)
+    if to_status in (CaseStatus.REPLIED, CaseStatus.FEEDBACK, CaseStatus.ARCHIVED):
+        return None
+    return _KEEP
+
+
+def _clock_values(case: Case, action: str, to_status: CaseStatus,
+                  at: datetime) -> dict[str, Any]:
+    """Add the time spent in the stage being left, and set the next stage's deadline."""
+    values: dict[str, Any] = {}
+    if to_status != case.status:
+        column = STAGE_SECONDS.get(case.status)
+        if column and case.stage_entered_at is not None:
+            spent = max(0, int((at - case.stage_entered_at).total_seconds()))
+            values[column] = getattr(Case, column) + spent
+        values["stage_entered_at"] = at
+    due = _deadline(case, action, to_status, at)
+    if due is not _KEEP:
+        values["due_at"] = due
+        values["escalated_at"] = None  # a new deadline may escalate again
+    return values
+
+
+def _append(case: Case, event: CaseEvent) -> None:
+    """Write the ledger line, see the case as the UPDATE left it, plan who hears of it."""
+    db.session.add(event)
+    db.session.flush()
+    db.session.refresh(case)
+    notifications.plan(case, event)
+
+
+def apply_transition(case: Case, actor: Actor, action: str, *,
+                     values: dict[str, Any] | None = None, note: str = "",
+                     at: datetime | None = None, expected_version: int | None = None,
+                     conditions: tuple[Any, ...] = (), refused: DomainError | None = None) -> Case:
+    """The one place that moves a case. ``conditions`` join the UPDATE's WHERE (a rule the
+    database must decide, such as a claim limit); when they alone stop it, ``refused`` is
+    raised instead of a conflict."""
+    transition = ensure_allowed(case, actor, action)
+    seen = case.version
+    if expected_version is not None and expected_version != seen:
+        raise Conflict(case.id, case.status)
+    at = at or utcnow()
+    condition = Case.assignment_status.is_(None) if case.assignment_status is None \
+        else Case.assignment_status == case.assignment_status
+    statement = (
+        update(Case)
+        .where(Case.id == case.id, Case.version == seen, Case.status == case.status, condition,
+               *conditions)
+        .values(status=transition.to_status, assignment_status=transition.to_assignment,
+                version=seen + 1, updated_at=at,
+                **{**_clock_values(case, action, transition.to_status, at), **(values or {})})
+        .execution_options(synchronize_session=False)
+    )
+    if db.session.execute(statement).rowcount != 1:
+        db.session.refresh(case)
+        if refused is not None and case.version == seen:
+            raise refused  # nobody else moved the case: the extra condition said no
+        raise Conflict(case.id, case.status)
+    event = CaseEvent(
+        case_id=case.id, seq=seen + 1, action=action, from_status=case.status,
+        to_status=transition.to_status, from_assignment=case.assignment_status,
+        to_assignment=transition.to_assignment, note=note.strip(), created_at=at,
+        **_actor_fields(actor))
+    _append(case, event)
+    return case
+
+
+def record_event(case: Case, actor: Actor, action: str, note: str, *, internal: bool,
+            at: datetime | None = None) -> CaseEvent:
+    """A ledger line that changes no status; takes the next number atomically."""
+    at = at or utcnow()
+    seq = db.session.execute(
+        update(Case).where(Case.id == case.id)
+        .values(version=Case.version + 1).returning(Case.version, Case.status)
+        .execution_options(synchronize_session=False)
+    ).one()
+    event = CaseEvent(case_id=case.id, seq=seq.version, action=action,
+                      from_status=seq.status, to_status=seq.status, note=note.strip(),
+                      internal=internal, created_at=at, **_actor_fields(actor))
+    _append(case, event)
+    return event
+
+
+def _stamp(kw: dict[str, Any]) -> datetime:
+    """Fix the step's moment once, so the event and any ``*_at`` column agree."""
+    kw["at"] = kw.get("at") or utcnow()
+    return kw["at"]
+
+
+def amend(case: Case, actor: Actor, action: str, values: dict[str, Any], note: str = "",
+          at: datetime | None = None) -> CaseEvent:
+    """Change fields that are not the status (who handles it, for one) with the same
+    guarantees: the UPDATE matches only the version that was read, and one ledger line."""
+    at = at or utcnow()
+    seen = case.version
+    statement = (update(Case).where(Case.id == case.id, Case.version == seen)
+                 .values(version=seen + 1, updated_at=at, **values)
+                 .execution_options(synchronize_session=False))
+    if db.session.execute(statement).rowcount != 1:
+        db.session.refresh(case)
+        raise Conflict(case.id, case.status)
+    event = CaseEvent(case_id=case.id, seq=seen + 1, action=action, from_status=case.status,
+                      to_status=case.status, note=note.strip(), created_at=at,
+                      **_actor_fields(actor))
+    _append(case, event)
+    return event

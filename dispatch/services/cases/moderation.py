@@ -1,0 +1,91 @@
+"""Moderation: what the public sees of a case, changed by the desk when it is abusive.
+
+A text (title, description, the resident's feedback comment) is redacted by replacing the
+column the public pages read; the original goes into an internal ledger line ("moderate"),
+so the ledger keeps what was changed, by whom and when, and the public never sees it. A
+photo is hidden from (or shown again on) the public pages by ``CasePhoto.hidden``, with a
+ledger line too. Each change is one conditional UPDATE on the version the coordinator saw
+(a stale page is a ``Conflict``), then one internal ledger line. Flushes, never commits.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+
+from dispatch.extensions import db
+from dispatch.models import Case, CaseEvent, CasePhoto
+from dispatch.services.cases.ledger import record_event
+from dispatch.services.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from dispatch.services.permissions import Actor
+
+# The texts the public pages show, with their column's length (None: unlimited).
+FIELDS = {
+    "title": (_l("Title"), 120),
+    "description": (_l("Description"), None),
+    "feedback_comment": (_l("Resident's comment"), None),
+}
+
+
+def default_replacement() -> str:
+    return _("(removed by the studio)")
+
+
+def _desk(actor: Actor) -> None:
+    if not actor.at_desk:
+        raise NotPermitted("moderate")
+
+
+def _claim_version(case: Case, expected_version: int, **values: object) -> None:
+    """Change the case only if nobody changed it since the coordinator looked."""
+    statement = (update(Case).where(Case.id == case.id, Case.version == expected_version)
+                 .values(**values).execution_options(synchronize_session=False))
+    if db.session.execute(statement).rowcount != 1:
+        db.session.refresh(case)
+        raise Conflict(case.id, case.status)
+
+
+def redact(case: Case, actor: Actor, field: str, replacement: str | None,
+           expected_version: int) -> CaseEvent:
+    """Replace a public text; an empty replacement hides it behind a standard line."""
+    _desk(actor)
+    if field not in FIELDS:
+        raise InvalidInput("field", _("This text cannot be moderated."))
+    label, length = FIELDS[field]
+    original = getattr(case, field)
+    if not original:
+        raise InvalidInput("field", _("There is no such text on this case."))
+    text = (replacement or "").strip() or default_replacement()
+    if length is not None:
+        text = text[:length]
+    if text == original:
+        raise InvalidInput("replacement", _("The new text is the same as the old one."))
+    _claim_version(case, expected_version, **{field: text})
+    note = _("%(field)s changed for the public page. Original text:\n%(original)s",
+             field=label, original=original)
+    return record_event(case, actor, "moderate", note, internal=True)
+
+
+def set_photo_hidden(case: Case, actor: Actor, photo_id: int, hidden: bool,
+                     expected_version: int) -> CaseEvent:
+    """Hide a photo from the public pages, or show it again."""
+    _desk(actor)
+    photo = db.session.get(CasePhoto, photo_id)
+    if photo is None or photo.case_id != case.id:
+        raise NotFound()
+    if photo.hidden == hidden:
+        raise InvalidInput("photo", _("The photo is already hidden.") if hidden
+                           else _("The photo is already shown."))
+    _claim_version(case, expected_version, version=Case.version)  # a no-op that checks
+    changed = db.session.execute(
+        update(CasePhoto).where(CasePhoto.id == photo.id, CasePhoto.hidden == (not hidden))
+        .values(hidden=hidden).execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict(case.id, case.status)
+    db.session.refresh(photo)
+    note = (_("Photo %(n)d (%(stage)s) hidden from the public pages.", n=photo.id,
+              stage=photo.stage.label) if hidden else
+            _("Photo %(n)d (%(stage)s) shown on the public pages again.", n=photo.id,
+              stage=photo.stage.label))
+    return record_event(case, actor, "moderate", note, internal=True)

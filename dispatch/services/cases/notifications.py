@@ -1,0 +1,258 @@
+"""Who hears about each ledger event, and what they read: outbox rows written in the same
+transaction as the event. Delivery is ``dispatch.jobs.delivery`` (an RQ job per row), started
+after commit and by a relay that picks up anything left behind (Redis was down).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+from flask import current_app, has_app_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from rq import Retry
+from rq.exceptions import DuplicateJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from dispatch.extensions import db, get_queue
+from dispatch.models import Case, CaseEvent, Channel, Notification, Role, Team, User, utcnow
+
+log = logging.getLogger(__name__)
+PENDING_KEY = "dispatch.new_notifications"
+QUIET_KEY = "dispatch.quiet"
+RETRY = Retry(max=3, interval=[10, 60, 300])  # growing back-off; then listed as failed
+
+
+def _studio_desk(case: Case, leads_only: bool = False) -> list[User]:
+    if case.studio_id is None:
+        return []
+    query = select(User).where(User.studio_id == case.studio_id, User.active.is_(True),
+                               User.role.in_((Role.COORDINATOR, Role.ADMIN)))
+    if leads_only:
+        query = query.where(User.is_studio_lead.is_(True))
+    return list(db.session.scalars(query))
+
+
+def _on_duty_desk(case: Case, event: CaseEvent) -> list[User]:
+    """The coordinators on the studio's duty rota that day: a new case is theirs first."""
+    from dispatch.services.responders import rota
+
+    if case.studio is None:
+        return []
+    on_duty = rota.on_duty_user_ids(case.studio, event.created_at or utcnow())
+    if not on_duty:
+        return []
+    return list(db.session.scalars(select(User).where(
+        User.id.in_(on_duty), User.active.is_(True),
+        User.role.in_((Role.COORDINATOR, Role.ADMIN)))))
+
+
+def _url(path: str) -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def _add(case: Case, event: CaseEvent, channel: Channel, recipient: str, text: str,
+         url: str, **target: Any) -> None:
+    key = f"{case.id}:{event.seq}:{channel.value}:{recipient}"
+    db.session.add(Notification(key=key, case_id=case.id, channel=channel, text=text,
+                                url=url, **target))
+
+
+def _language(user: User | None) -> str:
+    return (user and user.language) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _tell(case: Case, event: CaseEvent, user_id: int | None, message: Callable[[], str],
+          url: str) -> None:
+    """A staff member hears in their inbox (and by email if they chose), in their language."""
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None or not user.active:
+        return
+    with force_locale(_language(user)):
+        text = message()
+    _add(case, event, Channel.INBOX, f"u{user.id}", text, url, user_id=user.id)
+    if user.notify_by_email and user.email:
+        _add(case, event, Channel.EMAIL, f"u{user.id}", text, url, user_id=user.id)
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Replaying history (the demo seed) tells nobody: those events are long past."""
+    db.session.info[QUIET_KEY] = True
+    try:
+        yield
+    finally:
+        db.session.info.pop(QUIET_KEY, None)
+
+
+def plan(case: Case, event: CaseEvent) -> None:
+    """Add the outbox rows for one ledger event (the caller's transaction commits them)."""
+    if db.session.info.get(QUIET_KEY):
+        return
+    desk_url, work_url = _url(f"/desk/cases/{case.id}"), _url("/v/")
+    action, title = event.action, case.title[:40]
+    if action == "register":
+        for user in _on_duty_desk(case, event) or _studio_desk(case):
+            _tell(case, event, user.id, lambda: _("New case to receive: %(title)s",
+                                                  title=title), desk_url)
+    elif action in ("assign", "reassign", "reopen"):
+        def new_work() -> str:
+            return _("New work for you: %(title)s. Please accept it.", title=title)
+
+        team = case.assigned_team
+        if team is not None:
+            _tell(case, event, team.captain_id, new_work, work_url)
+            if team.webhook_url:  # the group chat speaks the default language
+                with force_locale(_language(None)):
+                    text = _("[Dispatch] %(team)s: %(text)s %(url)s", team=team.name_zh,
+                             text=new_work(), url=desk_url)
+                _add(case, event, Channel.WEBHOOK, f"t{team.id}", text, desk_url,
+                     team_id=team.id)
+        else:
+            _tell(case, event, case.assigned_volunteer_id, new_work, work_url)
+    elif action == "return_work":  # the check failed: whoever does the work must know why
+        def sent_back() -> str:
+            return _("Sent back after the check: %(title)s. %(note)s", title=title,
+                     note=event.note[:200])
+
+        people = {case.assigned_volunteer_id, case.handled_by_id,
+                  case.assigned_team.captain_id if case.assigned_team else None}
+        for user_id in sorted(p for p in people if p is not None):
+            _tell(case, event, user_id, sent_back, work_url)
+    elif action == "share_out":
+        _tell(case, event, case.handled_by_id,
+              lambda: _("Your captain shared out: %(title)s", title=title), work_url)
+    elif action == "claim":
+        for user in _studio_desk(case):
+            _tell(case, event, user.id, lambda: _("%(name)s claimed: %(title)s",
+                                                  name=event.actor_name, title=title),
+                  desk_url)
+    elif (action == "reply" and case.reporter_wants_updates and case.reporter_phone
+          and current_app.config.get("SMS_GATEWAY_URL")):  # no gateway, no text messages
+        page = _url(f"/c/{case.tracking_code}")
+        with force_locale(_language(None)):
+            text = _("[Dispatch] Your report “%(title)s” has a reply: %(url)s",
+                     title=title[:20], url=page)
+        _add(case, event, Channel.SMS, "resident", text, page, phone=case.reporter_phone)
+    elif action == "give_feedback" and case.feedback_satisfied is False:
+        for user in _studio_desk(case):
+            _tell(case, event, user.id,
+                  lambda: _("The resident is not satisfied: %(title)s", title=title), desk_url)
+    elif action == "escalate":
+        for user in _studio_desk(case, leads_only=True) or _studio_desk(case):
+            _tell(case, event, user.id,
+                  (lambda: _("Overdue and still open: %(title)s", title=title))
+                  if event.actor_role == "system" else
+                  (lambda: _("%(name)s escalated to you: %(title)s", name=event.actor_name,
+                             title=title)), desk_url)
+
+
+def plan_digests(day: str) -> int:
+    """The morning digest for each coordinator and captain: what is open, what is late.
+    Keyed by day and person, so a second run the same day adds nothing."""
+    from dispatch.services.cases.queries import OPEN_STATUSES
+
+    added = 0
+    now = utcnow()
+    staff = db.session.scalars(select(User).where(User.active.is_(True), User.role.in_(
+        (Role.COORDINATOR, Role.CAPTAIN))))
+    for user in list(staff):
+        if user.role == Role.CAPTAIN:
+            team_id = db.session.scalar(select(Team.id).where(Team.captain_id == user.id))
+            scope = Case.assigned_team_id == team_id if team_id else None
+        else:
+            scope = Case.studio_id == user.studio_id if user.studio_id else None
+        if scope is None:
+            continue
+        open_cases = list(db.session.scalars(select(Case).where(
+            scope, Case.status.in_(OPEN_STATUSES))))
+        if not open_cases:
+            continue
+        late = sum(1 for case in open_cases if case.due_at and case.due_at < now)
+        key = f"digest:{day}:u{user.id}"
+        if db.session.scalar(select(Notification.id).where(Notification.key == key)):
+            continue
+        with force_locale(_language(user)):
+            text = _("Today: %(open)d open, %(late)d overdue.", open=len(open_cases),
+                     late=late)
+        url = _url("/desk/cases" if user.role == Role.COORDINATOR else "/v/team")
+        db.session.add(Notification(key=key, case_id=None, channel=Channel.INBOX, text=text,
+                                    url=url, user_id=user.id))
+        added += 1
+    return added
+
+
+def tell_user(case: Case, event: CaseEvent, user_id: int, message: Callable[[], str]) -> None:
+    """A message for one person about an event the rules above do not cover."""
+    _tell(case, event, user_id, message, _url("/v/"))
+
+
+# --- from the outbox to the queue ------------------------------------------------------------
+
+def enqueue(notification_id: int, again: bool = False) -> bool:
+    """One job per row; the job id makes a second enqueue of a waiting job a no-op.
+    ``again`` (a coordinator's retry) starts a new job beside any retry RQ has scheduled;
+    the job itself skips a row already sent."""
+    from dispatch.jobs.delivery import deliver
+
+    job_id = f"notify-{notification_id}" + (f"-again-{secrets.token_hex(4)}" if again else "")
+    queue = get_queue()
+    try:
+        queue.enqueue(deliver, notification_id, job_id=job_id, retry=RETRY, job_timeout=30,
+                      unique=True)
+    except DuplicateJobError:
+        # A job of that id exists. Waiting, running or scheduled for a retry: leave it.
+        # Over (a worker killed mid-job leaves it failed or stopped) while the row is still
+        # unsent: start a new one, or the row would never go out.
+        status = Job.fetch(job_id, connection=queue.connection).get_status(refresh=True)
+        if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED,
+                      JobStatus.FINISHED) and not again:
+            return enqueue(notification_id, again=True)
+    except redis.RedisError as error:
+        log.warning("notification %s stays in the outbox: %s", notification_id, error)
+        return False
+    return True
+
+
+def relay_pending(limit: int = 500) -> int:
+    """Queue every row not yet sent nor failed: what a Redis outage left behind."""
+    pending = db.session.scalars(select(Notification.id).where(
+        Notification.sent_at.is_(None), Notification.failed_at.is_(None))
+        .order_by(Notification.id).limit(limit))
+    return sum(enqueue(nid) for nid in list(pending))
+
+
+def retry(row: Notification) -> None:
+    """A coordinator's "try again" on a failed delivery: a fresh set of attempts."""
+    db.session.execute(update(Notification).where(Notification.id == row.id,
+                                                  Notification.sent_at.is_(None))
+                       .values(failed_at=None, attempts=0))
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _remember_new(session: Session, _context: Any) -> None:
+    new = [obj for obj in session.new if isinstance(obj, Notification)]
+    if new:
+        session.info.setdefault(PENDING_KEY, []).extend(new)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _enqueue_after_commit(session: Session) -> None:
+    """Side effects after commit: the rows exist before any worker looks for them."""
+    rows = session.info.pop(PENDING_KEY, [])
+    if rows and has_app_context() and current_app.config.get("NOTIFY_AFTER_COMMIT", True):
+        for row in rows:
+            enqueue(row.id)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)

@@ -1,0 +1,181 @@
+"""Residents' reports: filing a case with its photos, look-alikes nearby, and "me too".
+
+A report is one form with a hidden submission token: a double-tapped submit meets the
+unique index on that token and lands on the case the first tap filed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from dispatch.extensions import db
+from dispatch.geo.distance import quick_distance_m
+from dispatch.models import (
+    Case,
+    CaseKind,
+    CasePhoto,
+    CaseStatus,
+    Category,
+    PhotoStage,
+    Region,
+    Supporter,
+)
+from dispatch.services.cases import lifecycle
+from dispatch.services.errors import IllegalTransition, InvalidInput
+from dispatch.services.intake.phones import normalise_phone
+from dispatch.services.intake.photos import StoredPhoto, delete_stored, process_upload
+
+LOOKALIKE_RADIUS_M = 150
+MAX_PHOTOS = 3
+OPEN_FOR_SUPPORT = (CaseStatus.REGISTERED, CaseStatus.RECEIVED, CaseStatus.HANDLING)
+METRES_PER_DEGREE = 111_320.0
+
+
+def upload_dir() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def within_service_area(latitude: float, longitude: float) -> bool:
+    """Inside SERVICE_RADIUS_KM of one of the regions' centres."""
+    limit_m = current_app.config["SERVICE_RADIUS_KM"] * 1000
+    return any(quick_distance_m(latitude, longitude, r.latitude, r.longitude) <= limit_m
+               for r in db.session.scalars(select(Region)))
+
+
+def lookalikes(category_id: int, latitude: float, longitude: float,
+               radius_m: float = LOOKALIKE_RADIUS_M, limit: int = 5) -> list[tuple[Case, float]]:
+    """Open cases of the same category within ``radius_m``, nearest first.
+
+    The database narrows to a box around the point and returns the nearest few by a flat
+    approximation, so the cost stays the same however many reports a spot collects."""
+    scale = max(math.cos(math.radians(latitude)), 0.01)
+    dlat = radius_m / METRES_PER_DEGREE
+    dlon = dlat / scale
+    flat_distance = ((Case.latitude - latitude) * (Case.latitude - latitude)
+                     + (Case.longitude - longitude) * (Case.longitude - longitude)
+                     * scale * scale)
+    candidates = db.session.scalars(select(Case).where(
+        Case.category_id == category_id, Case.status.in_(OPEN_FOR_SUPPORT),
+        Case.latitude.between(latitude - dlat, latitude + dlat),
+        Case.longitude.between(longitude - dlon, longitude + dlon))
+        .order_by(flat_distance).limit(limit * 2))
+    near = [(case, quick_distance_m(latitude, longitude, case.latitude, case.longitude))
+            for case in candidates]
+    return sorted((pair for pair in near if pair[1] <= radius_m), key=lambda p: p[1])[:limit]
+
+
+@dataclass
+class NewReport:
+    kind: CaseKind
+    category: Category
+    description: str
+    latitude: float
+    longitude: float
+    submission_token: str
+    title: str = ""
+    address: str = ""
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    wants_updates: bool = False
+    photos: list[BinaryIO] = field(default_factory=list)
+
+
+def _title_from(description: str) -> str:
+    first_line = description.strip().splitlines()[0] if description.strip() else ""
+    return first_line[:24] + ("…" if len(first_line) > 24 else "")
+
+
+def _existing(token: str) -> Case | None:
+    return db.session.scalar(select(Case).where(Case.submission_token == token))
+
+
+def file_report(report: NewReport) -> Case:
+    """登记 from a resident. Returns the case the token already filed, if any (the unique
+    index on the token decides; no look-up before the insert)."""
+    if not within_service_area(report.latitude, report.longitude):
+        raise InvalidInput("location", _("This place is outside the area our studios serve."))
+    if len(report.photos) > MAX_PHOTOS:
+        raise InvalidInput("photos", _("At most %(n)d photos.", n=MAX_PHOTOS))
+    normalise_phone(report.reporter_phone)  # refuse a bad number before storing any photo
+    stored: list[StoredPhoto] = []
+    try:
+        for upload in report.photos:
+            stored.append(process_upload(upload, upload_dir()))
+        case = lifecycle.register(
+            kind=report.kind, title=report.title.strip() or _title_from(report.description),
+            description=report.description, latitude=report.latitude,
+            longitude=report.longitude, category=report.category, address=report.address,
+            reporter_name=report.reporter_name, reporter_phone=report.reporter_phone,
+            wants_updates=report.wants_updates, submission_token=report.submission_token)
+        for photo in stored:
+            db.session.add(CasePhoto(case_id=case.id, key=photo.key, stage=PhotoStage.REPORT,
+                                     width=photo.width, height=photo.height,
+                                     size_bytes=photo.size_bytes))
+        db.session.flush()
+    except IntegrityError:
+        # The same form was submitted twice at once and the other request filed it. No
+        # SAVEPOINT here: on SQLite one would start the transaction with a read snapshot
+        # and turn the second writer's wait into "database is locked". Filing is the
+        # request's only write, so the whole transaction is rolled back instead.
+        _discard(stored)
+        db.session.rollback()
+        already = _existing(report.submission_token)
+        if already is None:
+            raise
+        return already
+    except Exception:
+        _discard(stored)
+        raise
+    return case
+
+
+def _discard(stored: list[StoredPhoto]) -> None:
+    for photo in stored:
+        delete_stored(upload_dir(), photo.key)
+
+
+def store_photos(uploads: list[BinaryIO]) -> list[StoredPhoto]:
+    """Check and store up to MAX_PHOTOS uploads; on any refusal keep none of them."""
+    if len(uploads) > MAX_PHOTOS:
+        raise InvalidInput("photos", _("At most %(n)d photos.", n=MAX_PHOTOS))
+    stored: list[StoredPhoto] = []
+    try:
+        for upload in uploads:
+            stored.append(process_upload(upload, upload_dir()))
+    except Exception:
+        _discard(stored)
+        raise
+    return stored
+
+
+def discard_photos(stored: list[StoredPhoto]) -> None:
+    """Remove stored files when the transaction that would reference them fails."""
+    _discard(stored)
+
+
+def add_support(case: Case, submission_token: str, phone: str | None = None) -> bool:
+    """"Me too" on an open case. Returns False when this form was already counted."""
+    if case.status not in OPEN_FOR_SUPPORT:
+        raise IllegalTransition("support", case.status,
+                                reason=_("This case is already closed; please report anew."))
+    phone = normalise_phone(phone)
+    try:
+        db.session.add(Supporter(case_id=case.id, phone=phone,
+                                 submission_token=submission_token))
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()  # this form was counted already (see file_report on SAVEPOINTs)
+        return False
+    db.session.execute(update(Case).where(Case.id == case.id)
+                       .values(support_count=Case.support_count + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(case)
+    return True

@@ -1,0 +1,390 @@
+"""Batch import of inspection findings (seed 004: a road self-inspection found 25 problems).
+
+An upload (CSV in UTF-8 or GB18030, or XLSX) is read as a stream and checked row by row;
+the rows and their verdicts are kept in an ``ImportBatch`` for the preview. Reading stops
+at IMPORT_MAX_ROWS + 1 rows, so a file of 100,000 rows is refused without being read to the
+end. Importing turns the selected good rows into cases of kind inspection in the caller's
+one transaction; the batch is marked imported by a conditional UPDATE, so it is imported
+once. Errors are stored as codes with parameters and worded when shown, in the reader's
+language. Functions flush; the caller commits (or rolls back after an error).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from dispatch.extensions import db
+from dispatch.geo.distance import nearest, quick_distance_m
+from dispatch.models import Case, CaseKind, Category, Region, Studio, User, utcnow
+from dispatch.models.desk import ImportBatch
+from dispatch.services.cases import lifecycle, notifications
+from dispatch.services.errors import InvalidInput
+from dispatch.services.permissions import Actor
+
+MAX_BYTES = 2 * 1024 * 1024
+DEFAULT_MAX_ROWS = 2000
+
+
+def max_rows() -> int:
+    return int(current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
+
+
+# --- reading the file ----------------------------------------------------------------------
+
+def _text_lines(data: bytes, complete: bool) -> Iterator[str]:
+    """UTF-8 (with or without BOM) first, else GB18030 (what Chinese Excel writes)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(data, final=complete)
+        except UnicodeDecodeError:
+            continue
+        return iter(io.StringIO(text, newline=""))
+    raise InvalidInput("file", _("The file is not readable text: save it as CSV (UTF-8) "
+                                 "or as an Excel workbook (.xlsx)."))
+
+
+def _csv_rows(data: bytes, complete: bool) -> Iterator[list[Any]]:
+    yield from csv.reader(_text_lines(data, complete))
+
+
+def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise InvalidInput("file", _("This workbook cannot be read. Save it again as .xlsx "
+                                     "or as CSV.")) from error
+    try:
+        sheet = workbook.worksheets[0]
+        for row in sheet.iter_rows(values_only=True):
+            yield list(row)
+    finally:
+        workbook.close()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # Excel stores every number as a float: 7.0 is "7"
+    return str(value).strip()
+
+
+def _rows_of(upload: BinaryIO) -> Iterator[list[Any]]:
+    data = upload.read(MAX_BYTES + 1)
+    oversize = len(data) > MAX_BYTES
+    if data[:4] == b"PK\x03\x04":
+        if oversize:
+            raise InvalidInput("file", _("The file is larger than %(mb)d MB. Split it into "
+                                         "smaller files.", mb=MAX_BYTES // (1024 * 1024)))
+        return _xlsx_rows(data)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise InvalidInput("file", _("Old Excel files (.xls) are not read: save the file as "
+                                     ".xlsx or as CSV."))
+    if not data.strip() or b"\x00" in data[:8192]:
+        raise InvalidInput("file", _("This is not a CSV or XLSX file of findings."))
+    return _oversize_guard(_csv_rows(data[:MAX_BYTES], complete=not oversize), oversize)
+
+
+def _oversize_guard(rows: Iterator[list[Any]], oversize: bool) -> Iterator[list[Any]]:
+    """A file over the size limit is refused, unless the row limit refuses it first
+    (its message is the more useful one)."""
+    yield from rows
+    if oversize:
+        raise InvalidInput("file", _("The file is larger than %(mb)d MB. Split it into "
+                                     "smaller files.", mb=MAX_BYTES // (1024 * 1024)))
+
+
+def _header(raw: list[Any]) -> dict[str, int]:
+    """Map each known field to its column; refuse a file that lacks a required one."""
+    names = column_names()
+    positions: dict[str, int] = {}
+    unknown: list[str] = []
+    for index, cell in enumerate(raw):
+        label = _cell(cell)
+        key = label.lower().replace(" ", "").replace("*", "").replace("_", "")
+        if not key:
+            continue
+        field = names.get(key)
+        if field is None:
+            unknown.append(label)
+        elif field in positions:
+            raise InvalidInput("file", _("The column “%(name)s” appears twice.", name=label))
+        else:
+            positions[field] = index
+    missing = [field for field in REQUIRED if field not in positions]
+    if missing:
+        wanted = ", ".join(f"{COLUMNS[f][1]} ({f})" for f in missing)
+        message = _("Wrong columns: missing %(missing)s.", missing=wanted)
+        if unknown:
+            message += " " + _("Not recognised: %(unknown)s.", unknown=", ".join(unknown))
+        raise InvalidInput("file", message)
+    return positions
+
+
+def read_rows(upload: BinaryIO) -> tuple[list[dict[str, Any]], list[str]]:
+    """The file's data rows as dicts of strings, numbered by their line in the file, and
+    the names of the columns that were not recognised (ignored)."""
+    limit = max_rows()
+    rows = _rows_of(upload)
+    header: dict[str, int] | None = None
+    line = 0
+    ignored: list[str] = []
+    found: list[dict[str, Any]] = []
+    for raw in rows:
+        line += 1
+        if not any(_cell(value) for value in raw):
+            continue  # blank lines, blank rows Excel leaves under a table
+        if header is None:
+            header = _header(raw)
+            known = set(header.values())
+            ignored = [_cell(v) for i, v in enumerate(raw) if _cell(v) and i not in known]
+            continue
+        if len(found) >= limit:
+            raise InvalidInput("file", _(
+                "The file has more than %(n)d rows; at most %(n)d findings can be imported "
+                "at once. Split it into smaller files.", n=limit))
+        found.append({"line": line, **{field: _cell(raw[index]) if index < len(raw) else ""
+                                        for field, index in header.items()}})
+    if header is None:
+        raise InvalidInput("file", _("The file is empty."))
+    if not found:
+        raise InvalidInput("file", _("The file has a header but no rows of findings."))
+    return found, ignored
+
+
+def create_batch(upload: BinaryIO, file_name: str, user: User) -> tuple[ImportBatch, list[str]]:
+    """Read and check the file; keep the rows with their verdicts for the preview."""
+    rows, ignored = read_rows(upload)
+    batch = ImportBatch(uploaded_by_id=user.id, file_name=(file_name or "upload")[:255],
+                        rows=check_rows(rows))
+    db.session.add(batch)
+    db.session.flush()
+    return batch, ignored
+
+
+# --- checking the rows ---------------------------------------------------------------------
+
+# Each field: its English and Chinese header, and other headers accepted for it.
+COLUMNS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "ref": ("ref", "编号", ("reference", "externalref", "问题编号")),
+    "title": ("title", "标题", ("问题", "问题名称")),
+    "description": ("description", "描述", ("问题描述", "详情")),
+    "category": ("category", "类别", ("分类", "问题类别")),
+    "latitude": ("latitude", "纬度", ("lat",)),
+    "longitude": ("longitude", "经度", ("lon", "lng")),
+    "address": ("address", "地址", ("位置", "桩号")),
+    "studio": ("studio", "工作室", ("工作室编码", "studiocode")),
+}
+REQUIRED = ("title", "description", "category", "latitude", "longitude")
+LIMITS = {"ref": 64, "title": 120, "description": 2000, "address": 255}
+
+
+def column_names() -> dict[str, str]:
+    """Every accepted header, lower case without spaces, to its field."""
+    names = {}
+    for field, (english, chinese, others) in COLUMNS.items():
+        for name in (english, chinese, *others):
+            names[name.lower().replace(" ", "").replace("_", "")] = field
+    return names
+
+
+def describe(error: list[Any]) -> str:
+    """A stored error (code, parameters) in the reader's language."""
+    code, params = error[0], error[1] if len(error) > 1 else {}
+    messages = {
+        "title_missing": lambda: _("The title is missing."),
+        "too_long": lambda: _("%(column)s is longer than %(n)d characters.", **params),
+        "category_missing": lambda: _("The category is missing."),
+        "category_unknown": lambda: _("Unknown category “%(value)s”.", **params),
+        "not_number": lambda: _("%(column)s “%(value)s” is not a number.", **params),
+        "off_map": lambda: _("The coordinates are not on the map (latitude −90 to 90, "
+                             "longitude −180 to 180)."),
+        "swapped": lambda: _("Latitude and longitude look swapped."),
+        "outside_area": lambda: _("This place is outside the area our studios serve "
+                                  "(more than %(km)d km from every region).", **params),
+        "studio_unknown": lambda: _("Unknown studio code “%(value)s”.", **params),
+        "ref_twice": lambda: _("The reference %(ref)s is also on line %(line)d.", **params),
+        "ref_exists": lambda: _("The reference %(ref)s was already imported.", **params),
+    }
+    return messages[code]() if code in messages else str(code)
+
+
+def _number(row: dict[str, Any], field: str, errors: list[list[Any]]) -> float | None:
+    text = row.get(field, "").replace("，", ".").replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        errors.append(["not_number", {"column": COLUMNS[field][1], "value": text[:20]}])
+        return None
+
+
+def _existing_refs(refs: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(refs), 500):
+        found.update(ref for ref in db.session.scalars(select(Case.external_ref).where(
+            Case.external_ref.in_(refs[start:start + 500]))) if ref)
+    return found
+
+
+def _in_area(latitude: float, longitude: float, regions: list[Region]) -> bool:
+    limit_m = current_app.config["SERVICE_RADIUS_KM"] * 1000
+    return any(quick_distance_m(latitude, longitude, r.latitude, r.longitude) <= limit_m
+               for r in regions)
+
+
+def _check_place(row: dict[str, Any], errors: list[list[Any]],
+                 regions: list[Region]) -> None:
+    row["coords_text"] = f"{row['latitude']}, {row['longitude']}"[:60]  # as typed
+    latitude, longitude = _number(row, "latitude", errors), _number(row, "longitude", errors)
+    row["latitude"], row["longitude"] = latitude, longitude
+    if latitude is None or longitude is None:
+        return
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        errors.append(["swapped"] if -90 <= longitude <= 90 and -180 <= latitude <= 180
+                      else ["off_map"])
+    elif not _in_area(latitude, longitude, regions):
+        swapped = -90 <= longitude <= 90 and _in_area(longitude, latitude, regions)
+        errors.append(["swapped"] if swapped else
+                      ["outside_area", {"km": int(current_app.config["SERVICE_RADIUS_KM"])}])
+
+
+def check_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row with its values cleaned up and its list of errors (empty: importable)."""
+    categories: dict[str, Category] = {}
+    for category in db.session.scalars(select(Category).where(Category.active.is_(True))):
+        for name in (category.code, category.name_zh, category.name_en):
+            categories[name.strip().lower()] = category
+    studios = {s.code.lower(): s for s in db.session.scalars(select(Studio))}
+    regions = list(db.session.scalars(select(Region)))
+    existing = _existing_refs([row["ref"] for row in rows if row.get("ref")])
+    first_line: dict[str, int] = {}
+    checked = []
+    for raw in rows:
+        row = {field: raw.get(field, "") for field in COLUMNS} | {"line": raw["line"]}
+        errors: list[list[Any]] = []
+        if not row["title"]:
+            errors.append(["title_missing"])
+        for field, limit in LIMITS.items():
+            if len(row[field]) > limit:
+                errors.append(["too_long", {"column": COLUMNS[field][1], "n": limit}])
+        category = categories.get(row["category"].lower())
+        if not row["category"]:
+            errors.append(["category_missing"])
+        elif category is None:
+            errors.append(["category_unknown", {"value": row["category"][:40]}])
+        _check_place(row, errors, regions)
+        studio = studios.get(row["studio"].lower()) if row["studio"] else None
+        if row["studio"] and studio is None:
+            errors.append(["studio_unknown", {"value": row["studio"][:40]}])
+        if row["ref"] in existing:
+            errors.append(["ref_exists", {"ref": row["ref"]}])
+        elif row["ref"] in first_line:
+            errors.append(["ref_twice", {"ref": row["ref"], "line": first_line[row["ref"]]}])
+        elif row["ref"]:
+            first_line[row["ref"]] = row["line"]
+        row.update(category_id=category.id if category else None,
+                   category_label=f"{category.icon} {category.name}" if category else "",
+                   studio_id=studio.id if studio else None, errors=errors)
+        checked.append(row)
+    return checked
+
+
+# --- importing -----------------------------------------------------------------------------
+
+def bad_rows(batch: ImportBatch) -> list[dict[str, Any]]:
+    return [row for row in batch.rows if row["errors"]]
+
+
+def import_batch(batch: ImportBatch, selected: Iterable[int], user: User,
+                 skip_bad: bool) -> list[Case]:
+    """The selected good rows as inspection cases, all or none. Raises InvalidInput when
+    the selection is not importable or a reference was imported meanwhile (the caller
+    rolls back and may call ``recheck``)."""
+    chosen = sorted(set(selected))
+    by_index = dict(enumerate(batch.rows))
+    if not chosen or any(index not in by_index for index in chosen):
+        raise InvalidInput("rows", _("Tick at least one row to import."))
+    wrong = [by_index[index]["line"] for index in chosen if by_index[index]["errors"]]
+    if wrong:
+        raise InvalidInput("rows", _(
+            "Rows with errors cannot be imported (lines %(lines)s). Fix the file and upload "
+            "it again, or leave those rows out.", lines=", ".join(map(str, wrong))))
+    if bad_rows(batch) and not skip_bad:
+        raise InvalidInput("skip_bad", _("Confirm that the %(n)d rows with errors are "
+                                         "skipped.", n=len(bad_rows(batch))))
+    now = utcnow()
+    marked = db.session.execute(
+        update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.imported_at.is_(None))
+        .values(imported_at=now, imported_count=len(chosen))
+        .execution_options(synchronize_session=False))
+    if marked.rowcount != 1:
+        raise AlreadyImported()
+    actor = Actor.of(user)
+    studios = list(db.session.scalars(select(Studio)))
+    categories = {c.id: c for c in db.session.scalars(select(Category))}
+    created = []
+    try:
+        # The importing coordinator is told once, by the page; not once per finding.
+        with notifications.quiet():
+            for index in chosen:
+                row = by_index[index]
+                studio = next((s for s in studios if s.id == row.get("studio_id")), None) \
+                    or nearest(studios, row["latitude"], row["longitude"])
+                created.append(lifecycle.register(
+                    kind=CaseKind.INSPECTION, title=row["title"],
+                    description=row["description"] or row["title"],
+                    latitude=row["latitude"], longitude=row["longitude"],
+                    category=categories[row["category_id"]], address=row["address"],
+                    studio=studio, external_ref=row["ref"] or None, actor=actor, at=now))
+    except IntegrityError as error:
+        raise ImportConflict("rows", _(
+            "Nothing was imported: a reference in this file was imported meanwhile by "
+            "someone else. The rows concerned are now marked; import the others.")) from error
+    db.session.refresh(batch)
+    return created
+
+
+class ImportConflict(InvalidInput):
+    """Someone else imported one of the references between the preview and now."""
+
+    http_status = 409
+
+
+class AlreadyImported(InvalidInput):
+    http_status = 409
+
+    def __init__(self) -> None:
+        super().__init__("rows", "")
+
+    def message(self) -> str:
+        return _("This file was already imported.")
+
+
+def recheck(batch: ImportBatch) -> int:
+    """After a failed import: mark the rows whose reference is now in the database.
+    Returns how many rows were newly marked."""
+    refs = [row["ref"] for row in batch.rows if row["ref"] and not row["errors"]]
+    if not refs:
+        return 0
+    taken = _existing_refs(refs)
+    rows, changed = [], 0
+    for row in batch.rows:
+        if row["ref"] and not row["errors"] and row["ref"] in taken:
+            row = {**row, "errors": [["ref_exists", {"ref": row["ref"]}]]}
+            changed += 1
+        rows.append(row)
+    batch.rows = rows
+    db.session.flush()
+    return changed

@@ -1,0 +1,126 @@
+"""Teams and their members: a captain's inbox and sharing work out, availability, each
+volunteer's record, and the roster a coordinator keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+
+from dispatch.extensions import db
+from dispatch.models import (
+    AssignmentStatus,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Team,
+    User,
+    VolunteerProfile,
+)
+from dispatch.models.people import FIELD_ROLES, SKILL_LABELS
+from dispatch.services.cases.ledger import amend
+from dispatch.services.errors import IllegalTransition, InvalidInput, NotPermitted
+from dispatch.services.permissions import Actor
+
+SHAREABLE = (AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED)
+
+
+def team_led_by(user: User) -> Team | None:
+    return db.session.scalar(select(Team).where(Team.captain_id == user.id))
+
+
+def share_out(case: Case, actor: Actor, member: User) -> Case:
+    """分派: the captain gives team work to one member; the team stays the assignee."""
+    team = case.assigned_team
+    if actor.user is None or team is None or team.captain_id != actor.user.id:
+        raise NotPermitted("share_out")
+    if case.status != CaseStatus.HANDLING or case.assignment_status not in SHAREABLE:
+        raise IllegalTransition("share_out", case.status,
+                                reason=_("Only work not yet started can be shared out."))
+    if member.team_id != team.id or not member.active:
+        raise InvalidInput("member", _("Choose a member of this team."))
+    amend(case, actor, "share_out", {"handled_by_id": member.id},
+          note=_("Shared out to %(name)s.", name=member.display_name))
+    return case
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    user: User
+    on_duty: bool
+    open_work: int
+
+
+def members_of(team: Team) -> list[MemberRow]:
+    """Who is in the team, who is on duty, and how much open work each holds."""
+    rows = db.session.execute(
+        select(User, VolunteerProfile).join(VolunteerProfile)
+        .where(VolunteerProfile.team_id == team.id).order_by(User.display_name))
+    result = []
+    for user, profile in rows:
+        held = db.session.scalar(select(func.count()).select_from(Case).where(
+            Case.status == CaseStatus.HANDLING,
+            or_(Case.assigned_volunteer_id == user.id, Case.handled_by_id == user.id))) or 0
+        result.append(MemberRow(user, profile.on_duty, held))
+    return result
+
+
+def inbox_of(team: Team) -> list[Case]:
+    return list(db.session.scalars(select(Case).where(
+        Case.assigned_team_id == team.id, Case.status == CaseStatus.HANDLING)
+        .order_by(Case.due_at.asc().nulls_last())))
+
+
+def set_availability(user: User, on_duty: bool, skills: list[str]) -> None:
+    unknown = set(skills) - set(SKILL_LABELS)
+    if unknown:
+        raise InvalidInput("skills", _("Unknown skill."))
+    db.session.execute(update(VolunteerProfile).where(VolunteerProfile.user_id == user.id)
+                       .values(on_duty=on_duty, skills=sorted(set(skills))))
+
+
+@dataclass(frozen=True)
+class Record:
+    tasks_done: int
+    service_hours: float
+    ratings: int
+    average_rating: float | None
+
+
+def record_of(user: User) -> Record:
+    """Work this volunteer finished; hours count from check-in to done."""
+    finished = db.session.scalars(select(Case).join(
+        CaseEvent, (CaseEvent.case_id == Case.id) & (CaseEvent.action == "finish"))
+        .where(CaseEvent.actor_id == user.id).distinct())
+    cases = list(finished)
+    hours = sum((c.done_at - c.checked_in_at).total_seconds() / 3600 for c in cases
+                if c.done_at and c.checked_in_at and c.done_at > c.checked_in_at)
+    rated = [c.feedback_rating for c in cases if c.feedback_rating]
+    return Record(len(cases), round(hours, 1), len(rated),
+                  round(sum(rated) / len(rated), 1) if rated else None)
+
+
+def add_member(team: Team, user: User) -> None:
+    if user.role not in FIELD_ROLES or user.profile is None:
+        raise InvalidInput("username", _("Only captains and volunteers can join a team."))
+    user.profile.team_id = team.id
+    db.session.flush()
+
+
+def remove_member(team: Team, user: User) -> None:
+    if team.captain_id == user.id:
+        raise InvalidInput("username", _("The captain cannot be removed from the team."))
+    if user.profile is not None and user.profile.team_id == team.id:
+        user.profile.team_id = None
+        db.session.flush()
+
+
+def set_webhook(team: Team, kind: str, url: str | None) -> None:
+    """The team's group-chat robot; the form has checked the address is a web address."""
+    from dispatch.notify.http import WEBHOOK_KINDS
+
+    if kind not in WEBHOOK_KINDS:
+        raise InvalidInput("kind", _("Unknown group chat."))
+    team.webhook_kind, team.webhook_url = kind, (url or "").strip() or None
+    db.session.flush()

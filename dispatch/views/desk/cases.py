@@ -1,0 +1,276 @@
+"""The studio desk: the case list and the case page with its legal next steps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from dispatch.extensions import db
+from dispatch.geo import maps
+from dispatch.models import Case, CaseKind, CaseStatus, Notification, Team, User
+from dispatch.models.case import ACTION_LABELS, TRANSITIONS
+from dispatch.services.cases import claims, lifecycle, moderation
+from dispatch.services.cases import notifications as outbox
+from dispatch.services.cases.queries import CaseFilter, count_by_status, filtered
+from dispatch.services.errors import Conflict, InvalidInput
+from dispatch.services.permissions import Actor, allowed_actions, ensure_allowed
+from dispatch.services.responders import teams
+from dispatch.views.case_forms import (
+    attach_error,
+    build_forms,
+    changes_since,
+    desk_context,
+    perform,
+    posted_data,
+    posted_version,
+)
+from dispatch.views.desk.blueprint import bp
+from dispatch.views.forms import (
+    ActionForm,
+    EscalateForm,
+    ModerateTextForm,
+    NoteForm,
+    PhotoVisibilityForm,
+    RosterAddForm,
+    RosterRemoveForm,
+    StatusFilterForm,
+    WebhookForm,
+)
+
+
+def _case_or_404(case_id: int) -> Case:
+    return db.get_or_404(Case, case_id)
+
+
+@bp.get("/")
+def index() -> Response:
+    return redirect(url_for(".board"))  # the desk starts at the dispatch board
+
+
+@bp.get("/cases")
+def case_list() -> str:
+    form = StatusFilterForm(request.args)
+    form.status.choices = [SelectChoice("", _("All statuses"))] + [
+        SelectChoice(s.value, s.label) for s in CaseStatus]
+    form.kind.choices = [SelectChoice("", _("All kinds"))] + [
+        SelectChoice(k.value, k.label) for k in CaseKind]
+    form.validate()  # an unknown value is dropped, not an error page
+    case_filter = CaseFilter(
+        status=CaseStatus(form.status.data) if form.status.data and not form.status.errors
+        else None,
+        kind=CaseKind(form.kind.data) if form.kind.data and not form.kind.errors else None,
+        overdue_only=bool(form.overdue.data), text=(form.q.data or "").strip())
+    page = db.paginate(filtered(case_filter), per_page=50, error_out=False)
+    filter_args = {key: value for key, value in request.args.items() if key != "page"}
+    return render_template("desk/case_list.html", form=form, page=page,
+                           counts=count_by_status(), filter_args=filter_args)
+
+
+def _render_case(case: Case, forms: dict | None = None, note_form: NoteForm | None = None,
+                 status: int = 200, conflict_since: int | None = None,
+                 desk_forms: dict[str, FlaskForm] | None = None) -> tuple[str, int]:
+    actor = Actor.of(current_user)
+    actions = allowed_actions(case, actor)
+    fmap = maps.base_map(case.latitude, case.longitude, zoom=16)
+    maps.add_marker(fmap, case.latitude, case.longitude, popup=case.title, tooltip=case.title)
+    changes = changes_since(case, conflict_since) if conflict_since is not None else None
+    return render_template(
+        "desk/case.html", case=case, actions=actions, map=maps.embed(fmap),
+        remaining=claims.remaining, conflict=changes,
+        forms=forms or build_forms(case, actions), note_form=note_form or NoteForm(),
+        action_labels=ACTION_LABELS, **desk_context(case, actions, desk_forms)), status
+
+
+def _conflict(case_id: int, seen: int | None) -> tuple[str, int]:
+    """Someone else moved the case: show it as it is now, and what changed, with a 409."""
+    db.session.rollback()
+    case = _case_or_404(case_id)
+    return _render_case(case, status=409, conflict_since=seen if seen is not None
+                        else case.version - 1)
+
+
+@bp.get("/cases/<int:case_id>")
+def case_page(case_id: int) -> tuple[str, int]:
+    return _render_case(_case_or_404(case_id))
+
+
+@bp.post("/cases/<int:case_id>/actions/<action>")
+def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
+    case = _case_or_404(case_id)
+    if action not in TRANSITIONS:
+        abort(404)
+    seen = posted_version(action)
+    if seen is not None and seen != case.version:
+        return _conflict(case_id, seen)  # a stale page: nothing is looked at further
+    actor = Actor.of(current_user)
+    ensure_allowed(case, actor, action)  # 403 or 409 before looking at the form
+    forms = build_forms(case, allowed_actions(case, actor), posted_data(),
+                        posted=action)
+    form = forms[action]
+    if not form.validate():
+        return _render_case(case, forms, status=422)
+    try:
+        perform(action, case, actor, form)
+    except InvalidInput as error:
+        db.session.rollback()
+        attach_error(form, error)
+        return _render_case(db.session.get(Case, case_id) or case, forms, status=422)
+    except Conflict:
+        return _conflict(case_id, seen)
+    db.session.commit()
+    flash(_("Done: %(action)s.", action=ACTION_LABELS[action]), "success")
+    return redirect(url_for(".case_page", case_id=case.id))
+
+
+def _desk_step(case: Case, name: str, form: ActionForm, step: Callable[[], object],
+               done: str) -> Response | tuple[str, int]:
+    """Escalating and moderating: validate, act on the version the page showed, commit."""
+    if not form.validate():
+        return _render_case(case, desk_forms={name: form}, status=422)
+    try:
+        step()
+    except InvalidInput as error:
+        db.session.rollback()
+        attach_error(form, error)
+        return _render_case(_case_or_404(case.id), desk_forms={name: form}, status=422)
+    except Conflict:
+        return _conflict(case.id, form.version.data)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for(".case_page", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/escalate")
+def escalate(case_id: int) -> Response | tuple[str, int]:
+    case = _case_or_404(case_id)
+    form = EscalateForm(prefix="escalate")
+    return _desk_step(case, "escalate", form, lambda: lifecycle.escalate(
+        case, Actor.of(current_user), form.note.data or "",
+        expected_version=form.version.data), _("Escalated to the studio lead."))
+
+
+@bp.post("/cases/<int:case_id>/moderate")
+def moderate_text(case_id: int) -> Response | tuple[str, int]:
+    case = _case_or_404(case_id)
+    form = ModerateTextForm(prefix="moderate")
+    return _desk_step(case, "moderate", form, lambda: moderation.redact(
+        case, Actor.of(current_user), form.field.data or "", form.replacement.data,
+        form.version.data or 0), _("The public page no longer shows the original text."))
+
+
+@bp.post("/cases/<int:case_id>/photos/<int:photo_id>/visibility")
+def photo_visibility(case_id: int, photo_id: int) -> Response | tuple[str, int]:
+    case = _case_or_404(case_id)
+    form = PhotoVisibilityForm(prefix="photo")
+    return _desk_step(case, "photo", form, lambda: moderation.set_photo_hidden(
+        case, Actor.of(current_user), photo_id, form.hidden.data == "1",
+        form.version.data or 0), _("Saved."))
+
+
+@bp.post("/cases/<int:case_id>/notes")
+def add_note(case_id: int) -> Response | tuple[str, int]:
+    case = _case_or_404(case_id)
+    form = NoteForm()
+    if not form.validate():
+        return _render_case(case, note_form=form, status=422)
+    lifecycle.add_note(case, Actor.of(current_user), form.text.data or "")
+    db.session.commit()
+    flash(_("Note added to the ledger."), "success")
+    return redirect(url_for(".case_page", case_id=case.id))
+
+
+@bp.get("/teams")
+def team_list() -> str:
+    all_teams = db.session.scalars(select(Team).order_by(Team.active.desc(), Team.code))
+    return render_template("desk/teams.html", teams=list(all_teams))
+
+
+def _render_roster(team: Team, add_form: RosterAddForm | None = None,
+                   webhook_form: WebhookForm | None = None,
+                   status: int = 200) -> tuple[str, int]:
+    webhook_form = webhook_form or WebhookForm(kind=team.webhook_kind or "wecom",
+                                               url=team.webhook_url or "")
+    return render_template("desk/team.html", team=team, members=teams.members_of(team),
+                           add_form=add_form or RosterAddForm(), webhook_form=webhook_form,
+                           remove_form=RosterRemoveForm()), status
+
+
+@bp.get("/teams/<int:team_id>")
+def roster(team_id: int) -> tuple[str, int]:
+    return _render_roster(db.get_or_404(Team, team_id))
+
+
+@bp.post("/teams/<int:team_id>/members")
+def add_member(team_id: int) -> Response | tuple[str, int]:
+    team = db.get_or_404(Team, team_id)
+    form = RosterAddForm()
+    user = db.session.scalar(select(User).where(
+        User.username == (form.username.data or "").strip().lower())) if form.validate() \
+        else None
+    if user is None:
+        if not form.username.errors:
+            form.username.errors = [_("No account has this username.")]
+        return _render_roster(team, form, status=422)
+    try:
+        teams.add_member(team, user)
+    except InvalidInput as error:
+        form.username.errors = [error.message()]
+        return _render_roster(team, form, status=422)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".roster", team_id=team.id))
+
+
+@bp.post("/teams/<int:team_id>/members/remove")
+def remove_member(team_id: int) -> Response:
+    team = db.get_or_404(Team, team_id)
+    form = RosterRemoveForm()
+    user = db.session.get(User, form.user_id.data) if form.validate() else None
+    if user is None:
+        abort(400)
+    teams.remove_member(team, user)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".roster", team_id=team.id))
+
+
+@bp.post("/teams/<int:team_id>/webhook")
+def set_webhook(team_id: int) -> Response | tuple[str, int]:
+    team = db.get_or_404(Team, team_id)
+    form = WebhookForm()
+    if not form.validate():
+        return _render_roster(team, webhook_form=form, status=422)
+    teams.set_webhook(team, form.kind.data or "wecom", form.url.data or None)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".roster", team_id=team.id))
+
+
+@bp.get("/notifications")
+def notifications() -> str:
+    """Failed deliveries (with the error) first, then what is still waiting."""
+    failed = db.session.scalars(select(Notification).where(Notification.failed_at.is_not(None),
+                                                           Notification.sent_at.is_(None))
+                                .order_by(Notification.id.desc()).limit(100))
+    waiting = db.session.scalars(select(Notification).where(Notification.failed_at.is_(None),
+                                                            Notification.sent_at.is_(None))
+                                 .order_by(Notification.id.desc()).limit(100))
+    return render_template("desk/notifications.html", failed=list(failed),
+                           waiting=list(waiting))
+
+
+@bp.post("/notifications/<int:notification_id>/retry")
+def retry_notification(notification_id: int) -> Response:
+    row = db.get_or_404(Notification, notification_id)
+    outbox.retry(row)
+    db.session.commit()
+    outbox.enqueue(row.id, again=True)
+    flash(_("Queued again."), "success")
+    return redirect(url_for(".notifications"))

@@ -1,0 +1,169 @@
+"""Volunteers and captains on their phones: the work they hold, open micro-wishes and
+tasks near them to claim, and the next step of each."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from dispatch.extensions import db
+from dispatch.geo import maps
+from dispatch.models import Case, Region, User
+from dispatch.models.case import ACTION_LABELS, TRANSITIONS
+from dispatch.models.people import SKILL_LABELS
+from dispatch.services.cases import claims, lifecycle
+from dispatch.services.cases.queries import claimable_near, work_of
+from dispatch.services.errors import InvalidInput, NotPermitted
+from dispatch.services.permissions import Actor, allowed_actions, ensure_allowed
+from dispatch.services.responders import teams
+from dispatch.views.case_forms import attach_error, build_forms, perform, posted_data
+from dispatch.views.field.blueprint import bp
+from dispatch.views.forms import ActionForm, AvailabilityForm, ShareOutForm
+
+FIELD_ACTIONS = frozenset({"accept", "decline", "arrive", "finish", "claim", "release"})
+
+
+def _where_am_i() -> tuple[float, float, bool]:
+    """The phone's position when it shared it, else the volunteer's base, else a region."""
+    try:
+        return float(request.args["lat"]), float(request.args["lon"]), True
+    except (KeyError, ValueError):
+        pass
+    profile = current_user.profile
+    if profile and profile.latitude is not None and profile.longitude is not None:
+        return profile.latitude, profile.longitude, False
+    region = db.session.scalar(select(Region).order_by(Region.id))
+    return (region.latitude, region.longitude, False) if region else (27.86, 112.95, False)
+
+
+def _render_home(posted_forms: dict[int, dict] | None = None, status: int = 200
+                 ) -> tuple[str, int]:
+    actor = Actor.of(current_user)
+    cards = []
+    for case in work_of(current_user):
+        actions = [t for t in allowed_actions(case, actor)
+                   if t.action in FIELD_ACTIONS]
+        forms = (posted_forms or {}).get(case.id) or build_forms(case, actions)
+        cards.append((case, actions, forms))
+    lat, lon, from_phone = _where_am_i()
+    nearby = claimable_near(lat, lon)
+    fmap = maps.base_map(lat, lon, zoom=14)
+    maps.add_circle(fmap, lat, lon, 60, tooltip=_("You are here") if from_phone else
+                    _("Your base"))
+    for case, _distance in nearby:
+        maps.add_marker(fmap, case.latitude, case.longitude, tooltip=case.title,
+                        popup=case.title, colour="green", icon="heart")
+    claim_forms = {case.id: ActionForm(formdata=None, prefix="claim", version=case.version)
+                   for case, _distance in nearby}
+    return render_template("field/home.html", cards=cards, nearby=nearby,
+                           claim_forms=claim_forms, map=maps.embed(fmap),
+                           from_phone=from_phone, open_claims=claims.open_claims_of(
+                               current_user.id), remaining=claims.remaining), status
+
+
+@bp.get("/")
+def home() -> tuple[str, int]:
+    return _render_home()
+
+
+@bp.post("/cases/<int:case_id>/actions/<action>")
+def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
+    if action not in TRANSITIONS:
+        abort(404)
+    if action not in FIELD_ACTIONS:
+        raise NotPermitted(action)
+    case = db.get_or_404(Case, case_id)
+    actor = Actor.of(current_user)
+    forms = build_forms(case, [TRANSITIONS[action]], posted_data(), posted=action)
+    form = forms[action]
+    if action != "claim":  # a lost claim race is answered by the claim itself, with the holder
+        ensure_allowed(case, actor, action)
+    if not form.validate():
+        return _render_home({case.id: forms}, status=422)
+    try:
+        perform(action, case, actor, form)
+    except InvalidInput as error:
+        db.session.rollback()
+        attach_error(form, error)
+        return _render_home({case.id: forms}, status=422)
+    db.session.commit()
+    flash(_("Done: %(action)s.", action=ACTION_LABELS[action]), "success")
+    return redirect(url_for(".home"))
+
+
+@bp.post("/cases/<int:case_id>/on-the-way")
+def on_the_way(case_id: int) -> Response:
+    case = db.get_or_404(Case, case_id)  # CSRF is checked for every POST by CSRFProtect
+    lifecycle.on_the_way(case, Actor.of(current_user))
+    db.session.commit()
+    flash(_("Done: %(action)s.", action=ACTION_LABELS["on_the_way"]), "success")
+    return redirect(url_for(".home"))
+
+
+@bp.post("/cases/<int:case_id>/extend")
+def extend_claim(case_id: int) -> Response:
+    case = db.get_or_404(Case, case_id)
+    claims.extend(case, Actor.of(current_user))
+    db.session.commit()
+    flash(_("Done: %(action)s.", action=ACTION_LABELS["extend_claim"]), "success")
+    return redirect(url_for(".home"))
+
+
+@bp.get("/team")
+def team() -> tuple[str, int]:
+    """The captain's team inbox: share work out, see who is free and what each holds."""
+    led = teams.team_led_by(current_user)
+    if led is None:
+        abort(403)
+    members = teams.members_of(led)
+    choices = [SelectChoice(str(m.user.id), m.user.display_name) for m in members]
+    forms = {}
+    for case in teams.inbox_of(led):
+        form = ShareOutForm(formdata=None, prefix=f"share{case.id}")
+        form.member.choices = [SelectChoice("", _("— choose —")), *choices]
+        forms[case.id] = form
+    return render_template("field/team.html", team=led, members=members,
+                           inbox=teams.inbox_of(led), forms=forms), 200
+
+
+@bp.post("/cases/<int:case_id>/share")
+def share(case_id: int) -> Response:
+    case = db.get_or_404(Case, case_id)
+    member = db.session.get(User, request.form.get(f"share{case_id}-member", type=int) or 0)
+    if member is None:
+        raise InvalidInput("member", _("Choose a member of this team."))
+    teams.share_out(case, Actor.of(current_user), member)
+    db.session.commit()
+    flash(_("Done: %(action)s.", action=ACTION_LABELS["share_out"]), "success")
+    return redirect(url_for(".team"))
+
+
+def _availability_form(formdata: object = None) -> AvailabilityForm:
+    profile = current_user.profile
+    form = AvailabilityForm(formdata=formdata, on_duty=bool(profile and profile.on_duty),
+                            skills=list(profile.skills) if profile else [])
+    form.skills.choices = [SelectChoice(code, str(label))
+                           for code, label in SKILL_LABELS.items()]
+    return form
+
+
+@bp.get("/me")
+def me() -> str:
+    return render_template("field/me.html", form=_availability_form(),
+                           record=teams.record_of(current_user))
+
+
+@bp.post("/me")
+def update_me() -> Response | tuple[str, int]:
+    form = _availability_form(request.form)
+    if not form.validate():
+        return render_template("field/me.html", form=form,
+                               record=teams.record_of(current_user)), 422
+    teams.set_availability(current_user, bool(form.on_duty.data), form.skills.data or [])
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".me"))

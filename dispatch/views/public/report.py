@@ -1,0 +1,208 @@
+"""Residents, no account needed: report a hazard or a wish in two steps, say "me too",
+give feedback, and see the photos. Phone first."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from dispatch.extensions import db, limiter
+from dispatch.geo import maps
+from dispatch.geo.coords import TileCRS, from_display, to_display
+from dispatch.models import Case, CaseKind, CasePhoto, Category, Region
+from dispatch.services.cases import lifecycle
+from dispatch.services.errors import InvalidInput
+from dispatch.services.intake.filing import (
+    LOOKALIKE_RADIUS_M,
+    NewReport,
+    file_report,
+    lookalikes,
+    upload_dir,
+    within_service_area,
+)
+from dispatch.services.intake.photos import photo_path
+from dispatch.services.intake.places import search_places
+from dispatch.services.permissions import Actor
+from dispatch.views.forms import (
+    ReportDetailsForm,
+    ReportPlaceForm,
+    ResidentFeedbackForm,
+    SupportForm,
+)
+from dispatch.views.public.blueprint import bp
+
+
+def _categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).where(Category.active.is_(True))
+                                   .order_by(Category.id)))
+
+
+def _category_choices() -> list[SelectChoice]:
+    return [SelectChoice(c.code, f"{c.icon} {c.name}") for c in _categories()]
+
+
+def _picker_map(point: tuple[float, float] | None) -> maps.MapEmbed:
+    """The map to tap; the pin itself is placed by static/js/report-place.js."""
+    if point is None:
+        region = db.session.scalar(select(Region).order_by(Region.id))
+        centre = (region.latitude, region.longitude) if region else (27.86, 112.95)
+        return maps.embed(maps.base_map(*centre, zoom=14))
+    return maps.embed(maps.base_map(*point, zoom=17))
+
+
+@bp.get("/report")
+def report_place() -> Response | str:
+    """Step 1: kind, category and the place (map, GPS or a name)."""
+    form = ReportPlaceForm(request.args)
+    form.category.choices = _category_choices()
+    point = None
+    if form.lat.data is not None and form.lon.data is not None and not (
+            form.lat.errors or form.lon.errors):
+        crs = TileCRS.WGS84 if form.crs.data == "wgs84" else maps.tile_crs()
+        point = from_display(form.lat.data, form.lon.data, crs)
+    if "next" in request.args and form.validate():
+        assert point is not None
+        if not within_service_area(*point):
+            form.lat.errors = [_("This place is outside the area our studios serve.")]
+        else:
+            return redirect(url_for(".report_details", kind=form.kind.data,
+                                    category=form.category.data, lat=f"{point[0]:.6f}",
+                                    lon=f"{point[1]:.6f}", address=form.address.data or ""))
+    if point is not None:  # the form and the pin speak the map's coordinates
+        form.lat.data, form.lon.data = to_display(*point, maps.tile_crs())
+        form.crs.data = "display"
+    query = (request.args.get("q") or "").strip()
+    return render_template("public/report_place.html", form=form, map=_picker_map(point),
+                           query=query, matches=search_places(query) if query else [])
+
+
+def _details_context(form: ReportDetailsForm) -> dict[str, object]:
+    category = db.session.scalar(select(Category).where(Category.code == form.category.data))
+    if category is None or form.kind.data not in ("hazard", "wish") or \
+            form.lat.data is None or form.lon.data is None:
+        abort(400)
+    near = lookalikes(category.id, form.lat.data, form.lon.data)
+    fmap = maps.base_map(form.lat.data, form.lon.data, zoom=16)
+    maps.add_circle(fmap, form.lat.data, form.lon.data, LOOKALIKE_RADIUS_M)
+    maps.add_marker(fmap, form.lat.data, form.lon.data, tooltip=_("Your report"))
+    for case, _distance in near:
+        maps.add_marker(fmap, case.latitude, case.longitude, tooltip=case.title,
+                        colour="orange")
+    support_forms = {case.id: SupportForm(formdata=None,
+                                          submission_token=secrets.token_urlsafe(24))
+                     for case, _distance in near}
+    return {"form": form, "category": category, "near": near, "map": maps.embed(fmap),
+            "support_forms": support_forms}
+
+
+@bp.get("/report/details")
+def report_details() -> str:
+    """Step 2: look-alikes nearby first ("is it one of these?"), then the details."""
+    form = ReportDetailsForm(request.args, submission_token=secrets.token_urlsafe(24))
+    return render_template("public/report_details.html", **_details_context(form))
+
+
+@bp.post("/report/details")
+@limiter.limit(lambda: current_app.config["REPORT_LIMITS"])
+def submit_report() -> Response | tuple[str, int]:
+    form = ReportDetailsForm()
+    # The page (map, look-alikes) is rebuilt only when the form has to be shown again.
+    if not form.validate():
+        return render_template("public/report_details.html", **_details_context(form)), 422
+    category = db.session.scalar(select(Category).where(Category.code == form.category.data))
+    if category is None or form.kind.data not in ("hazard", "wish"):
+        abort(400)
+    photos = [f.stream for f in form.photos.data or [] if f and f.filename]
+    try:
+        case = file_report(NewReport(
+            kind=CaseKind(form.kind.data), category=category,
+            description=form.description.data or "", latitude=float(form.lat.data or 0),
+            longitude=float(form.lon.data or 0),
+            submission_token=form.submission_token.data or "",
+            address=form.address.data or "", reporter_name=form.name.data,
+            reporter_phone=form.phone.data, wants_updates=bool(form.wants_updates.data),
+            photos=photos))
+    except InvalidInput as error:
+        db.session.rollback()
+        field = {"location": "description"}.get(error.field, error.field)
+        target = getattr(form, field, form.description)
+        target.errors = [*target.errors, error.message()]
+        return render_template("public/report_details.html", **_details_context(form)), 422
+    db.session.commit()
+    return redirect(url_for("public.case_status", code=case.tracking_code, filed=1))
+
+
+@bp.post("/c/<code>/feedback")
+def give_feedback(code: str) -> Response:
+    case = _case_by_code(code)
+    form = ResidentFeedbackForm()
+    if not form.validate():
+        raise InvalidInput("satisfied", _("Please say whether you are satisfied."))
+    lifecycle.give_feedback(case, Actor.resident(), satisfied=form.satisfied.data == "yes",
+                            rating=int(form.rating.data), comment=form.comment.data or "",
+                            fixed=bool(form.fixed.data), expected_version=form.version.data)
+    db.session.commit()
+    return redirect(url_for("public.case_status", code=case.tracking_code, thanks=1))
+
+
+@bp.post("/c/<code>/support")
+def support(code: str) -> Response:
+    from dispatch.services.intake.filing import add_support
+
+    case = _case_by_code(code)
+    form = SupportForm()
+    if not form.validate():
+        raise InvalidInput("phone", _("This form has expired; please try again."))
+    add_support(case, form.submission_token.data or "", form.phone.data)
+    db.session.commit()
+    return redirect(url_for("public.case_status", code=case.tracking_code, supported=1))
+
+
+@bp.get("/media/<key>.jpg")
+def photo(key: str) -> Response:
+    """Photos are public unless a moderator hid them (the desk still sees those, to judge
+    them); the key is unguessable."""
+    thumb = key.endswith("_thumb")
+    key = key.removesuffix("_thumb")
+    record = db.session.scalar(select(CasePhoto).where(CasePhoto.key == key))
+    at_desk = current_user.is_authenticated and current_user.at_desk
+    if record is None or (record.hidden and not at_desk):
+        abort(404)
+    try:
+        path = photo_path(upload_dir(), key, thumb=thumb)
+    except ValueError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    # An hour at most in caches, so hiding a photo takes effect soon; hidden ones never.
+    response = send_file(path, mimetype="image/jpeg", max_age=0 if record.hidden else 3600)
+    if record.hidden:
+        response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/my-reports")
+def my_reports() -> str:
+    return render_template("public/my_reports.html")
+
+
+def _case_by_code(code: str) -> Case:
+    case = db.session.scalar(select(Case).where(Case.tracking_code == code.upper()))
+    if case is None:
+        abort(404)
+    return case

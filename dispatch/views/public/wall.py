@@ -1,0 +1,27 @@
+"""Public pages of the studios' work: who is on duty today, and the results wall
+(成果上墙) with the published task list (领题解题). No account needed."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from dispatch.models import utcnow
+from dispatch.services.cases import wall as results_wall
+from dispatch.services.responders import rota
+from dispatch.views.public.blueprint import bp
+
+
+@bp.get("/duty")
+def duty() -> str:
+    """Today's people on duty at each studio: display names only, the studio's own phone."""
+    now = utcnow()
+    return render_template("public/duty.html", board=rota.duty_board(now),
+                           today=rota.local(now), weekdays=rota.WEEKDAYS)
+
+
+@bp.get("/wall")
+def wall() -> str:
+    pagination, results = results_wall.results(request.args.get("page", 1, type=int))
+    tasks, total = results_wall.tasks()
+    return render_template("public/wall.html", pagination=pagination, results=results,
+                           tasks=tasks, task_total=total, steps=results_wall.PROGRESS_STEPS)
