@@ -40,6 +40,7 @@ test: $(VENV)/.installed-dev translations
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 # Refresh docs/screenshots/ from the browser walkthrough (needs /usr/bin/chromium).
 screenshots: $(VENV)/.installed-dev translations

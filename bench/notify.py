@@ -60,6 +60,7 @@ from dispatch import create_app
 from dispatch.config import PROJECT_ROOT
 from dispatch.dev import embedded_redis
 from dispatch.extensions import db, get_queue, get_redis
+from dispatch.jobs import outbox
 from dispatch.models import (
     Case,
     CaseKind,
@@ -71,7 +72,7 @@ from dispatch.models import (
     User,
     utcnow,
 )
-from dispatch.services.cases import lifecycle, notifications
+from dispatch.services.cases import lifecycle
 from dispatch.services.cases.lifecycle import Actor
 from worker import AppWorker
 
@@ -404,9 +405,9 @@ def queue_noops(count: int, tag: str) -> Callable[[], list[str]]:
     def enqueue() -> list[str]:
         queue = get_queue()
         # By name: this module runs as __main__ here, but the worker imports bench.notify.
-        # The same options as a notification's job (dispatch.services.cases.notifications.enqueue).
+        # The same options as a notification's job (dispatch.jobs.outbox.enqueue).
         return [queue.enqueue("bench.notify.noop", job_id=f"noop-{tag}-{number}",
-                              retry=notifications.RETRY, job_timeout=30).id
+                              retry=outbox.RETRY, job_timeout=30).id
                 for number in range(count)]
     return enqueue
 
@@ -414,7 +415,7 @@ def queue_noops(count: int, tag: str) -> Callable[[], list[str]]:
 def queue_rows(rows: list[Notification]) -> Callable[[], list[str]]:
     def enqueue() -> list[str]:
         for row in rows:
-            if not notifications.enqueue(row.id):  # the app's own function: notify-<id>
+            if not outbox.enqueue(row.id):  # the app's own function: notify-<id>
                 raise WorkerFailed(f"notification {row.id} could not be queued")
         return [f"notify-{row.id}" for row in rows]
     return enqueue

@@ -46,7 +46,7 @@ from dispatch.models import (
     User,
     VolunteerProfile,
 )
-from dispatch.models.case import AssignmentStatus
+from dispatch.models.vocabulary import AssignmentStatus
 from dispatch.services.responders.suggest import suggest
 
 SPOT = (27.8655, 112.9468)  # the demo region, as in bench/report.py

@@ -11,7 +11,11 @@ from typing import Any
 import redis
 from flask import Flask
 
-from dispatch import cli, models  # noqa: F401  (models registers the tables)
+from dispatch import (  # noqa: F401  (models registers the tables)
+    cli,
+    jobs,  # noqa: F401  (queue notifications after every commit)
+    models,
+)
 from dispatch.config import BASE_SETTINGS, DEFAULT_INSTANCE, PROJECT_ROOT, settings_from_environment
 from dispatch.dev import embedded_redis
 from dispatch.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale

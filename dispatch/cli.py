@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from dispatch.extensions import db
+from dispatch.dev.demo import seed
+from dispatch.extensions import db, get_queue
+from dispatch.jobs.periodic import check_health
 from dispatch.models import Role, Studio
 from dispatch.services.errors import InvalidInput
 from dispatch.services.responders.accounts import create_user
@@ -18,8 +22,6 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Load the Chinese demo data; running it again changes nothing."""
-        from dispatch.dev.demo import seed
-
         added = seed(current_app.config["DEMO_PASSWORD"])
         db.session.commit()
         summary = ", ".join(f"{name} +{count}" for name, count in added.items())
@@ -55,11 +57,6 @@ def register_ops(app: Flask) -> None:
     @click.option("--timeout", default=10.0, show_default=True)
     def check_worker(timeout: float) -> None:
         """Send a job to the worker and wait for its answer."""
-        import time
-
-        from dispatch.extensions import get_queue
-        from dispatch.jobs.tasks import check_health
-
         queued = get_queue().enqueue(check_health)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

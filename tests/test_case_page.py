@@ -13,8 +13,8 @@ from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseStatus, Notification, Supporter
 from dispatch.services.cases import lifecycle
 from dispatch.services.intake.filing import add_support
-from dispatch.services.intake.photos import StoredPhoto
 from dispatch.services.permissions import Actor
+from dispatch.services.photos import StoredPhoto
 from tests.factories import World, gen_case, take_step, walk
 
 ONE_CLICK = re.compile(r'<form method="post" action="([^"]+)" class="one-click">(.*?)</form>',

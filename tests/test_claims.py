@@ -15,7 +15,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
 from dispatch.extensions import db
-from dispatch.jobs.tasks import release_expired_claims
+from dispatch.jobs.periodic import release_expired_claims
 from dispatch.models import (
     AssignmentStatus,
     Case,

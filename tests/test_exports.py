@@ -17,7 +17,8 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
-from dispatch.jobs.tasks import export_ledger
+from dispatch.jobs import exports as export_jobs
+from dispatch.jobs.exports import export_ledger
 from dispatch.models import Case, CaseEvent
 from dispatch.models.desk import LedgerExport
 from dispatch.services.cases import lifecycle
@@ -157,7 +158,7 @@ def test_the_job_run_twice_writes_once(app: Flask, world: World, redis_url: str,
                                        ledger: list[Case]) -> None:
     row = exports.request_export(world.coordinator, date(2026, 3, 1), date(2026, 3, 31), "xlsx")
     db.session.commit()
-    assert exports.enqueue(row.id) and exports.enqueue(row.id)
+    assert export_jobs.enqueue(row.id) and export_jobs.enqueue(row.id)
     queue = Queue("default", connection=redis.Redis.from_url(redis_url))
     assert [j for j in queue.job_ids if j.startswith("ledger-export")] == [
         f"ledger-export-{row.id}"]
@@ -245,7 +246,7 @@ def test_an_export_left_running_by_a_killed_worker_can_be_queued_again(
     assert exports.start(row.id)
     db.session.commit()
     redis.Redis.from_url(redis_url).delete(f"rq:job:ledger-export-{row.id}")
-    assert exports.may_queue_again(finished(row))
+    assert export_jobs.may_queue_again(finished(row))
     assert client.post(f"/desk/exports/{row.id}/queue").status_code == 302
     run_worker(redis_url)
     assert finished(row).state == "done"
@@ -257,6 +258,6 @@ def test_a_running_export_with_its_job_alive_is_not_queued_twice(
     row = request_export(client, "csv")  # its job waits in Redis
     assert exports.start(row.id)
     db.session.commit()
-    assert not exports.may_queue_again(finished(row))
+    assert not export_jobs.may_queue_again(finished(row))
     client.post(f"/desk/exports/{row.id}/queue")
     assert finished(row).state == "running"  # left alone

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from dispatch.extensions import db
 from dispatch.models import AssignmentStatus, Case, CaseEvent, CaseStatus, Outcome
-from dispatch.models.case import TRANSITIONS
+from dispatch.models.vocabulary import TRANSITIONS
 from dispatch.services.cases import lifecycle
 from dispatch.services.errors import Conflict, IllegalTransition, InvalidInput, NotPermitted
 from dispatch.services.permissions import Actor, allowed_actions

@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 
 from dispatch.extensions import db
 from dispatch.jobs.delivery import MAX_ATTEMPTS, deliver
+from dispatch.jobs.outbox import relay_pending
 from dispatch.models import Channel, InboxMessage, Notification
 from dispatch.notify.http import send_webhook, webhook_payload
 from dispatch.services.cases import lifecycle
-from dispatch.services.cases.notifications import relay_pending
 from dispatch.services.permissions import Actor
 from tests.conftest import WebClient
 from tests.factories import World, walk

@@ -131,7 +131,7 @@ def test_a_job_left_failed_by_a_killed_worker_is_started_again(world: World,
                                                               redis_url: str) -> None:
     from rq.job import Job, JobStatus
 
-    from dispatch.services.cases.notifications import relay_pending
+    from dispatch.jobs.outbox import relay_pending
 
     walk(world.case, world, "assign")
     db.session.commit()  # jobs queued after commit

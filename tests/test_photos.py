@@ -14,9 +14,9 @@ from flask import Flask
 from flask_babel import gettext as _
 from PIL import Image
 
+from dispatch.services import photos
 from dispatch.services.errors import InvalidInput
-from dispatch.services.intake import photos
-from dispatch.services.intake.photos import (
+from dispatch.services.photos import (
     MAX_BYTES,
     MAX_SIDE,
     THUMB_SIDE,

@@ -19,7 +19,7 @@ from dispatch import create_app
 from dispatch.config import load_or_create_secret, normalise_database_url
 from dispatch.dev import demo_data, embedded_redis
 from dispatch.extensions import db
-from dispatch.jobs.tasks import check_health
+from dispatch.jobs.periodic import check_health
 from dispatch.models import Case, CaseEvent, Notification, User
 from tests.factories import World, build_world
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import CaseEvent, Role, VolunteerProfile, utcnow
-from dispatch.services.cases import lifecycle
+from dispatch.services.cases import lifecycle, team_work
 from dispatch.services.permissions import Actor
 from dispatch.services.responders import teams
 from tests.factories import World, gen_user, walk
@@ -52,7 +52,7 @@ def test_only_the_captain_shares_and_only_to_members(signed_in, world: World) ->
 def test_work_already_done_cannot_be_shared_out(world: World) -> None:
     walk(world.case, world, "finish")
     try:
-        teams.share_out(world.case, Actor.of(world.captain), world.member)
+        team_work.share_out(world.case, Actor.of(world.captain), world.member)
         raise AssertionError("done work was shared out")
     except Exception as error:  # noqa: BLE001 - checked below
         assert getattr(error, "http_status", None) == 409
@@ -60,7 +60,7 @@ def test_work_already_done_cannot_be_shared_out(world: World) -> None:
 
 def test_the_captain_sees_members_availability_and_load(world: World) -> None:
     walk(world.case, world, "assign")
-    teams.share_out(world.case, Actor.of(world.captain), world.member)
+    team_work.share_out(world.case, Actor.of(world.captain), world.member)
     world.member.profile.on_duty = False  # type: ignore[union-attr]
     rows = {row.user.id: row for row in teams.members_of(world.team)}
     assert rows[world.member.id].open_work == 1 and rows[world.member.id].on_duty is False

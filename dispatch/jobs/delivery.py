@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.extensions import db
-from dispatch.jobs.tasks import job
+from dispatch.jobs.base import job
 from dispatch.models import Channel, InboxMessage, Notification, utcnow
 from dispatch.notify.http import send_sms, send_webhook
 from dispatch.notify.mail import send_email

@@ -5,7 +5,7 @@
 
 from rq import cron
 
-from dispatch.jobs.tasks import (
+from dispatch.jobs.periodic import (
     auto_confirm_replied,
     daily_digest,
     escalate_overdue_cases,

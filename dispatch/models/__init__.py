@@ -2,18 +2,7 @@
 
 from dispatch.models import ledger_guard
 from dispatch.models.base import utcnow
-from dispatch.models.case import (
-    AssignmentStatus,
-    Case,
-    CaseEvent,
-    CaseKind,
-    CasePhoto,
-    CaseStatus,
-    Category,
-    Outcome,
-    PhotoStage,
-    Supporter,
-)
+from dispatch.models.case import Case, CaseEvent, CasePhoto, Category, Supporter
 from dispatch.models.desk import DutyShift, ImportBatch, LedgerExport
 from dispatch.models.notify import Channel, InboxMessage, Notification
 from dispatch.models.people import Role, Team, User, VolunteerProfile
@@ -25,13 +14,22 @@ from dispatch.models.places import (
     ServicePointKind,
     Studio,
 )
+from dispatch.models.vocabulary import (
+    OPEN_STATUSES,
+    Action,
+    AssignmentStatus,
+    CaseKind,
+    CaseStatus,
+    Outcome,
+    PhotoStage,
+)
 
 LedgerIsAppendOnly = ledger_guard.LedgerIsAppendOnly
 
 __all__ = [
-    "AssignmentStatus", "Case", "CaseEvent", "CaseKind", "CasePhoto", "CaseStatus", "Category",
-    "Channel", "DutyShift", "ImportBatch", "InboxMessage", "LedgerExport", "Notification",
-    "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome", "PhotoStage", "Region", "Role",
-    "ServicePoint", "ServicePointKind", "Studio", "Supporter", "Team", "User",
-    "VolunteerProfile", "utcnow",
+    "OPEN_STATUSES", "Action", "AssignmentStatus", "Case", "CaseEvent", "CaseKind", "CasePhoto",
+    "CaseStatus", "Category", "Channel", "DutyShift", "ImportBatch", "InboxMessage",
+    "LedgerExport", "Notification", "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome",
+    "PhotoStage", "Region", "Role", "ServicePoint", "ServicePointKind", "Studio", "Supporter",
+    "Team", "User", "VolunteerProfile", "utcnow",
 ]

@@ -14,6 +14,9 @@ from dispatch.models.base import LabelledEnum, UTCDateTime, utcnow
 from dispatch.models.people import User
 from dispatch.models.places import enum_column
 
+# The group-chat robots a team may post to.
+WEBHOOK_KINDS = ("wecom", "dingtalk", "feishu")
+
 
 class Channel(LabelledEnum):
     INBOX = "inbox"

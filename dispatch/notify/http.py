@@ -16,7 +16,6 @@ from dispatch.extensions import db
 from dispatch.models import Notification, Team
 
 TIMEOUT_S = 5
-WEBHOOK_KINDS = ("wecom", "dingtalk", "feishu")
 
 
 def webhook_payload(kind: str, text: str) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from dispatch.models.vocabulary import TRANSITIONS, CaseStatus
+
 
 class DomainError(Exception):
     http_status = 400
@@ -42,8 +44,6 @@ class IllegalTransition(DomainError):
         self.action, self.status, self.assignment, self.reason = action, status, assignment, reason
 
     def message(self) -> str:
-        from dispatch.models.case import TRANSITIONS, CaseStatus
-
         if self.reason:
             return self.reason
         transition = TRANSITIONS.get(self.action)
@@ -62,8 +62,6 @@ class Conflict(DomainError):
         self.case_id, self.status = case_id, status
 
     def message(self) -> str:
-        from dispatch.models.case import CaseStatus
-
         return _("Someone else changed this case a moment ago; it is now “%(status)s”. "
                  "Nothing was changed by you: look at its current state and try again.",
                  status=CaseStatus(self.status).label)

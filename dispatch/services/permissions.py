@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from dispatch.models import Case, CaseKind, Role, User, utcnow
-from dispatch.models.case import (
+from dispatch.models.people import DESK_ROLES, FIELD_ROLES
+from dispatch.models.vocabulary import (
     ASSIGNEE,
     CREW,
     DESK,
@@ -24,7 +25,6 @@ from dispatch.models.case import (
     VOLUNTEER,
     Transition,
 )
-from dispatch.models.people import DESK_ROLES, FIELD_ROLES
 from dispatch.services.errors import IllegalTransition, NotPermitted
 
 RESIDENT_ROLE, SYSTEM_ROLE = "resident", "system"

@@ -11,11 +11,10 @@ from werkzeug.datastructures import CombinedMultiDict
 from wtforms.fields.choices import SelectChoice
 
 from dispatch.extensions import db
-from dispatch.models import AssignmentStatus, Case, CaseEvent, CaseStatus, PhotoStage
-from dispatch.models.case import Transition
+from dispatch.models import OPEN_STATUSES, AssignmentStatus, Case, CaseEvent, CaseStatus, PhotoStage
+from dispatch.models.vocabulary import Transition
 from dispatch.services.cases import claims, lifecycle
 from dispatch.services.cases import replies as reply_templates
-from dispatch.services.cases.queries import OPEN_STATUSES
 from dispatch.services.errors import InvalidInput
 from dispatch.services.intake.filing import discard_photos, store_photos
 from dispatch.services.permissions import Actor

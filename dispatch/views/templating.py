@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from dispatch.extensions import db
 from dispatch.models import AssignmentStatus, CaseStatus, InboxMessage
 from dispatch.models.people import SKILL_LABELS
-from dispatch.services.intake.phones import display_phone, mask_phone
+from dispatch.services.phones import display_phone, mask_phone
 from dispatch.views.forms import LanguageForm
 
 STATUS_COLOURS = {

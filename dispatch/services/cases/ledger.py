@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseStatus, utcnow
-from dispatch.models.case import STAGE_SECONDS
+from dispatch.models.vocabulary import STAGE_SECONDS
 from dispatch.services.cases import notifications
 from dispatch.services.errors import Conflict, DomainError
 from dispatch.services.permissions import Actor, ensure_allowed

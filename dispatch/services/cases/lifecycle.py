@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from dispatch.extensions import db
 from dispatch.geo.distance import distance_m, nearest
 from dispatch.models import (
+    OPEN_STATUSES,
     Case,
     CaseEvent,
     CaseKind,
@@ -50,9 +51,9 @@ from dispatch.services.errors import (
     InvalidInput,
     NotPermitted,
 )
-from dispatch.services.intake.phones import normalise_phone
-from dispatch.services.intake.photos import StoredPhoto
 from dispatch.services.permissions import RESIDENT_ROLE, SYSTEM_ROLE, Actor, ensure_allowed
+from dispatch.services.phones import normalise_phone
+from dispatch.services.photos import StoredPhoto
 
 # No 0/O/1/I/L: codes are read aloud over the phone and typed on small keyboards.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -273,7 +274,7 @@ def escalate(case: Case, actor: Actor, note: str, expected_version: int | None =
     note = _required(note, "note", _("Please say why the lead should look at it."))
     if expected_version is not None and expected_version != case.version:
         raise Conflict(case.id, case.status)
-    if case.status not in (CaseStatus.REGISTERED, CaseStatus.RECEIVED, CaseStatus.HANDLING):
+    if case.status not in OPEN_STATUSES:
         raise IllegalTransition("escalate", case.status,
                                 reason=_("Only an open case can be escalated."))
     if case.escalated_at is not None:

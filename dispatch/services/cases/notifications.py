@@ -1,34 +1,36 @@
 """Who hears about each ledger event, and what they read: outbox rows written in the same
-transaction as the event. Delivery is ``dispatch.jobs.delivery`` (an RQ job per row), started
-after commit and by a relay that picks up anything left behind (Redis was down).
+transaction as the event. Getting them out is ``dispatch.jobs.outbox`` (queued after commit,
+and by a relay that picks up anything left behind) and ``dispatch.jobs.delivery``.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import redis
-from flask import current_app, has_app_context
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from rq import Retry
-from rq.exceptions import DuplicateJobError
-from rq.job import Job, JobStatus
-from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
-from dispatch.extensions import db, get_queue
-from dispatch.models import Case, CaseEvent, Channel, Notification, Role, Team, User, utcnow
+from dispatch.extensions import db
+from dispatch.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    Channel,
+    Notification,
+    Role,
+    Team,
+    User,
+    utcnow,
+)
+from dispatch.services.responders import rota
 
 log = logging.getLogger(__name__)
-PENDING_KEY = "dispatch.new_notifications"
 QUIET_KEY = "dispatch.quiet"
-RETRY = Retry(max=3, interval=[10, 60, 300])  # growing back-off; then listed as failed
 
 
 def _studio_desk(case: Case, leads_only: bool = False) -> list[User]:
@@ -43,8 +45,6 @@ def _studio_desk(case: Case, leads_only: bool = False) -> list[User]:
 
 def _on_duty_desk(case: Case, event: CaseEvent) -> list[User]:
     """The coordinators on the studio's duty rota that day: a new case is theirs first."""
-    from dispatch.services.responders import rota
-
     if case.studio is None:
         return []
     on_duty = rota.on_duty_user_ids(case.studio, event.created_at or utcnow())
@@ -158,8 +158,6 @@ def plan(case: Case, event: CaseEvent) -> None:
 def plan_digests(day: str) -> int:
     """The morning digest for each coordinator and captain: what is open, what is late.
     Keyed by day and person, so a second run the same day adds nothing."""
-    from dispatch.services.cases.queries import OPEN_STATUSES
-
     added = 0
     now = utcnow()
     staff = db.session.scalars(select(User).where(User.active.is_(True), User.role.in_(
@@ -195,40 +193,6 @@ def tell_user(case: Case, event: CaseEvent, user_id: int, message: Callable[[], 
     _tell(case, event, user_id, message, _url("/v/"))
 
 
-# --- from the outbox to the queue ------------------------------------------------------------
-
-def enqueue(notification_id: int, again: bool = False) -> bool:
-    """One job per row; the job id makes a second enqueue of a waiting job a no-op.
-    ``again`` (a coordinator's retry) starts a new job beside any retry RQ has scheduled;
-    the job itself skips a row already sent."""
-    from dispatch.jobs.delivery import deliver
-
-    job_id = f"notify-{notification_id}" + (f"-again-{secrets.token_hex(4)}" if again else "")
-    queue = get_queue()
-    try:
-        queue.enqueue(deliver, notification_id, job_id=job_id, retry=RETRY, job_timeout=30,
-                      unique=True)
-    except DuplicateJobError:
-        # A job of that id exists. Waiting, running or scheduled for a retry: leave it.
-        # Over (a worker killed mid-job leaves it failed or stopped) while the row is still
-        # unsent: start a new one, or the row would never go out.
-        status = Job.fetch(job_id, connection=queue.connection).get_status(refresh=True)
-        if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED,
-                      JobStatus.FINISHED) and not again:
-            return enqueue(notification_id, again=True)
-    except redis.RedisError as error:
-        log.warning("notification %s stays in the outbox: %s", notification_id, error)
-        return False
-    return True
-
-
-def relay_pending(limit: int = 500) -> int:
-    """Queue every row not yet sent nor failed: what a Redis outage left behind."""
-    pending = db.session.scalars(select(Notification.id).where(
-        Notification.sent_at.is_(None), Notification.failed_at.is_(None))
-        .order_by(Notification.id).limit(limit))
-    return sum(enqueue(nid) for nid in list(pending))
-
 
 def retry(row: Notification) -> None:
     """A coordinator's "try again" on a failed delivery: a fresh set of attempts."""
@@ -237,22 +201,3 @@ def retry(row: Notification) -> None:
                        .values(failed_at=None, attempts=0))
 
 
-@sa_event.listens_for(Session, "after_flush")
-def _remember_new(session: Session, _context: Any) -> None:
-    new = [obj for obj in session.new if isinstance(obj, Notification)]
-    if new:
-        session.info.setdefault(PENDING_KEY, []).extend(new)
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _enqueue_after_commit(session: Session) -> None:
-    """Side effects after commit: the rows exist before any worker looks for them."""
-    rows = session.info.pop(PENDING_KEY, [])
-    if rows and has_app_context() and current_app.config.get("NOTIFY_AFTER_COMMIT", True):
-        for row in rows:
-            enqueue(row.id)
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 
 from dispatch.extensions import db
-from dispatch.models import Case, CaseKind, CaseStatus, Studio, User, utcnow
+from dispatch.geo.distance import quick_distance_m
+from dispatch.models import OPEN_STATUSES, Case, CaseKind, CaseStatus, Studio, User, utcnow
 from dispatch.models.people import FIELD_ROLES
-
-OPEN_STATUSES = (CaseStatus.REGISTERED, CaseStatus.RECEIVED, CaseStatus.HANDLING)
+from dispatch.services.permissions import CLAIMABLE_KINDS
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,6 @@ def work_of(user: User) -> list[Case]:
 def claimable_near(latitude: float, longitude: float, limit: int = 20
                    ) -> list[tuple[Case, float]]:
     """Open micro-wishes and published tasks, nearest first (the volunteer's "near me")."""
-    from dispatch.geo.distance import quick_distance_m
-    from dispatch.services.permissions import CLAIMABLE_KINDS
-
     open_cases = db.session.scalars(select(Case).where(
         Case.status == CaseStatus.RECEIVED, Case.kind.in_(CLAIMABLE_KINDS)))
     ranked = sorted(((case, quick_distance_m(latitude, longitude, case.latitude,

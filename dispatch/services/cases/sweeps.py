@@ -10,12 +10,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from dispatch.extensions import db
-from dispatch.models import Case, CaseStatus, utcnow
+from dispatch.models import OPEN_STATUSES, Case, CaseStatus, utcnow
 from dispatch.services.cases.ledger import amend, apply_transition
 from dispatch.services.errors import Conflict, IllegalTransition
 from dispatch.services.permissions import Actor
-
-OPEN = (CaseStatus.REGISTERED, CaseStatus.RECEIVED, CaseStatus.HANDLING)
 
 
 def auto_confirm(now: datetime | None = None) -> list[int]:
@@ -39,7 +37,7 @@ def escalate_overdue(now: datetime | None = None) -> list[int]:
     """Open cases past their deadline go to the studio's lead coordinator, once each."""
     now = now or utcnow()
     due = list(db.session.scalars(select(Case).where(
-        Case.status.in_(OPEN), Case.due_at < now, Case.escalated_at.is_(None))))
+        Case.status.in_(OPEN_STATUSES), Case.due_at < now, Case.escalated_at.is_(None))))
     done = []
     for case in due:
         try:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from dispatch.extensions import db
 from dispatch.geo.coords import TileCRS, to_display
 from dispatch.models import (
+    OPEN_STATUSES,
     Case,
     Category,
     Region,
@@ -30,7 +31,7 @@ from dispatch.models import (
     VolunteerProfile,
     utcnow,
 )
-from dispatch.services.cases.queries import OPEN_STATUSES, CaseFilter, conditions, overdue_clause
+from dispatch.services.cases.queries import CaseFilter, conditions, overdue_clause
 
 HEAT_DAYS = 90
 HEAT_DECIMALS = 3  # about 100 m: one heat point per block, however many cases

@@ -1,5 +1,5 @@
 """The ledger export (台账导出): cases registered in a date range with ALL their events, as
-an XLSX workbook or a CSV file, written by an RQ job (``dispatch.jobs.tasks.export_ledger``).
+an XLSX workbook or a CSV file, written by an RQ job (``dispatch.jobs.exports``).
 
 What is in the file, and why:
 
@@ -29,29 +29,24 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-import redis
 from flask import current_app
 from flask_babel import gettext as _
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.workbook import Workbook
-from rq.exceptions import DuplicateJobError, NoSuchJobError
-from rq.job import Job, JobStatus
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import selectinload
 
-from dispatch.extensions import db, get_queue
+from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, User, utcnow
 from dispatch.models.desk import LedgerExport
 from dispatch.services.desk.statistics import STAGES, display_zone, stage_label
 from dispatch.services.errors import InvalidInput
-from dispatch.services.intake.phones import mask_phone
-from dispatch.views.desk.forms_reports import MAX_EXPORT_DAYS
+from dispatch.services.phones import mask_phone
 
+MAX_EXPORT_DAYS = 366
 BATCH = 200  # cases per read, and per progress update
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-JOB_TIMEOUT = 3600
-OVER = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 # --- what goes in the file ---------------------------------------------------------------
@@ -149,45 +144,6 @@ def request_export(user: User, date_from: date, date_to: date, file_format: str)
     db.session.add(export)
     db.session.flush()
     return export
-
-
-def enqueue(export_id: int, again: bool = True) -> bool:
-    """One job per export, always of id ``ledger-export-<id>``: a second enqueue while it
-    waits is a no-op (and the job's own queued→running UPDATE makes a second run a no-op).
-    A finished or failed job of that id is replaced (``again``). False when Redis is down:
-    the row stays queued and the page offers "queue again"."""
-    from dispatch.jobs.tasks import export_ledger
-
-    job_id = f"ledger-export-{export_id}"
-    queue = get_queue()
-    try:
-        queue.enqueue(export_ledger, export_id, job_id=job_id, job_timeout=JOB_TIMEOUT,
-                      unique=True, result_ttl=3600, failure_ttl=7 * 86400)
-    except DuplicateJobError:
-        job = Job.fetch(job_id, connection=queue.connection)
-        if job.get_status(refresh=True) in OVER and again:
-            job.delete()  # that job is over while the row waits: start a new one
-            return enqueue(export_id, again=False)
-    except redis.RedisError as error:
-        current_app.logger.warning("export %s stays queued: %s", export_id, error)
-        return False
-    return True
-
-
-def may_queue_again(export: LedgerExport) -> bool:
-    """Failed, or queued or running with no live job for it in Redis (Redis was down, the
-    job was lost, or the worker running it was killed): the desk may queue it again."""
-    if export.state == "failed":
-        return True
-    if export.state not in ("queued", "running"):
-        return False
-    try:
-        job = Job.fetch(f"ledger-export-{export.id}", connection=get_queue().connection)
-        return job.get_status(refresh=True) in OVER
-    except NoSuchJobError:
-        return True
-    except redis.RedisError:
-        return True
 
 
 def requeue(export: LedgerExport) -> bool:

@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from dispatch.extensions import db
 from dispatch.geo.distance import quick_distance_m
 from dispatch.models import (
+    OPEN_STATUSES,
     Case,
     CaseKind,
     CasePhoto,
-    CaseStatus,
     Category,
     PhotoStage,
     Region,
@@ -30,12 +30,11 @@ from dispatch.models import (
 )
 from dispatch.services.cases import lifecycle
 from dispatch.services.errors import IllegalTransition, InvalidInput
-from dispatch.services.intake.phones import normalise_phone
-from dispatch.services.intake.photos import StoredPhoto, delete_stored, process_upload
+from dispatch.services.phones import normalise_phone
+from dispatch.services.photos import StoredPhoto, delete_stored, process_upload
 
 LOOKALIKE_RADIUS_M = 150
 MAX_PHOTOS = 3
-OPEN_FOR_SUPPORT = (CaseStatus.REGISTERED, CaseStatus.RECEIVED, CaseStatus.HANDLING)
 METRES_PER_DEGREE = 111_320.0
 
 
@@ -63,7 +62,7 @@ def lookalikes(category_id: int, latitude: float, longitude: float,
                      + (Case.longitude - longitude) * (Case.longitude - longitude)
                      * scale * scale)
     candidates = db.session.scalars(select(Case).where(
-        Case.category_id == category_id, Case.status.in_(OPEN_FOR_SUPPORT),
+        Case.category_id == category_id, Case.status.in_(OPEN_STATUSES),
         Case.latitude.between(latitude - dlat, latitude + dlat),
         Case.longitude.between(longitude - dlon, longitude + dlon))
         .order_by(flat_distance).limit(limit * 2))
@@ -163,7 +162,7 @@ def discard_photos(stored: list[StoredPhoto]) -> None:
 
 def add_support(case: Case, submission_token: str, phone: str | None = None) -> bool:
     """"Me too" on an open case. Returns False when this form was already counted."""
-    if case.status not in OPEN_FOR_SUPPORT:
+    if case.status not in OPEN_STATUSES:
         raise IllegalTransition("support", case.status,
                                 reason=_("This case is already closed; please report anew."))
     phone = normalise_phone(phone)

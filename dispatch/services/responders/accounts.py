@@ -14,7 +14,7 @@ from dispatch.extensions import db
 from dispatch.models import Role, Studio, User, VolunteerProfile
 from dispatch.models.people import FIELD_ROLES
 from dispatch.services.errors import InvalidInput
-from dispatch.services.intake.phones import normalise_phone
+from dispatch.services.phones import normalise_phone
 
 MIN_PASSWORD_LENGTH = 8
 

@@ -10,7 +10,6 @@ from sqlalchemy import func, or_, select, update
 
 from dispatch.extensions import db
 from dispatch.models import (
-    AssignmentStatus,
     Case,
     CaseEvent,
     CaseStatus,
@@ -18,31 +17,13 @@ from dispatch.models import (
     User,
     VolunteerProfile,
 )
+from dispatch.models.notify import WEBHOOK_KINDS
 from dispatch.models.people import FIELD_ROLES, SKILL_LABELS
-from dispatch.services.cases.ledger import amend
-from dispatch.services.errors import IllegalTransition, InvalidInput, NotPermitted
-from dispatch.services.permissions import Actor
-
-SHAREABLE = (AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED)
+from dispatch.services.errors import InvalidInput
 
 
 def team_led_by(user: User) -> Team | None:
     return db.session.scalar(select(Team).where(Team.captain_id == user.id))
-
-
-def share_out(case: Case, actor: Actor, member: User) -> Case:
-    """分派: the captain gives team work to one member; the team stays the assignee."""
-    team = case.assigned_team
-    if actor.user is None or team is None or team.captain_id != actor.user.id:
-        raise NotPermitted("share_out")
-    if case.status != CaseStatus.HANDLING or case.assignment_status not in SHAREABLE:
-        raise IllegalTransition("share_out", case.status,
-                                reason=_("Only work not yet started can be shared out."))
-    if member.team_id != team.id or not member.active:
-        raise InvalidInput("member", _("Choose a member of this team."))
-    amend(case, actor, "share_out", {"handled_by_id": member.id},
-          note=_("Shared out to %(name)s.", name=member.display_name))
-    return case
 
 
 @dataclass(frozen=True)
@@ -118,8 +99,6 @@ def remove_member(team: Team, user: User) -> None:
 
 def set_webhook(team: Team, kind: str, url: str | None) -> None:
     """The team's group-chat robot; the form has checked the address is a web address."""
-    from dispatch.notify.http import WEBHOOK_KINDS
-
     if kind not in WEBHOOK_KINDS:
         raise InvalidInput("kind", _("Unknown group chat."))
     team.webhook_kind, team.webhook_url = kind, (url or "").strip() or None

@@ -17,8 +17,8 @@ from flask_login import current_user
 
 from dispatch.extensions import db
 from dispatch.geo import maps
-from dispatch.models import CaseKind, utcnow
-from dispatch.services.cases.queries import OPEN_STATUSES, CaseFilter
+from dispatch.models import OPEN_STATUSES, CaseKind, utcnow
+from dispatch.services.cases.queries import CaseFilter
 from dispatch.services.desk import board as board_data
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms_board import BoardFilterForm

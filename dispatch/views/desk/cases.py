@@ -14,8 +14,9 @@ from wtforms.fields.choices import SelectChoice
 
 from dispatch.extensions import db
 from dispatch.geo import maps
+from dispatch.jobs.outbox import enqueue as queue_notification
 from dispatch.models import Case, CaseKind, CaseStatus, Notification, Team, User
-from dispatch.models.case import ACTION_LABELS, TRANSITIONS
+from dispatch.models.vocabulary import ACTION_LABELS, TRANSITIONS
 from dispatch.services.cases import claims, lifecycle, moderation
 from dispatch.services.cases import notifications as outbox
 from dispatch.services.cases.queries import CaseFilter, count_by_status, filtered
@@ -271,6 +272,6 @@ def retry_notification(notification_id: int) -> Response:
     row = db.get_or_404(Notification, notification_id)
     outbox.retry(row)
     db.session.commit()
-    outbox.enqueue(row.id, again=True)
+    queue_notification(row.id, again=True)
     flash(_("Queued again."), "success")
     return redirect(url_for(".notifications"))

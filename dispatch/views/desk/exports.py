@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
+from dispatch.jobs import exports as export_jobs
 from dispatch.models import utcnow
 from dispatch.models.desk import LedgerExport
 from dispatch.services.desk import exports as ledger
@@ -36,7 +37,7 @@ def _queued_message(queued: bool) -> None:
 
 def _render_list(form: ExportForm, status: int = 200) -> tuple[str, int]:
     return render_template("desk/exports.html", form=form, rows=_recent(),
-                           percent=percent, may_queue_again=ledger.may_queue_again), status
+                           percent=percent, may_queue_again=export_jobs.may_queue_again), status
 
 
 @bp.get("/exports")
@@ -59,7 +60,7 @@ def create_export() -> Response | tuple[str, int]:
         getattr(form, error.field, form.date_to).errors = [error.message()]
         return _render_list(form, 422)
     db.session.commit()
-    _queued_message(ledger.enqueue(row.id))  # after commit: the worker finds the row
+    _queued_message(export_jobs.enqueue(row.id))  # after commit: the worker finds the row
     return redirect(url_for(".export_page", export_id=row.id))
 
 
@@ -67,7 +68,7 @@ def create_export() -> Response | tuple[str, int]:
 def export_page(export_id: int) -> str:
     row = db.get_or_404(LedgerExport, export_id)
     return render_template("desk/export.html", row=row, percent=percent,
-                           may_queue_again=ledger.may_queue_again(row))
+                           may_queue_again=export_jobs.may_queue_again(row))
 
 
 @bp.get("/exports/<int:export_id>.json")
@@ -93,11 +94,11 @@ def download_export(export_id: int) -> Response:
 @bp.post("/exports/<int:export_id>/queue")
 def queue_export_again(export_id: int) -> Response:
     row = db.get_or_404(LedgerExport, export_id)
-    if not ledger.may_queue_again(row) or not ledger.requeue(row):
+    if not export_jobs.may_queue_again(row) or not ledger.requeue(row):
         flash(_("This export is already running or done."), "warning")
         return redirect(url_for(".export_page", export_id=row.id))
     db.session.commit()
-    _queued_message(ledger.enqueue(row.id))
+    _queued_message(export_jobs.enqueue(row.id))
     return redirect(url_for(".export_page", export_id=row.id))
 
 

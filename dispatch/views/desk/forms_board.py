@@ -15,8 +15,8 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from dispatch.models import CaseKind, CaseStatus, Category, Region, Studio
-from dispatch.services.cases.queries import OPEN_STATUSES, CaseFilter
+from dispatch.models import OPEN_STATUSES, CaseKind, CaseStatus, Category, Region, Studio
+from dispatch.services.cases.queries import CaseFilter
 
 ALL_STUDIOS = "all"
 

@@ -10,7 +10,7 @@ from wtforms import DateField, Field, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Optional, Regexp, ValidationError
 
-MAX_EXPORT_DAYS = 366
+from dispatch.services.desk.exports import MAX_EXPORT_DAYS
 
 
 class MonthForm(FlaskForm):

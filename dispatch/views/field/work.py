@@ -13,9 +13,9 @@ from wtforms.fields.choices import SelectChoice
 from dispatch.extensions import db
 from dispatch.geo import maps
 from dispatch.models import Case, Region, User
-from dispatch.models.case import ACTION_LABELS, TRANSITIONS
 from dispatch.models.people import SKILL_LABELS
-from dispatch.services.cases import claims, lifecycle
+from dispatch.models.vocabulary import ACTION_LABELS, TRANSITIONS
+from dispatch.services.cases import claims, lifecycle, team_work
 from dispatch.services.cases.queries import claimable_near, work_of
 from dispatch.services.errors import InvalidInput, NotPermitted
 from dispatch.services.permissions import Actor, allowed_actions, ensure_allowed
@@ -136,7 +136,7 @@ def share(case_id: int) -> Response:
     member = db.session.get(User, request.form.get(f"share{case_id}-member", type=int) or 0)
     if member is None:
         raise InvalidInput("member", _("Choose a member of this team."))
-    teams.share_out(case, Actor.of(current_user), member)
+    team_work.share_out(case, Actor.of(current_user), member)
     db.session.commit()
     flash(_("Done: %(action)s.", action=ACTION_LABELS["share_out"]), "success")
     return redirect(url_for(".team"))

@@ -23,8 +23,7 @@ from werkzeug.wrappers import Response
 from dispatch.config import LANGUAGES
 from dispatch.extensions import db
 from dispatch.geo import maps
-from dispatch.models import Case, CaseEvent, CaseKind, CaseStatus, utcnow
-from dispatch.services.intake.filing import OPEN_FOR_SUPPORT
+from dispatch.models import OPEN_STATUSES, Case, CaseEvent, CaseKind, CaseStatus, utcnow
 from dispatch.services.responders.studios import studios_today
 from dispatch.views.forms import LanguageForm, ResidentFeedbackForm, SupportForm
 from dispatch.views.public.blueprint import bp
@@ -85,7 +84,7 @@ def case_status(code: str) -> str:
     feedback_form = ResidentFeedbackForm(formdata=None, version=case.version) \
         if case.status == CaseStatus.REPLIED else None
     support_form = SupportForm(formdata=None, submission_token=secrets.token_urlsafe(24)) \
-        if case.status in OPEN_FOR_SUPPORT else None
+        if case.status in OPEN_STATUSES else None
     return render_template(
         "public/case.html", case=case, events=list(events), map=_public_map(case),
         photos=[p for p in case.photos if not p.hidden], page_url=url,

@@ -29,14 +29,15 @@ from dispatch.services.errors import InvalidInput
 from dispatch.services.intake.filing import (
     LOOKALIKE_RADIUS_M,
     NewReport,
+    add_support,
     file_report,
     lookalikes,
     upload_dir,
     within_service_area,
 )
-from dispatch.services.intake.photos import photo_path
 from dispatch.services.intake.places import search_places
 from dispatch.services.permissions import Actor
+from dispatch.services.photos import photo_path
 from dispatch.views.forms import (
     ReportDetailsForm,
     ReportPlaceForm,
@@ -161,8 +162,6 @@ def give_feedback(code: str) -> Response:
 
 @bp.post("/c/<code>/support")
 def support(code: str) -> Response:
-    from dispatch.services.intake.filing import add_support
-
     case = _case_by_code(code)
     form = SupportForm()
     if not form.validate():
