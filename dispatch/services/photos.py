@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from dispatch.services.errors import InvalidInput
 
+MAX_PHOTOS = 3
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 1600
 THUMB_SIDE = 360
@@ -213,3 +215,31 @@ def _encode(image: Image.Image) -> bytes:
     image.info = {}  # else Pillow would carry e.g. the source's JPEG comment into the file
     image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
     return buffer.getvalue()
+
+
+def upload_dir() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def _discard(stored: list[StoredPhoto]) -> None:
+    for photo in stored:
+        delete_stored(upload_dir(), photo.key)
+
+
+def store_photos(uploads: list[BinaryIO]) -> list[StoredPhoto]:
+    """Check and store up to MAX_PHOTOS uploads; on any refusal keep none of them."""
+    if len(uploads) > MAX_PHOTOS:
+        raise InvalidInput("photos", _("At most %(n)d photos.", n=MAX_PHOTOS))
+    stored: list[StoredPhoto] = []
+    try:
+        for upload in uploads:
+            stored.append(process_upload(upload, upload_dir()))
+    except Exception:
+        _discard(stored)
+        raise
+    return stored
+
+
+def discard_photos(stored: list[StoredPhoto]) -> None:
+    """Remove stored files when the transaction that would reference them fails."""
+    _discard(stored)

@@ -1,5 +1,6 @@
-"""Glue shared by the desk and the volunteer pages: which form an action takes, and how
-its fields become a call to the lifecycle service."""
+"""The case action forms the desk and the volunteer pages share: which form an action takes,
+its choices, and what the desk page shows beside them. What an action does is
+``dispatch.services.cases.commands``."""
 
 from __future__ import annotations
 
@@ -13,12 +14,9 @@ from wtforms.fields.choices import SelectChoice
 from dispatch.extensions import db
 from dispatch.models import OPEN_STATUSES, AssignmentStatus, Case, CaseEvent, CaseStatus, PhotoStage
 from dispatch.models.vocabulary import Transition
-from dispatch.services.cases import claims, lifecycle
 from dispatch.services.cases import replies as reply_templates
 from dispatch.services.errors import InvalidInput
-from dispatch.services.intake.filing import discard_photos, store_photos
-from dispatch.services.permissions import Actor
-from dispatch.services.responders.suggest import Candidate, candidates, parse_assignee, suggest
+from dispatch.services.responders.suggest import Candidate, candidates, suggest
 from dispatch.views.forms import (
     ACTION_FORMS,
     ActionForm,
@@ -64,52 +62,12 @@ def _candidate_label(candidate: Candidate) -> str:
     return f"{kind}: {candidate.name}{distance}"
 
 
-def perform(action: str, case: Case, actor: Actor, form: ActionForm) -> None:
-    """Call the lifecycle function for ``action`` with the form's fields."""
-    fields = form.data
-    kw = {"expected_version": fields["version"]}
-    note = fields.get("note") or ""
-    if action in ("assign", "reassign"):
-        team, volunteer = parse_assignee(fields["assignee"] or "")
-        if team is None and volunteer is None:
-            raise InvalidInput("assignee", _("Choose a team or a volunteer."))
-        step = lifecycle.assign if action == "assign" else lifecycle.reassign
-        step(case, actor, team=team, volunteer=volunteer, note=note, **kw)
-    elif action == "reply":
-        text = (fields["text"] or "").strip()
-        if not text and fields["template"]:  # no script: the template as it is
-            text = reply_templates.render(*reply_templates.parse(fields["template"]),
-                                          case) or ""
-        lifecycle.reply(case, actor, text, **kw)
-    elif action == "give_feedback":
-        lifecycle.give_feedback(case, actor, satisfied=fields["satisfied"] == "yes",
-                                rating=int(fields["rating"]), comment=fields["comment"] or "",
-                                fixed=bool(fields["fixed"]), **kw)
-    elif action == "mark_duplicate":
-        code = (fields["original"] or "").strip().upper()
-        original = db.session.scalar(select(Case).where(Case.tracking_code == code))
-        if original is None:
-            raise InvalidInput("original", _("No case has this tracking code."))
-        lifecycle.mark_duplicate(case, actor, original, note=note, **kw)
-    elif action == "mark_not_ours":
-        lifecycle.mark_not_ours(case, actor, fields["reason"] or "", **kw)
-    elif action == "arrive":
-        lifecycle.arrive(case, actor, note=note, latitude=fields["latitude"],
-                         longitude=fields["longitude"], **kw)
-    elif action == "finish":
-        uploads = [f.stream for f in fields["photos"] or [] if f and f.filename]
-        stored = store_photos(uploads)
-        try:
-            lifecycle.finish(case, actor, note, photos=tuple(stored), **kw)
-        except Exception:
-            discard_photos(stored)
-            raise
-    elif action == "claim":
-        claims.claim(case, actor)
-    elif action == "release":
-        claims.release(case, actor, note)
-    else:
-        getattr(lifecycle, action)(case, actor, note=note, **kw)
+def fields_of(form: ActionForm) -> dict[str, object]:
+    """The form's data as the case commands take it: uploads as their streams."""
+    fields = dict(form.data)
+    if "photos" in fields:
+        fields["photos"] = [f.stream for f in fields["photos"] or [] if f and f.filename]
+    return fields
 
 
 def attach_error(form: ActionForm, error: InvalidInput) -> None:

@@ -92,3 +92,11 @@ def claimable_near(latitude: float, longitude: float, limit: int = 20
                                              case.longitude))
                      for case in open_cases), key=lambda pair: pair[1])
     return ranked[:limit]
+
+
+def case_by_tracking_code(code: str) -> Case | None:
+    """The case a resident's tracking code names (typed by hand: spaces and case ignored)."""
+    code = code.strip().upper()
+    if not code:
+        return None
+    return db.session.scalar(select(Case).where(Case.tracking_code == code))

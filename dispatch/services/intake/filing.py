@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
@@ -31,15 +30,16 @@ from dispatch.models import (
 from dispatch.services.cases import lifecycle
 from dispatch.services.errors import IllegalTransition, InvalidInput
 from dispatch.services.phones import normalise_phone
-from dispatch.services.photos import StoredPhoto, delete_stored, process_upload
+from dispatch.services.photos import (
+    MAX_PHOTOS,
+    StoredPhoto,
+    discard_photos,
+    process_upload,
+    upload_dir,
+)
 
 LOOKALIKE_RADIUS_M = 150
-MAX_PHOTOS = 3
 METRES_PER_DEGREE = 111_320.0
-
-
-def upload_dir() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"])
 
 
 def within_service_area(latitude: float, longitude: float) -> bool:
@@ -124,40 +124,16 @@ def file_report(report: NewReport) -> Case:
         # SAVEPOINT here: on SQLite one would start the transaction with a read snapshot
         # and turn the second writer's wait into "database is locked". Filing is the
         # request's only write, so the whole transaction is rolled back instead.
-        _discard(stored)
+        discard_photos(stored)
         db.session.rollback()
         already = _existing(report.submission_token)
         if already is None:
             raise
         return already
     except Exception:
-        _discard(stored)
+        discard_photos(stored)
         raise
     return case
-
-
-def _discard(stored: list[StoredPhoto]) -> None:
-    for photo in stored:
-        delete_stored(upload_dir(), photo.key)
-
-
-def store_photos(uploads: list[BinaryIO]) -> list[StoredPhoto]:
-    """Check and store up to MAX_PHOTOS uploads; on any refusal keep none of them."""
-    if len(uploads) > MAX_PHOTOS:
-        raise InvalidInput("photos", _("At most %(n)d photos.", n=MAX_PHOTOS))
-    stored: list[StoredPhoto] = []
-    try:
-        for upload in uploads:
-            stored.append(process_upload(upload, upload_dir()))
-    except Exception:
-        _discard(stored)
-        raise
-    return stored
-
-
-def discard_photos(stored: list[StoredPhoto]) -> None:
-    """Remove stored files when the transaction that would reference them fails."""
-    _discard(stored)
 
 
 def add_support(case: Case, submission_token: str, phone: str | None = None) -> bool:

@@ -16,19 +16,19 @@ from dispatch.extensions import db
 from dispatch.geo import maps
 from dispatch.jobs.outbox import enqueue as queue_notification
 from dispatch.models import Case, CaseKind, CaseStatus, Notification, Team, User
-from dispatch.models.vocabulary import ACTION_LABELS, TRANSITIONS
-from dispatch.services.cases import claims, lifecycle, moderation
+from dispatch.models.vocabulary import ACTION_LABELS
+from dispatch.services.cases import claims, commands, lifecycle, moderation
 from dispatch.services.cases import notifications as outbox
 from dispatch.services.cases.queries import CaseFilter, count_by_status, filtered
 from dispatch.services.errors import Conflict, InvalidInput
-from dispatch.services.permissions import Actor, allowed_actions, ensure_allowed
+from dispatch.services.permissions import Actor, allowed_actions
 from dispatch.services.responders import teams
 from dispatch.views.case_forms import (
     attach_error,
     build_forms,
     changes_since,
     desk_context,
-    perform,
+    fields_of,
     posted_data,
     posted_version,
 )
@@ -105,20 +105,19 @@ def case_page(case_id: int) -> tuple[str, int]:
 @bp.post("/cases/<int:case_id>/actions/<action>")
 def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
-    if action not in TRANSITIONS:
+    if action not in commands.COMMANDS:
         abort(404)
     seen = posted_version(action)
     if seen is not None and seen != case.version:
         return _conflict(case_id, seen)  # a stale page: nothing is looked at further
     actor = Actor.of(current_user)
-    ensure_allowed(case, actor, action)  # 403 or 409 before looking at the form
-    forms = build_forms(case, allowed_actions(case, actor), posted_data(),
-                        posted=action)
-    form = forms[action]
-    if not form.validate():
+    forms = build_forms(case, allowed_actions(case, actor), posted_data(), posted=action)
+    form = forms.get(action)
+    if form is None or not form.validate():
+        commands.check(case, actor, action)  # 403 or 409 rather than a form's errors
         return _render_case(case, forms, status=422)
     try:
-        perform(action, case, actor, form)
+        commands.run(action, case, actor, fields_of(form))
     except InvalidInput as error:
         db.session.rollback()
         attach_error(form, error)

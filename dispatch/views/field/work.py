@@ -15,12 +15,12 @@ from dispatch.geo import maps
 from dispatch.models import Case, Region, User
 from dispatch.models.people import SKILL_LABELS
 from dispatch.models.vocabulary import ACTION_LABELS, TRANSITIONS
-from dispatch.services.cases import claims, lifecycle, team_work
+from dispatch.services.cases import claims, commands, lifecycle, team_work
 from dispatch.services.cases.queries import claimable_near, work_of
 from dispatch.services.errors import InvalidInput, NotPermitted
-from dispatch.services.permissions import Actor, allowed_actions, ensure_allowed
+from dispatch.services.permissions import Actor, allowed_actions
 from dispatch.services.responders import teams
-from dispatch.views.case_forms import attach_error, build_forms, perform, posted_data
+from dispatch.views.case_forms import attach_error, build_forms, fields_of, posted_data
 from dispatch.views.field.blueprint import bp
 from dispatch.views.forms import ActionForm, AvailabilityForm, ShareOutForm
 
@@ -72,7 +72,7 @@ def home() -> tuple[str, int]:
 
 @bp.post("/cases/<int:case_id>/actions/<action>")
 def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
-    if action not in TRANSITIONS:
+    if action not in commands.COMMANDS:
         abort(404)
     if action not in FIELD_ACTIONS:
         raise NotPermitted(action)
@@ -80,12 +80,11 @@ def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
     actor = Actor.of(current_user)
     forms = build_forms(case, [TRANSITIONS[action]], posted_data(), posted=action)
     form = forms[action]
-    if action != "claim":  # a lost claim race is answered by the claim itself, with the holder
-        ensure_allowed(case, actor, action)
     if not form.validate():
+        commands.check(case, actor, action)  # 403 or 409 rather than a form's errors
         return _render_home({case.id: forms}, status=422)
     try:
-        perform(action, case, actor, form)
+        commands.run(action, case, actor, fields_of(form))
     except InvalidInput as error:
         db.session.rollback()
         attach_error(form, error)

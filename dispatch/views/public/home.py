@@ -24,6 +24,7 @@ from dispatch.config import LANGUAGES
 from dispatch.extensions import db
 from dispatch.geo import maps
 from dispatch.models import OPEN_STATUSES, Case, CaseEvent, CaseKind, CaseStatus, utcnow
+from dispatch.services.cases.queries import case_by_tracking_code
 from dispatch.services.responders.studios import studios_today
 from dispatch.views.forms import LanguageForm, ResidentFeedbackForm, SupportForm
 from dispatch.views.public.blueprint import bp
@@ -74,7 +75,7 @@ def _public_map(case: Case) -> maps.MapEmbed:
 @bp.get("/c/<code>")
 def case_status(code: str) -> str:
     """The public view of a case: never internal notes, never a phone number."""
-    case = db.session.scalar(select(Case).where(Case.tracking_code == code.upper()))
+    case = case_by_tracking_code(code)
     if case is None:
         abort(404)
     events = db.session.scalars(

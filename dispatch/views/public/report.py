@@ -25,6 +25,7 @@ from dispatch.geo import maps
 from dispatch.geo.coords import TileCRS, from_display, to_display
 from dispatch.models import Case, CaseKind, CasePhoto, Category, Region
 from dispatch.services.cases import lifecycle
+from dispatch.services.cases.queries import case_by_tracking_code
 from dispatch.services.errors import InvalidInput
 from dispatch.services.intake.filing import (
     LOOKALIKE_RADIUS_M,
@@ -32,12 +33,11 @@ from dispatch.services.intake.filing import (
     add_support,
     file_report,
     lookalikes,
-    upload_dir,
     within_service_area,
 )
 from dispatch.services.intake.places import search_places
 from dispatch.services.permissions import Actor
-from dispatch.services.photos import photo_path
+from dispatch.services.photos import photo_path, upload_dir
 from dispatch.views.forms import (
     ReportDetailsForm,
     ReportPlaceForm,
@@ -201,7 +201,7 @@ def my_reports() -> str:
 
 
 def _case_by_code(code: str) -> Case:
-    case = db.session.scalar(select(Case).where(Case.tracking_code == code.upper()))
+    case = case_by_tracking_code(code)
     if case is None:
         abort(404)
     return case
