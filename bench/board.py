@@ -24,14 +24,11 @@ import json
 import logging
 import random
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import folium
@@ -40,8 +37,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
-from bench.common import database, demo_app
-from dispatch.dev import embedded_redis
+from bench.common import throwaway_stack
 from dispatch.extensions import db
 from dispatch.geo import maps
 from dispatch.models import (
@@ -256,31 +252,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sizes and --repeat must be positive")
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    workdir = Path(tempfile.mkdtemp(prefix="bench-board-"))
-    redis_process = None
-    database_ = None
-    try:
-        redis_url, redis_process = embedded_redis.start(workdir / "redis", daemonize=False)
-        database_ = database(args.database_url, workdir, PG_SCHEMA)
-        app = demo_app(database_.url, redis_url, workdir, WTF_CSRF_ENABLED=False)
-        print(f"{database_.kind}; the demo coordinator's studio; best of {args.repeat} "
-              f"requests for the board, one build of the naive map; ~ = extrapolated")
-        print_header()
-        rows = measure(app, sizes, args.naive_max, args.repeat)
-        verdicts(rows)
-        print("\nnote: server-side build only (the browser's work to draw the clusters is "
-              "not timed); the naive map is one folium.Marker with popup and tooltip per case")
-        return 0
-    except Unexpected as error:
-        print(f"\nmeasurement invalid: {error}", file=sys.stderr)
-        return 1
-    finally:
-        if database_ is not None:
-            database_.drop()
-        if redis_process is not None:
-            redis_process.terminate()
-            redis_process.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
+    with throwaway_stack(PG_SCHEMA, args.database_url) as stack:
+        try:
+            app = stack.demo_app(WTF_CSRF_ENABLED=False)
+            print(f"{stack.database.kind}; the demo coordinator's studio; best of {args.repeat} "
+                  f"requests for the board, one build of the naive map; ~ = extrapolated")
+            print_header()
+            rows = measure(app, sizes, args.naive_max, args.repeat)
+            verdicts(rows)
+            print("\nnote: server-side build only (the browser's work to draw the clusters is "
+                  "not timed); the naive map is one folium.Marker with popup and tooltip per "
+                  "case")
+            return 0
+        except Unexpected as error:
+            print(f"\nmeasurement invalid: {error}", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

@@ -18,26 +18,19 @@ from __future__ import annotations
 import argparse
 import html
 import logging
-import math
 import os
 import re
 import secrets
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import requests
-from flask import Flask
 from sqlalchemy import func, select
 
-from bench.common import Database, demo_app
-from bench.common import database as throwaway_database
-from bench.report import CSRF_PATTERN, SPOT, TIMEOUT_S, serving
-from dispatch.dev import embedded_redis
+from bench.common import SPOT, percentile_ms, throwaway_stack
+from bench.report import CSRF_PATTERN, TIMEOUT_S, serving
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseKind, CaseStatus, Category, Role, User
 from dispatch.services.cases import lifecycle
@@ -55,16 +48,6 @@ TITLE_PATTERN = re.compile(r"<title>(.*?)</title>", re.DOTALL)
 
 
 # --- setup -------------------------------------------------------------------------------------
-
-def database(choice: str, workdir: Path) -> Database:
-    """``sqlite``: a file in ``workdir``. A PostgreSQL URL: the schema ``bench_claim`` there,
-    dropped and recreated at the start and dropped at the end; nothing else is touched."""
-    return throwaway_database(choice, workdir, PG_SCHEMA)
-
-
-def create_claim_app(database_url: str, redis_url: str, workdir: Path) -> Flask:
-    return demo_app(database_url, redis_url, workdir, MAX_OPEN_CLAIMS=MAX_OPEN_CLAIMS)
-
 
 @dataclass
 class Volunteer:
@@ -209,13 +192,6 @@ def race(base: str, sessions: list[requests.Session], attempts: list[Attempt],
                 sum(client_cpu))
 
 
-def percentile_ms(seconds: list[float], p: float) -> float:
-    ordered = sorted(seconds)
-    if not ordered:
-        return float("nan")
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000  # nearest rank
-
-
 # --- checking the outcome ----------------------------------------------------------------------
 
 def summary(body: str) -> str:
@@ -317,22 +293,15 @@ def main(argv: list[str] | None = None) -> int:
     threads = min(args.threads, volunteer_count)  # a thread per volunteer at most
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
-    workdir = Path(tempfile.mkdtemp(prefix="bench-claim-"))
-    redis_process = None
-    database_ = None
-    app = None
-    sessions: list[requests.Session] = []
-    try:
-        redis_url, redis_process = embedded_redis.start(workdir / "redis", daemonize=False)
-        database_ = database(args.database_url, workdir)
-        app = create_claim_app(database_.url, redis_url, workdir)
+    with throwaway_stack(PG_SCHEMA, args.database_url) as stack:
+        app = stack.demo_app(MAX_OPEN_CLAIMS=MAX_OPEN_CLAIMS)
         with app.app_context():
             wishes = open_wishes(args.wishes)
             warmup_wish = open_wishes(1)[0]
             volunteers = create_volunteers(volunteer_count)
             db.session.remove()
         attempts = plan(wishes, args.per_wish, volunteer_count)
-        print(f"{database_.kind}, embedded Redis: {len(attempts)} claims on {args.wishes} "
+        print(f"{stack.database.kind}, embedded Redis: {len(attempts)} claims on {args.wishes} "
               f"open wishes, {args.per_wish} per wish by different volunteers, from "
               f"{volunteer_count} signed-in volunteers on {threads} client threads")
         print(f"note: MAX_OPEN_CLAIMS raised from the default 3 to {MAX_OPEN_CLAIMS} for this "
@@ -344,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
 
         os.sync()  # the setup's writes, flushed now, would otherwise slow the first commits
         with serving(app) as base:
-            sessions = [sign_in(base, volunteer) for volunteer in volunteers]
+            sessions = [stack.cleanup.enter_context(sign_in(base, volunteer))
+                        for volunteer in volunteers]
             # Warm-up, not counted: one win and one refusal on a wish of its own, so that the
             # first timed requests do not pay for compiling the pages they answer with.
             warmup = [Attempt(*warmup_wish, volunteer=v) for v in (0, 1)]
@@ -374,18 +344,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"WRONG: {problem}", file=sys.stderr)
         print("correct" if not problems else f"NOT correct: {len(problems)} problems")
         return 1 if problems else 0
-    finally:
-        for session in sessions:
-            session.close()
-        if app is not None:
-            with app.app_context():
-                db.engine.dispose()
-        if database_ is not None:
-            database_.drop()
-        if redis_process is not None:
-            redis_process.terminate()
-            redis_process.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

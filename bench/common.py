@@ -1,20 +1,39 @@
-"""Set-up shared by benchmarks: a throwaway database (a SQLite file, or one PostgreSQL schema
-that is dropped before and after) and the app with the demo data in it."""
+"""Set-up shared by benchmarks, and its one teardown: a temporary directory, the embedded Redis
+started in it, a throwaway database (a SQLite file there, or one PostgreSQL schema that is
+dropped before and after) and the app on them, with or without the demo data::
+
+    with throwaway_stack(PG_SCHEMA, args.database_url) as stack:
+        app = stack.demo_app(WTF_CSRF_ENABLED=False)
+        ...
+
+When the block ends, however it ends, everything is undone, last made first: whatever was
+registered on ``stack.cleanup``, the apps' engines disposed, the schema dropped, Redis stopped,
+the directory deleted."""
 
 from __future__ import annotations
 
+import contextlib
+import math
 import secrets
-from collections.abc import Callable
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from dispatch import create_app
 from dispatch.config import normalise_database_url
+from dispatch.dev import embedded_redis
 from dispatch.extensions import db
+
+SPOT = (27.8655, 112.9468)  # inside the demo region, near the demo studios
+NO_REDIS = "redis://127.0.0.1:9/0"  # the app's Redis in a stack without one: never connected to
 
 
 @dataclass
@@ -50,21 +69,85 @@ def database(choice: str | None, workdir: Path, schema: str) -> Database:
     return Database(scoped.render_as_string(hide_password=False), "PostgreSQL", drop)
 
 
-def demo_app(database_url: str, redis_url: str, workdir: Path, **config: object) -> Flask:
-    """The app on ``database_url`` with its tables and the demo data (``seed-demo``)."""
-    app = create_app({
-        "INSTANCE_PATH": str(workdir / "instance"),
-        "SECRET_KEY": secrets.token_hex(16),
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "REDIS_URL": redis_url,
-        "UPLOAD_DIR": str(workdir / "uploads"),
-        "DEMO_PASSWORD": secrets.token_urlsafe(12),
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast setup; sign-in is not timed
-        **config,
-    })
-    with app.app_context():
-        db.create_all()
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    if result.exit_code != 0:
-        raise RuntimeError(f"seed-demo failed: {result.output}") from result.exception
-    return app
+@dataclass
+class Stack:
+    workdir: Path  # the temporary directory: instance folder, uploads, Redis, SQLite files
+    database: Database
+    redis_url: str  # the embedded Redis, or NO_REDIS
+    cleanup: contextlib.ExitStack  # undone when the stack's block ends, last registered first
+
+    def dispose_at_end(self, app: Flask, extension: SQLAlchemy = db) -> Flask:
+        """Dispose of ``app``'s engine for ``extension`` at the end, before the database is
+        dropped."""
+        def dispose() -> None:
+            with app.app_context():
+                extension.engine.dispose()
+
+        self.cleanup.callback(dispose)
+        return app
+
+    def app(self, **config: object) -> Flask:
+        """The app on the stack's database and Redis, its instance folder in the directory,
+        with its tables and no rows."""
+        app = create_app({
+            "INSTANCE_PATH": str(self.workdir / "instance"),
+            "SECRET_KEY": secrets.token_hex(16),
+            "SQLALCHEMY_DATABASE_URI": self.database.url,
+            "REDIS_URL": self.redis_url,
+            **config,
+        })
+        self.dispose_at_end(app)
+        with app.app_context():
+            db.create_all()
+        return app
+
+    def demo_app(self, **config: object) -> Flask:
+        """:meth:`app` with the demo data in it (``seed-demo``); its uploads in the
+        directory. ``config`` overrides any of the settings."""
+        app = self.app(**{
+            "UPLOAD_DIR": str(self.workdir / "uploads"),
+            "DEMO_PASSWORD": secrets.token_urlsafe(12),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast setup; sign-in is not timed
+            **config,
+        })
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        if result.exit_code != 0:
+            raise RuntimeError(f"seed-demo failed: {result.output}") from result.exception
+        return app
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def throwaway_stack(schema: str, database_url: str | None, *,
+                    redis: bool = True) -> Iterator[Stack]:
+    """A temporary directory ``bench-<name>-…`` (``schema`` is ``bench_<name>``), the
+    embedded Redis started in it unless ``redis`` is false, and the database of
+    :func:`database`; all undone when the block ends (see the module's docstring)."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"{schema.replace('_', '-')}-"))
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+        redis_url = NO_REDIS
+        if redis:
+            redis_url, process = embedded_redis.start(workdir / "redis", daemonize=False)
+            if process is not None:
+                cleanup.callback(stop, process)
+        database_ = database(database_url, workdir, schema)
+        cleanup.callback(database_.drop)
+        yield Stack(workdir, database_, redis_url, cleanup)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The ``p``-th percentile (0 < p <= 100) by nearest rank; NaN for no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def percentile_ms(seconds: list[float], p: float) -> float:
+    """:func:`percentile` of times in seconds, in milliseconds."""
+    return percentile(seconds, p) * 1000

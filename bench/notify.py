@@ -31,11 +31,9 @@ import contextlib
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -52,13 +50,9 @@ from rq.job import Job, JobStatus
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import configure_mappers
 
-from bench.claim import percentile_ms
-from bench.common import Database
-from bench.common import database as throwaway_database
-from bench.report import SPOT
+from bench.common import SPOT, percentile_ms, throwaway_stack
 from dispatch import create_app
 from dispatch.config import PROJECT_ROOT
-from dispatch.dev import embedded_redis
 from dispatch.extensions import db, get_queue, get_redis
 from dispatch.jobs import outbox
 from dispatch.models import (
@@ -278,32 +272,6 @@ def receiving() -> Iterator[Receiver]:
 
 
 # --- setup -------------------------------------------------------------------------------------
-
-def database(database_url: str | None, workdir: Path) -> Database:
-    """SQLite in ``workdir``, or the schema ``bench_notify`` of a PostgreSQL database: dropped
-    if a previous run left it, created, and dropped at the end; nothing else is touched."""
-    return throwaway_database(database_url, workdir, PG_SCHEMA)
-
-
-def create_notify_app(database_url: str, redis_url: str, secret_key: str,
-                      workdir: Path) -> Flask:
-    app = create_app({
-        "INSTANCE_PATH": str(workdir / "instance"),
-        "SECRET_KEY": secret_key,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "REDIS_URL": redis_url,
-        "UPLOAD_DIR": str(workdir / "uploads"),
-        "DEMO_PASSWORD": secrets.token_urlsafe(12),
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # only the demo users' seeding uses it
-        "NOTIFY_AFTER_COMMIT": False,  # queued by the script, except in the latency phase
-    })
-    with app.app_context():
-        db.create_all()
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    if result.exit_code != 0:
-        raise RuntimeError(f"seed-demo failed: {result.output}") from result.exception
-    return app
-
 
 def received_cases(count: int, webhook_url: str) -> list[int]:
     """``count`` micro-wishes registered and received by the demo coordinator, ready to be
@@ -650,19 +618,15 @@ def main(argv: list[str] | None = None) -> int:
     extra = [kind for kind, wanted in (("cold", args.cold_worker),
                                        ("simple", args.simple_worker)) if wanted]
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-notify-"))
-    (workdir / "logs").mkdir()
-    redis_process = None
-    database_ = None
-    app = None
-    workers = None
     try:
-        redis_url, redis_process = embedded_redis.start(workdir / "redis", daemonize=False)
-        database_ = database(args.database_url, workdir)
-        secret_key = secrets.token_hex(16)
-        with receiving() as receiver:
+        with throwaway_stack(PG_SCHEMA, args.database_url) as stack, receiving() as receiver:
+            logs = stack.workdir / "logs"
+            logs.mkdir()
+            secret_key = secrets.token_hex(16)  # the app's and the worker processes'
             began = time.perf_counter()
-            app = create_notify_app(database_.url, redis_url, secret_key, workdir)
+            app = stack.demo_app(
+                SECRET_KEY=secret_key,
+                NOTIFY_AFTER_COMMIT=False)  # queued by the script, except in the latency phase
             groups = 2 + len(extra)  # burst drains, latency, one burst set per extra kind
             with app.app_context():
                 case_ids = received_cases(groups * args.events, receiver.url)
@@ -671,9 +635,10 @@ def main(argv: list[str] | None = None) -> int:
                     raise WorkerFailed("the queue is not empty after the setup")
             os.sync()  # the setup's writes, flushed now, would otherwise slow the first drains
             parts = [case_ids[n * args.events:(n + 1) * args.events] for n in range(groups)]
-            workers = Workers(worker_environment(database_.url, redis_url, secret_key, workdir),
-                              workdir / "instance", workdir / "logs")
-            print(f"{database_.kind}, embedded Redis, {os.cpu_count()} cores; {args.events} "
+            workers = Workers(worker_environment(stack.database.url, stack.redis_url, secret_key,
+                                                 stack.workdir), stack.workdir / "instance", logs)
+            stack.cleanup.callback(workers.close)  # at the end, before what they use goes
+            print(f"{stack.database.kind}, embedded Redis, {os.cpu_count()} cores; {args.events} "
                   "events per phase, each a team assignment that plans one webhook row (POST "
                   "to a receiver in this process) and one inbox row; one worker process at a "
                   f"time; setup {time.perf_counter() - began:.1f} s", flush=True)
@@ -714,18 +679,6 @@ def main(argv: list[str] | None = None) -> int:
     except WorkerFailed as error:
         print(f"WRONG: {error}", file=sys.stderr)
         return 1
-    finally:
-        if workers is not None:
-            workers.close()
-        if app is not None:
-            with app.app_context():
-                db.engine.dispose()
-        if database_ is not None:
-            database_.drop()
-        if redis_process is not None:
-            redis_process.terminate()
-            redis_process.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -27,14 +27,11 @@ import os
 import random
 import re
 import secrets
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import requests
 from flask import Flask, request
@@ -44,16 +41,13 @@ from sqlalchemy import String, Text, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from bench.common import database as throwaway_database
-from dispatch import create_app
-from dispatch.dev import embedded_redis
+from bench.common import SPOT, Stack, percentile_ms, throwaway_stack
 from dispatch.extensions import db
 from dispatch.models import Case, CasePhoto, Category
 from dispatch.services.intake.filing import LOOKALIKE_RADIUS_M, lookalikes
 
 PG_SCHEMA = "bench_report"  # the only schema this script creates, fills and drops
 CATEGORY = "facility_hazard"  # from the demo data
-SPOT = (27.8655, 112.9468)  # inside the demo region, near the demo studios
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 TARGET_RATIO = 0.5  # the issue's target: without a photo, at least half the bare rate
 WARMUP_PER_CLIENT = 3
@@ -101,24 +95,10 @@ def create_bare_app(database_url: str) -> Flask:
 
 # --- the app, set up as in production but in a temporary directory -------------------------
 
-def create_form_app(database_url: str, redis_url: str, workdir: Path) -> Flask:
-    app = create_app({
-        "INSTANCE_PATH": str(workdir / "instance"),
-        "SECRET_KEY": secrets.token_hex(16),
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "REDIS_URL": redis_url,
-        "UPLOAD_DIR": str(workdir / "uploads"),
-        "DEMO_PASSWORD": secrets.token_urlsafe(12),
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # only the demo users' seeding uses it
-        "REPORT_LIMITS": "1000000 per hour",  # the limiter still runs, on Redis; it never bites
-        "RATELIMIT_ENABLED": True,
-    })
-    with app.app_context():
-        db.create_all()
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    if result.exit_code != 0:
-        raise RuntimeError(f"seed-demo failed: {result.output}") from result.exception
-    return app
+def create_form_app(stack: Stack) -> Flask:
+    return stack.demo_app(
+        REPORT_LIMITS="1000000 per hour",  # the limiter still runs, on Redis; it never bites
+        RATELIMIT_ENABLED=True)
 
 
 def phone_photo() -> bytes:
@@ -235,10 +215,7 @@ class Result:
         return (self.process_cpu - self.client_cpu) / served * 1000 if served else float("nan")
 
     def percentile_ms(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        if not ordered:
-            return float("nan")
-        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000  # nearest rank
+        return percentile_ms(self.latencies, p)
 
 
 def drive(variant: str, base: str, send: Send, *, clients: int, seconds: float,
@@ -300,22 +277,12 @@ def drive(variant: str, base: str, send: Send, *, clients: int, seconds: float,
 
 # --- databases -------------------------------------------------------------------------------
 
-@dataclass
-class Databases:
-    form_url: str
-    bare_url: str
-    kind: str
-    drop: Callable[[], None]
-
-
-def databases(database_url: str | None, workdir: Path) -> Databases:
-    """SQLite files in ``workdir``, or the dedicated schema ``bench_report`` in PostgreSQL
-    (dropped and recreated at the start, dropped at the end; nothing else is touched)."""
-    if not database_url:
-        return Databases(f"sqlite:///{workdir / 'dispatch.db'}",
-                         f"sqlite:///{workdir / 'bare.db'}", "SQLite", lambda: None)
-    scoped = throwaway_database(database_url, workdir, PG_SCHEMA)
-    return Databases(scoped.url, scoped.url, scoped.kind, scoped.drop)
+def bare_database_url(stack: Stack) -> str:
+    """The bare app's: a SQLite file of its own next to the app's, or the app's PostgreSQL
+    schema ``bench_report`` (its own table there)."""
+    if stack.database.kind == "SQLite":
+        return f"sqlite:///{stack.workdir / 'bare.db'}"
+    return stack.database.url
 
 
 def database_counts(form_app: Flask, bare_app: Flask) -> tuple[int, int, int]:
@@ -376,21 +343,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--clients and --seconds must be positive")
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
-    workdir = Path(tempfile.mkdtemp(prefix="bench-report-"))
-    redis_process = None
-    dbs = None
-    engines: list[tuple[Flask, SQLAlchemy]] = []  # disposed before the schema is dropped
-    try:
-        redis_url, redis_process = embedded_redis.start(workdir / "redis", daemonize=False)
-        dbs = databases(args.database_url, workdir)
-        form_app = create_form_app(dbs.form_url, redis_url, workdir)
-        engines.append((form_app, db))
-        bare_app = create_bare_app(dbs.bare_url)
-        engines.append((bare_app, bare_db))
+    with throwaway_stack(PG_SCHEMA, args.database_url) as stack:
+        form_app = create_form_app(stack)
+        bare_app = stack.dispose_at_end(create_bare_app(bare_database_url(stack)), bare_db)
         photo = phone_photo()
         cases_before, photos_before, rows_before = database_counts(form_app, bare_app)
-        print(f"{dbs.kind}, embedded Redis, {args.clients} clients, {args.seconds:g} s per "
-              f"variant; photo {len(photo) / 1024:.0f} KB (1600x1200 JPEG)", flush=True)
+        print(f"{stack.database.kind}, embedded Redis, {args.clients} clients, "
+              f"{args.seconds:g} s per variant; photo {len(photo) / 1024:.0f} KB "
+              "(1600x1200 JPEG)", flush=True)
 
         results: list[Result] = []
         nearby = [open_nearby(form_app)]
@@ -427,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
                                            rows - rows_before)
         filed = no_photo.sent_ok + with_photo.sent_ok
         bare_sent = bare_first.sent_ok + bare_last.sent_ok
-        uploads = len(list((workdir / "uploads").glob("*.jpg")))
+        uploads = len(list((stack.workdir / "uploads").glob("*.jpg")))
         print(f"database: {new_cases} new cases for {filed} form posts answered 302, "
               f"{new_photos} photos for {with_photo.sent_ok} posts with one "
               f"({uploads} files: full + thumbnail), {new_rows} bare rows for "
@@ -439,16 +399,6 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(f"INVALID: {problem}", file=sys.stderr)
         return 1 if problems else 0
-    finally:
-        for app, extension in engines:
-            with app.app_context():
-                extension.engine.dispose()
-        if dbs is not None:
-            dbs.drop()
-        if redis_process is not None:
-            redis_process.terminate()
-            redis_process.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

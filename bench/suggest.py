@@ -18,21 +18,14 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from flask import Flask
 from sqlalchemy import insert, select, text
 
-from bench.common import Database
-from bench.common import database as throwaway_database
-from dispatch import create_app
+from bench.common import SPOT, percentile, throwaway_stack
 from dispatch.extensions import db
 from dispatch.geo.distance import distance_m
 from dispatch.models import (
@@ -49,29 +42,10 @@ from dispatch.models import (
 from dispatch.models.vocabulary import AssignmentStatus
 from dispatch.services.responders.suggest import suggest
 
-SPOT = (27.8655, 112.9468)  # the demo region, as in bench/report.py
 SKILLS = ["repair", "traffic", "cleaning", "greening", "electrical", "elder_care", "road"]
 TARGET_MS, TARGET_SIZE = 20.0, 10_000
 TEAMS = 30
 PG_SCHEMA = "bench_suggest"  # the only schema this script creates, fills and drops
-
-
-def database(choice: str, workdir: Path) -> Database:
-    """``sqlite``: a file in ``workdir``. A PostgreSQL URL: the schema ``bench_suggest``
-    there, dropped and recreated at the start and dropped at the end."""
-    return throwaway_database(choice, workdir, PG_SCHEMA)
-
-
-def create_bench_app(database_url: str, workdir: Path) -> Flask:
-    app = create_app({
-        "INSTANCE_PATH": str(workdir / "instance"),
-        "SECRET_KEY": secrets.token_hex(16),
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "REDIS_URL": "redis://127.0.0.1:9/0",  # never connected to: nothing is queued
-    })
-    with app.app_context():
-        db.create_all()
-    return app
 
 
 def random_point(rng: random.Random, area_km: float) -> tuple[float, float]:
@@ -128,7 +102,8 @@ def add_open_work(rng: random.Random, category: Category, first: int, count: int
                      "category_id": category.id, "status": CaseStatus.HANDLING,
                      "assignment_status": AssignmentStatus.ASSIGNED,
                      "assigned_volunteer_id": 1000 + rng.randrange(volunteers), "version": 3})
-    db.session.execute(insert(Case), rows)
+    if rows:  # under 20 new volunteers, none; an empty list would INSERT one row of defaults
+        db.session.execute(insert(Case), rows)
     db.session.commit()
 
 
@@ -153,11 +128,6 @@ def timed(run: Callable[[Case], object], cases: list[Case]) -> list[float]:
     return times
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
-
-
 def measure(sizes: list[int], cases: int, baseline_cases: int, area_km: float,
             seed: int) -> dict[int, tuple[float, float, float]]:
     rng = random.Random(seed)
@@ -177,7 +147,7 @@ def measure(sizes: list[int], cases: int, baseline_cases: int, area_km: float,
         timed(suggest, probes[:5])  # warm-up: the first query plans and caches
         fast = timed(suggest, probes[5:])
         slow = timed(full_scan, probes[5:5 + baseline_cases])
-        results[size] = (pct(fast, 0.5), pct(fast, 0.95), statistics.median(slow))
+        results[size] = (percentile(fast, 50), percentile(fast, 95), statistics.median(slow))
         print(f"{size:>8,} volunteers  suggest p50 {results[size][0]:7.2f} ms  "
               f"p95 {results[size][1]:7.2f} ms  | full scan p50 {results[size][2]:9.1f} ms "
               f"({len(slow)} cases)  | ratio {results[size][2] / results[size][0]:7.1f}×",
@@ -205,12 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     if min(sizes) < 1 or args.cases < 1 or args.baseline_cases < 1:
         parser.error("sizes and case counts must be positive")
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-suggest-"))
-    database_ = None
-    try:
-        database_ = database(args.database_url, workdir)
-        app = create_bench_app(database_.url, workdir)
-        print(f"{database_.kind}: volunteers over a {args.area_km:g} km square, 80 % on "
+    # No Redis: nothing is queued, and the app's REDIS_URL is never connected to.
+    with throwaway_stack(PG_SCHEMA, args.database_url, redis=False) as stack:
+        app = stack.app()  # its tables only: no demo data among the volunteers
+        print(f"{stack.database.kind}: volunteers over a {args.area_km:g} km square, 80 % on "
               f"duty, {TEAMS} teams; {args.cases} random cases per size "
               f"({args.baseline_cases} through the full scan)")
         with app.app_context():
@@ -221,17 +189,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"invalid: {error}")
                 return 1
             db.session.remove()
-            db.engine.dispose()
         if TARGET_SIZE in results:
             p95 = results[TARGET_SIZE][1]
             verdict = "met" if p95 < TARGET_MS else "not met"
             print(f"target: under {TARGET_MS:g} ms among {TARGET_SIZE:,} volunteers "
                   f"(p95 {p95:.2f} ms): {verdict}")
         return 0
-    finally:
-        if database_ is not None:
-            database_.drop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
