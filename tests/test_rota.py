@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from dispatch.extensions import db
 from dispatch.models import Notification, Role, utcnow
 from dispatch.models.desk import DutyShift
+from dispatch.services.clock import local
 from dispatch.services.responders import rota
 from tests.factories import World, gen_case, gen_user
 
@@ -21,7 +22,7 @@ def shifts(world: World) -> list[tuple[int, int, str, str]]:
 
 
 def today() -> int:
-    return rota.local(utcnow()).weekday()
+    return local(utcnow()).weekday()
 
 
 def add(world: World, user_id: int, weekday: int, starts: str = "08:30",

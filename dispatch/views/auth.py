@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -13,6 +11,7 @@ from dispatch.extensions import db, limiter, login_manager
 from dispatch.models import User
 from dispatch.services.responders.accounts import authenticate
 from dispatch.views.forms import LoginForm
+from dispatch.views.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -23,16 +22,6 @@ login_manager.login_message = None  # the login page says what to do
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: never redirect a user to another host after login."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def home_for(user: User) -> str:
@@ -58,7 +47,7 @@ def login() -> Response | tuple[str, int] | str:
         user = authenticate(form.username.data or "", form.password.data or "")
         if user is not None:
             login_user(user)
-            return redirect(_safe_next(form.next.data) or home_for(user))
+            return redirect(safe_next(form.next.data) or home_for(user))
         form.password.errors.append(_("Wrong username or password."))
         return render_template("auth/login.html", form=form), 401
     status = 400 if form.is_submitted() else 200

@@ -23,6 +23,7 @@ from dispatch.views.forms import (
     EscalateForm,
     ModerateTextForm,
     PhotoVisibilityForm,
+    show_error,
 )
 
 
@@ -71,9 +72,8 @@ def fields_of(form: ActionForm) -> dict[str, object]:
 
 
 def attach_error(form: ActionForm, error: InvalidInput) -> None:
-    """Show a service's input error next to the field it is about."""
-    field = getattr(form, error.field, None) or form.note
-    field.errors = [*field.errors, error.message()]
+    """Show a service's input error next to the field it is about (else by the note)."""
+    show_error(form, error, fallback=form.note)
 
 
 def posted_version(prefix: str) -> int | None:

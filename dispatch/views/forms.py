@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    Field,
     FloatField,
     HiddenField,
     IntegerField,
@@ -30,6 +31,8 @@ from wtforms.validators import (
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+
+from dispatch.services.errors import InvalidInput
 
 
 class LoginForm(FlaskForm):
@@ -250,3 +253,14 @@ class NotificationSettingsForm(FlaskForm):
     notify_by_email = BooleanField(_l("Also send my notifications by email"))
     language = SelectField(_l("Language of my notifications"), choices=[
         SelectChoice("zh", "简体中文"), SelectChoice("en", "English")])
+
+
+def show_error(form: FlaskForm, error: InvalidInput, fallback: Field,
+               aliases: dict[str, str] | None = None) -> None:
+    """Show a service's input error beside the field it names (``aliases`` maps a service's
+    name for a field to the form's), else beside ``fallback``; what was typed stays."""
+    name = (aliases or {}).get(error.field, error.field)
+    field = getattr(form, name, None)
+    if not isinstance(field, Field):
+        field = fallback
+    field.errors = [*field.errors, error.message()]

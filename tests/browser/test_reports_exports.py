@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, utcnow
+from dispatch.services.clock import display_zone
 from dispatch.services.desk.exports import local_bounds
-from dispatch.services.desk.statistics import Month, display_zone
+from dispatch.services.desk.statistics import Month
 from tests.browser.conftest import DESKTOP
 
 

@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseStatus, utcnow
 from dispatch.services.cases import notifications
-from dispatch.services.cases.ledger import apply_transition, record_event
+from dispatch.services.cases.ledger import amend, apply_transition
 from dispatch.services.errors import (
     Conflict,
     DomainError,
@@ -111,18 +111,14 @@ def extend(case: Case, actor: Actor, at: datetime | None = None) -> Case:
     assert seen is not None
     # Date arithmetic is not portable SQL: compute it here, and let the WHERE check that
     # neither the deadline nor the "extended" flag moved since it was read.
-    changed = db.session.execute(
-        update(Case).where(Case.id == case.id, Case.claim_extended.is_(False),
-                           Case.claim_expires_at == seen, Case.status == CaseStatus.HANDLING,
-                           Case.assigned_volunteer_id == actor.user.id)
-        .values(claim_extended=True, claim_expires_at=seen + timedelta(hours=hours))
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        db.session.refresh(case)
-        raise IllegalTransition("extend_claim", case.status,
-                                reason=_("A claim can be extended only once."))
-    record_event(case, actor, "extend_claim",
-                 _("Extended by %(n)d hours.", n=hours), internal=False, at=at)
+    amend(case, actor, "extend_claim",
+          {"claim_extended": True, "claim_expires_at": seen + timedelta(hours=hours)},
+          _("Extended by %(n)d hours.", n=hours), at=at,
+          conditions=(Case.claim_extended.is_(False), Case.claim_expires_at == seen,
+                      Case.status == CaseStatus.HANDLING,
+                      Case.assigned_volunteer_id == actor.user.id),
+          refused=IllegalTransition("extend_claim", case.status,
+                                    reason=_("A claim can be extended only once.")))
     return case
 
 

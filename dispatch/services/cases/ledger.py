@@ -136,19 +136,33 @@ def _stamp(kw: dict[str, Any]) -> datetime:
 
 
 def amend(case: Case, actor: Actor, action: str, values: dict[str, Any], note: str = "",
-          at: datetime | None = None) -> CaseEvent:
-    """Change fields that are not the status (who handles it, for one) with the same
-    guarantees: the UPDATE matches only the version that was read, and one ledger line."""
+          at: datetime | None = None, *, expected_version: int | None = None,
+          conditions: tuple[Any, ...] = (), refused: DomainError | None = None,
+          internal: bool = False) -> CaseEvent:
+    """Change fields that are not the status (who handles it, a moderated text, a claim's
+    deadline) with the same guarantees: the UPDATE matches only the version that was read
+    (or the one the page showed, ``expected_version``) and ``conditions``, and writes one
+    ledger line. When only ``conditions`` stopped it, ``refused`` is raised."""
     at = at or utcnow()
-    seen = case.version
-    statement = (update(Case).where(Case.id == case.id, Case.version == seen)
+    seen = case.version if expected_version is None else expected_version
+    statement = (update(Case).where(Case.id == case.id, Case.version == seen, *conditions)
                  .values(version=seen + 1, updated_at=at, **values)
                  .execution_options(synchronize_session=False))
     if db.session.execute(statement).rowcount != 1:
         db.session.refresh(case)
+        if refused is not None and case.version == seen:
+            raise refused
         raise Conflict(case.id, case.status)
     event = CaseEvent(case_id=case.id, seq=seen + 1, action=action, from_status=case.status,
                       to_status=case.status, note=note.strip(), created_at=at,
-                      **_actor_fields(actor))
+                      internal=internal, **_actor_fields(actor))
     _append(case, event)
     return event
+
+
+def add_supporters(case_id: int, count: int) -> None:
+    """Add to a case's "me too" count inside the UPDATE (never read and written back).
+    Support is not an edit of the case: no version, no ledger line."""
+    db.session.execute(update(Case).where(Case.id == case_id)
+                       .values(support_count=Case.support_count + count)
+                       .execution_options(synchronize_session=False))

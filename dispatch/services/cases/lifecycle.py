@@ -41,6 +41,7 @@ from dispatch.services.cases import notifications
 from dispatch.services.cases.ledger import (  # noqa: F401  (re-exported: the lifecycle's API)
     _actor_fields,
     _stamp,
+    add_supporters,
     amend,
     apply_transition,
     record_event,
@@ -254,10 +255,7 @@ def mark_duplicate(case: Case, actor: Actor, original: Case, note: str = "",
         .values(case_id=original.id).execution_options(synchronize_session=False)).rowcount
     db.session.add(Supporter(case_id=original.id, phone=case.reporter_phone,
                              submission_token=f"merge:{case.tracking_code}", created_at=at))
-    db.session.execute(
-        update(Case).where(Case.id == original.id)
-        .values(support_count=Case.support_count + moved + 1)
-        .execution_options(synchronize_session=False))
+    add_supporters(original.id, moved + 1)
     record_event(original, actor, "duplicate_linked",
                  _("Case %(code)s was merged into this one: its reporter and %(n)d "
                    "supporters carried over.", code=case.tracking_code, n=moved),

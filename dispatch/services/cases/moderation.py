@@ -16,7 +16,7 @@ from sqlalchemy import update
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CasePhoto
-from dispatch.services.cases.ledger import record_event
+from dispatch.services.cases.ledger import amend
 from dispatch.services.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from dispatch.services.permissions import Actor
 
@@ -37,15 +37,6 @@ def _desk(actor: Actor) -> None:
         raise NotPermitted("moderate")
 
 
-def _claim_version(case: Case, expected_version: int, **values: object) -> None:
-    """Change the case only if nobody changed it since the coordinator looked."""
-    statement = (update(Case).where(Case.id == case.id, Case.version == expected_version)
-                 .values(**values).execution_options(synchronize_session=False))
-    if db.session.execute(statement).rowcount != 1:
-        db.session.refresh(case)
-        raise Conflict(case.id, case.status)
-
-
 def redact(case: Case, actor: Actor, field: str, replacement: str | None,
            expected_version: int) -> CaseEvent:
     """Replace a public text; an empty replacement hides it behind a standard line."""
@@ -61,10 +52,10 @@ def redact(case: Case, actor: Actor, field: str, replacement: str | None,
         text = text[:length]
     if text == original:
         raise InvalidInput("replacement", _("The new text is the same as the old one."))
-    _claim_version(case, expected_version, **{field: text})
     note = _("%(field)s changed for the public page. Original text:\n%(original)s",
              field=label, original=original)
-    return record_event(case, actor, "moderate", note, internal=True)
+    return amend(case, actor, "moderate", {field: text}, note,
+                 expected_version=expected_version, internal=True)
 
 
 def set_photo_hidden(case: Case, actor: Actor, photo_id: int, hidden: bool,
@@ -77,7 +68,8 @@ def set_photo_hidden(case: Case, actor: Actor, photo_id: int, hidden: bool,
     if photo.hidden == hidden:
         raise InvalidInput("photo", _("The photo is already hidden.") if hidden
                            else _("The photo is already shown."))
-    _claim_version(case, expected_version, version=Case.version)  # a no-op that checks
+    if case.version != expected_version:
+        raise Conflict(case.id, case.status)  # the ledger line below checks it in the UPDATE
     changed = db.session.execute(
         update(CasePhoto).where(CasePhoto.id == photo.id, CasePhoto.hidden == (not hidden))
         .values(hidden=hidden).execution_options(synchronize_session=False)).rowcount
@@ -88,4 +80,5 @@ def set_photo_hidden(case: Case, actor: Actor, photo_id: int, hidden: bool,
               stage=photo.stage.label) if hidden else
             _("Photo %(n)d (%(stage)s) shown on the public pages again.", n=photo.id,
               stage=photo.stage.label))
-    return record_event(case, actor, "moderate", note, internal=True)
+    return amend(case, actor, "moderate", {}, note, expected_version=expected_version,
+                 internal=True)

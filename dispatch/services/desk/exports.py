@@ -40,7 +40,8 @@ from sqlalchemy.orm import selectinload
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, User, utcnow
 from dispatch.models.desk import LedgerExport
-from dispatch.services.desk.statistics import STAGES, display_zone, stage_label
+from dispatch.services.clock import display_zone
+from dispatch.services.desk.statistics import STAGES, stage_label
 from dispatch.services.errors import InvalidInput
 from dispatch.services.phones import mask_phone
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
@@ -36,10 +35,6 @@ from dispatch.models import Case, CaseEvent, Category, Outcome, Studio, Team
 
 STAGES = ("registered", "received", "handling", "replied", "feedback")
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def display_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.extensions import db
@@ -28,6 +28,7 @@ from dispatch.models import (
     Supporter,
 )
 from dispatch.services.cases import lifecycle
+from dispatch.services.cases.ledger import add_supporters
 from dispatch.services.errors import IllegalTransition, InvalidInput
 from dispatch.services.phones import normalise_phone
 from dispatch.services.photos import (
@@ -149,8 +150,6 @@ def add_support(case: Case, submission_token: str, phone: str | None = None) -> 
     except IntegrityError:
         db.session.rollback()  # this form was counted already (see file_report on SAVEPOINTs)
         return False
-    db.session.execute(update(Case).where(Case.id == case.id)
-                       .values(support_count=Case.support_count + 1)
-                       .execution_options(synchronize_session=False))
+    add_supporters(case.id, 1)
     db.session.refresh(case)
     return True

@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select
@@ -23,16 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from dispatch.extensions import db
 from dispatch.models import Role, Studio, Team, User, VolunteerProfile
 from dispatch.models.desk import DutyShift
+from dispatch.services.clock import local
 from dispatch.services.errors import InvalidInput
 
 WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
             _l("Saturday"), _l("Sunday"))
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
-
-def local(now: datetime) -> datetime:
-    """``now`` (UTC) in the display time zone: its weekday is the rota's weekday."""
-    return now.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
 def week_of(studio: Studio) -> dict[int, list[DutyShift]]:

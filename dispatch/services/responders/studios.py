@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import Studio
+from dispatch.services.clock import local
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,7 @@ class StudioToday:
 
 def studios_today(now: datetime) -> list[StudioToday]:
     """Every studio with today's hours in the display time zone, open ones first."""
-    local = now.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    today = local(now)
     studios = db.session.scalars(select(Studio).order_by(Studio.code))
-    rows = [StudioToday(studio, studio.hours_on(local)) for studio in studios]
+    rows = [StudioToday(studio, studio.hours_on(today)) for studio in studios]
     return sorted(rows, key=lambda row: row.hours is None)

@@ -43,6 +43,7 @@ from dispatch.views.forms import (
     RosterRemoveForm,
     StatusFilterForm,
     WebhookForm,
+    show_error,
 )
 
 
@@ -221,7 +222,7 @@ def add_member(team_id: int) -> Response | tuple[str, int]:
     try:
         teams.add_member(team, user)
     except InvalidInput as error:
-        form.username.errors = [error.message()]
+        show_error(form, error, fallback=form.username)
         return _render_roster(team, form, status=422)
     db.session.commit()
     flash(_("Saved."), "success")

@@ -15,11 +15,12 @@ from dispatch.extensions import db
 from dispatch.jobs import exports as export_jobs
 from dispatch.models import utcnow
 from dispatch.models.desk import LedgerExport
+from dispatch.services.clock import local
 from dispatch.services.desk import exports as ledger
-from dispatch.services.desk.statistics import display_zone
 from dispatch.services.errors import InvalidInput
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms_reports import ExportForm
+from dispatch.views.forms import show_error
 
 
 def _recent() -> list[LedgerExport]:
@@ -42,7 +43,7 @@ def _render_list(form: ExportForm, status: int = 200) -> tuple[str, int]:
 
 @bp.get("/exports")
 def exports() -> tuple[str, int]:
-    today = utcnow().astimezone(display_zone()).date()
+    today = local(utcnow()).date()
     return _render_list(ExportForm(formdata=None, date_from=today.replace(day=1),
                                    date_to=today))
 
@@ -57,7 +58,7 @@ def create_export() -> Response | tuple[str, int]:
                                     form.file_format.data or "xlsx")
     except InvalidInput as error:
         db.session.rollback()
-        getattr(form, error.field, form.date_to).errors = [error.message()]
+        show_error(form, error, fallback=form.date_to)
         return _render_list(form, 422)
     db.session.commit()
     _queued_message(export_jobs.enqueue(row.id))  # after commit: the worker finds the row

@@ -16,6 +16,7 @@ from dispatch.services.errors import InvalidInput
 from dispatch.services.intake import imports
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms_tools import ImportConfirmForm, ImportUploadForm
+from dispatch.views.forms import show_error
 
 SAMPLES = PROJECT_ROOT / "docs" / "samples"
 
@@ -44,7 +45,7 @@ def upload_findings() -> Response | tuple[str, int]:
         batch, ignored = imports.create_batch(upload.stream, upload.filename or "", current_user)
     except InvalidInput as error:
         db.session.rollback()
-        form.file.errors = [error.message()]
+        show_error(form, error, fallback=form.file)
         return _render_upload(form, 422)
     db.session.commit()
     if ignored:
@@ -90,7 +91,7 @@ def import_rows(batch_id: int) -> Response | tuple[str, int]:
         batch = db.get_or_404(ImportBatch, batch_id)
         if imports.recheck(batch):
             db.session.commit()
-        form.rows.errors = [error.message()]
+        show_error(form, error, fallback=form.rows)
         return _render_preview(batch, form, error.http_status)
     db.session.commit()
     flash(_("%(n)d inspection findings imported.", n=len(created)), "success")

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from dispatch.extensions import db
 from dispatch.models import Studio, utcnow
+from dispatch.services.clock import display_zone
 from dispatch.services.desk import statistics as monthly
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms_reports import MonthForm
@@ -21,7 +22,7 @@ def monthly_report() -> tuple[str, int]:
     studios = list(db.session.scalars(select(Studio).order_by(Studio.code)))
     form.studio.choices = [SelectChoice("", _("All studios"))] + [
         SelectChoice(str(s.id), s.name) for s in studios]
-    zone = monthly.display_zone()
+    zone = display_zone()
     print_view = request.args.get("print") == "1"
     if not form.validate():
         return render_template("desk/monthly.html", form=form, report=None,

@@ -12,10 +12,12 @@ from wtforms.fields.choices import SelectChoice
 
 from dispatch.extensions import db
 from dispatch.models import Studio, User, utcnow
+from dispatch.services.clock import local
 from dispatch.services.errors import InvalidInput
 from dispatch.services.responders import rota
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms_tools import ShiftForm, ShiftRemoveForm
+from dispatch.views.forms import show_error
 
 
 def _studio() -> Studio:
@@ -39,7 +41,7 @@ def _shift_form(studio: Studio, formdata: object = None) -> ShiftForm:
 
 def _render(studio: Studio, form: ShiftForm | None = None, status: int = 200
             ) -> tuple[str, int]:
-    today = rota.local(utcnow())
+    today = local(utcnow())
     return render_template(
         "desk/rota.html", studio=studio, week=rota.week_of(studio),
         studios=list(db.session.scalars(select(Studio).order_by(Studio.code))),
@@ -68,8 +70,7 @@ def add_shift() -> Response | tuple[str, int]:
     except InvalidInput as error:
         db.session.rollback()
         studio = db.session.get(Studio, studio.id) or studio
-        getattr(form, error.field if error.field != "user" else "user_id",
-                form.user_id).errors = [error.message()]
+        show_error(form, error, fallback=form.user_id, aliases={"user": "user_id"})
         return _render(studio, form, status=422)
     db.session.commit()
     flash(_("Added to the rota."), "success")

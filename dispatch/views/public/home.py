@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
 
 import segno
 from flask import (
@@ -28,6 +27,7 @@ from dispatch.services.cases.queries import case_by_tracking_code
 from dispatch.services.responders.studios import studios_today
 from dispatch.views.forms import LanguageForm, ResidentFeedbackForm, SupportForm
 from dispatch.views.public.blueprint import bp
+from dispatch.views.redirects import safe_next
 
 
 @bp.get("/")
@@ -40,10 +40,7 @@ def set_language() -> Response:
     form = LanguageForm()
     if form.validate_on_submit() and form.lang.data in LANGUAGES:
         session["lang"] = form.lang.data
-    target = form.next.data or "/"
-    if urlsplit(target).netloc or not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target)
+    return redirect(safe_next(form.next.data) or "/")
 
 
 @bp.get("/track")

@@ -43,6 +43,7 @@ from dispatch.views.forms import (
     ReportPlaceForm,
     ResidentFeedbackForm,
     SupportForm,
+    show_error,
 )
 from dispatch.views.public.blueprint import bp
 
@@ -139,9 +140,7 @@ def submit_report() -> Response | tuple[str, int]:
             photos=photos))
     except InvalidInput as error:
         db.session.rollback()
-        field = {"location": "description"}.get(error.field, error.field)
-        target = getattr(form, field, form.description)
-        target.errors = [*target.errors, error.message()]
+        show_error(form, error, fallback=form.description, aliases={"location": "description"})
         return render_template("public/report_details.html", **_details_context(form)), 422
     db.session.commit()
     return redirect(url_for("public.case_status", code=case.tracking_code, filed=1))

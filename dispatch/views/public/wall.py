@@ -7,6 +7,7 @@ from flask import render_template, request
 
 from dispatch.models import utcnow
 from dispatch.services.cases import wall as results_wall
+from dispatch.services.clock import local
 from dispatch.services.responders import rota
 from dispatch.views.public.blueprint import bp
 
@@ -16,7 +17,7 @@ def duty() -> str:
     """Today's people on duty at each studio: display names only, the studio's own phone."""
     now = utcnow()
     return render_template("public/duty.html", board=rota.duty_board(now),
-                           today=rota.local(now), weekdays=rota.WEEKDAYS)
+                           today=local(now), weekdays=rota.WEEKDAYS)
 
 
 @bp.get("/wall")
