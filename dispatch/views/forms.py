@@ -1,4 +1,7 @@
-"""WTForms for the staff pages. Every message is wrapped for translation."""
+"""The forms more than one audience uses: signing in, the language, notification settings,
+and the case action forms the desk and the field share. Every message is translatable.
+
+Each audience's own forms are beside its routes (``views/<audience>/forms.py``)."""
 
 from __future__ import annotations
 
@@ -14,13 +17,11 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
-    URL,
     AnyOf,
     DataRequired,
     InputRequired,
@@ -30,7 +31,7 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+from wtforms.widgets import HiddenInput
 
 from dispatch.services.errors import InvalidInput
 
@@ -131,21 +132,6 @@ class NotOursForm(ActionForm):
         DataRequired(_l("Please give the reason, for the resident.")), Length(max=255)])
 
 
-class NoteForm(FlaskForm):
-    text = TextAreaField(_l("Internal note"), validators=[
-        DataRequired(_l("The note is empty.")), Length(max=2000)])
-
-
-class StatusFilterForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET filter changes nothing
-
-    status = SelectField(_l("Status"), validators=[Optional()])
-    kind = SelectField(_l("Kind"), validators=[Optional()])
-    overdue = BooleanField(_l("Overdue only"))
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=60)])
-
-
 ACTION_FORMS: dict[str, type[ActionForm]] = {
     "receive": ActionForm,
     "assign": AssignForm,
@@ -165,85 +151,6 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "mark_duplicate": DuplicateForm,
     "mark_not_ours": NotOursForm,
 }
-
-
-# --- residents -----------------------------------------------------------------------------
-
-class ReportPlaceForm(FlaskForm):
-    """Step 1, by GET: what kind of problem and where. Changes nothing, so no CSRF."""
-
-    class Meta:
-        csrf = False
-
-    kind = RadioField(_l("What is it?"), choices=[
-        SelectChoice("hazard", _l("A hazard")), SelectChoice("wish", _l("A micro-wish"))],
-        default="hazard", validators=[DataRequired(_l("Please choose one."))])
-    category = RadioField(_l("Category"),
-                          validators=[DataRequired(_l("Please choose a category."))])
-    lat = FloatField(widget=HiddenInput(), validators=[
-        InputRequired(_l("Tap the map to mark the place, or search for it.")),
-        NumberRange(-90, 90)])
-    lon = FloatField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(-180, 180)])
-    crs = HiddenField(default="display")  # "display": picked on the map; "wgs84": from GPS
-    address = StringField(_l("Address or landmark (optional)"),
-                          validators=[Optional(), Length(max=255)])
-
-
-class ReportDetailsForm(FlaskForm):
-    """Step 2, by POST: the description, photos and (optional) contact."""
-
-    kind = HiddenField(validators=[DataRequired()])
-    category = HiddenField(validators=[DataRequired()])
-    lat = FloatField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(-90, 90)])
-    lon = FloatField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(-180, 180)])
-    address = HiddenField(validators=[Optional(), Length(max=255)])
-    submission_token = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
-    description = TextAreaField(_l("What is the problem?"), validators=[
-        DataRequired(_l("Please describe the problem.")), Length(max=2000)])
-    photos = MultipleFileField(_l("Photos (up to 3)"))
-    name = StringField(_l("Your name (optional)"), validators=[Optional(), Length(max=60)])
-    phone = StringField(_l("Your phone (optional)"), validators=[Optional(), Length(max=30)])
-    wants_updates = BooleanField(_l("Send me updates by text message"))
-
-
-class SupportForm(FlaskForm):
-    submission_token = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
-    phone = StringField(_l("Your phone (optional)"), validators=[Optional(), Length(max=30)])
-
-
-class ResidentFeedbackForm(FeedbackForm):
-    """The resident's verdict on the case's public page."""
-
-
-# --- volunteers, captains, rosters ---------------------------------------------------------
-
-class ShareOutForm(FlaskForm):
-    member = SelectField(_l("Share out to"), validators=[
-        DataRequired(_l("Choose a member of this team."))])
-
-
-class AvailabilityForm(FlaskForm):
-    on_duty = BooleanField(_l("I am on duty and can take work"))
-    skills = SelectMultipleField(_l("My skills"), widget=ListWidget(prefix_label=False),
-                                 option_widget=CheckboxInput(), validate_choice=True)
-
-
-class RosterAddForm(FlaskForm):
-    username = StringField(_l("Username of the volunteer to add"), validators=[
-        DataRequired(_l("Please enter a username.")), Length(max=64)])
-
-
-class RosterRemoveForm(FlaskForm):
-    user_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-
-
-class WebhookForm(FlaskForm):
-    kind = SelectField(_l("Group chat"), choices=[
-        SelectChoice("wecom", _l("WeCom")), SelectChoice("dingtalk", _l("DingTalk")),
-        SelectChoice("feishu", _l("Feishu"))], validators=[DataRequired()])
-    url = StringField(_l("Robot webhook address"), validators=[
-        Optional(), Length(max=500),
-        URL(require_tld=False, message=_l("This is not a valid web address."))])
 
 
 class NotificationSettingsForm(FlaskForm):

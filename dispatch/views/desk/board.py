@@ -21,7 +21,7 @@ from dispatch.models import OPEN_STATUSES, CaseKind, utcnow
 from dispatch.services.cases.queries import CaseFilter
 from dispatch.services.desk import board as board_data
 from dispatch.views.desk.blueprint import bp
-from dispatch.views.desk.forms_board import BoardFilterForm
+from dispatch.views.desk.forms import BoardFilterForm
 
 PER_PAGE = 50
 

@@ -33,16 +33,18 @@ from dispatch.views.case_forms import (
     posted_version,
 )
 from dispatch.views.desk.blueprint import bp
-from dispatch.views.forms import (
-    ActionForm,
-    EscalateForm,
-    ModerateTextForm,
+from dispatch.views.desk.forms import (
     NoteForm,
-    PhotoVisibilityForm,
     RosterAddForm,
     RosterRemoveForm,
     StatusFilterForm,
     WebhookForm,
+)
+from dispatch.views.forms import (
+    ActionForm,
+    EscalateForm,
+    ModerateTextForm,
+    PhotoVisibilityForm,
     show_error,
 )
 

@@ -19,7 +19,7 @@ from dispatch.services.clock import local
 from dispatch.services.desk import exports as ledger
 from dispatch.services.errors import InvalidInput
 from dispatch.views.desk.blueprint import bp
-from dispatch.views.desk.forms_reports import ExportForm
+from dispatch.views.desk.forms import ExportForm
 from dispatch.views.forms import show_error
 
 

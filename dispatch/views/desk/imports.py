@@ -15,7 +15,7 @@ from dispatch.models.desk import ImportBatch
 from dispatch.services.errors import InvalidInput
 from dispatch.services.intake import imports
 from dispatch.views.desk.blueprint import bp
-from dispatch.views.desk.forms_tools import ImportConfirmForm, ImportUploadForm
+from dispatch.views.desk.forms import ImportConfirmForm, ImportUploadForm
 from dispatch.views.forms import show_error
 
 SAMPLES = PROJECT_ROOT / "docs" / "samples"

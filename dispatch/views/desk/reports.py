@@ -13,7 +13,7 @@ from dispatch.models import Studio, utcnow
 from dispatch.services.clock import display_zone
 from dispatch.services.desk import statistics as monthly
 from dispatch.views.desk.blueprint import bp
-from dispatch.views.desk.forms_reports import MonthForm
+from dispatch.views.desk.forms import MonthForm
 
 
 @bp.get("/reports/monthly")

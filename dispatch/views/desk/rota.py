@@ -16,7 +16,7 @@ from dispatch.services.clock import local
 from dispatch.services.errors import InvalidInput
 from dispatch.services.responders import rota
 from dispatch.views.desk.blueprint import bp
-from dispatch.views.desk.forms_tools import ShiftForm, ShiftRemoveForm
+from dispatch.views.desk.forms import ShiftForm, ShiftRemoveForm
 from dispatch.views.forms import show_error
 
 

@@ -22,7 +22,8 @@ from dispatch.services.permissions import Actor, allowed_actions
 from dispatch.services.responders import teams
 from dispatch.views.case_forms import attach_error, build_forms, fields_of, posted_data
 from dispatch.views.field.blueprint import bp
-from dispatch.views.forms import ActionForm, AvailabilityForm, ShareOutForm
+from dispatch.views.field.forms import AvailabilityForm, ShareOutForm
+from dispatch.views.forms import ActionForm
 
 FIELD_ACTIONS = frozenset({"accept", "decline", "arrive", "finish", "claim", "release"})
 

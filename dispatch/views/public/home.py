@@ -25,8 +25,9 @@ from dispatch.geo import maps
 from dispatch.models import OPEN_STATUSES, Case, CaseEvent, CaseKind, CaseStatus, utcnow
 from dispatch.services.cases.queries import case_by_tracking_code
 from dispatch.services.responders.studios import studios_today
-from dispatch.views.forms import LanguageForm, ResidentFeedbackForm, SupportForm
+from dispatch.views.forms import LanguageForm
 from dispatch.views.public.blueprint import bp
+from dispatch.views.public.forms import ResidentFeedbackForm, SupportForm
 from dispatch.views.redirects import safe_next
 
 

@@ -38,14 +38,14 @@ from dispatch.services.intake.filing import (
 from dispatch.services.intake.places import search_places
 from dispatch.services.permissions import Actor
 from dispatch.services.photos import photo_path, upload_dir
-from dispatch.views.forms import (
+from dispatch.views.forms import show_error
+from dispatch.views.public.blueprint import bp
+from dispatch.views.public.forms import (
     ReportDetailsForm,
     ReportPlaceForm,
     ResidentFeedbackForm,
     SupportForm,
-    show_error,
 )
-from dispatch.views.public.blueprint import bp
 
 
 def _categories() -> list[Category]:

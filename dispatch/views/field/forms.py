@@ -1,0 +1,27 @@
+"""The volunteers' and captains' own forms (the case actions are in ``views/forms.py``)."""
+
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    SelectField,
+    SelectMultipleField,
+)
+from wtforms.validators import (
+    DataRequired,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class ShareOutForm(FlaskForm):
+    member = SelectField(_l("Share out to"), validators=[
+        DataRequired(_l("Choose a member of this team."))])
+
+
+class AvailabilityForm(FlaskForm):
+    on_duty = BooleanField(_l("I am on duty and can take work"))
+    skills = SelectMultipleField(_l("My skills"), widget=ListWidget(prefix_label=False),
+                                 option_widget=CheckboxInput(), validate_choice=True)
