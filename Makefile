@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app dispatch
+# pytest-xdist workers for `make test` ("auto": one per CPU; 0: no parallelism)
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint translations screenshots messages clean
 
@@ -36,7 +38,7 @@ test: $(VENV)/.installed-dev translations
 		echo "*** Browser tests will NOT run: /usr/bin/chromium is missing."; \
 		echo "*** Install it with: sudo apt-get install -y chromium fonts-wqy-microhei"; \
 	fi
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

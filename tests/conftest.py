@@ -15,7 +15,7 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from dispatch import create_app
 from dispatch.config import normalise_database_url
@@ -27,10 +27,21 @@ CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 PASSWORD = "correct horse battery"
 
 
+def _worker_number() -> int:
+    """0 without pytest-xdist; 1, 2, … for its workers gw0, gw1, … (each gets its own
+    Redis database and PostgreSQL database, so parallel tests never see each other)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) + 1 if worker.startswith("gw") else 0
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     configured = os.environ.get("TEST_REDIS_URL")
     if configured:
+        number = _worker_number()
+        if number:  # databases 8, 9, …: clear of the 0 a run without workers uses
+            yield f"{make_url_redis(configured)}/{7 + number}"
+            return
         yield configured
         return
     url, process = embedded_redis.start(tmp_path_factory.mktemp("redis"), daemonize=False)
@@ -48,6 +59,9 @@ def postgres_url(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
         yield None
         return
     url = normalise_database_url(configured)
+    number = _worker_number()
+    if number:  # an xdist worker: a database of its own beside the configured one
+        url = _own_database(url, f"_gw{number}")
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -58,6 +72,26 @@ def postgres_url(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
         db.create_all()
         db.engine.dispose()
     yield url
+
+
+def make_url_redis(url: str) -> str:
+    """``redis://host:port/0`` without its database number."""
+    head, _, tail = url.rpartition("/")
+    return head if tail.isdigit() and head.count("/") >= 2 else url.rstrip("/")
+
+
+def _own_database(url: str, suffix: str) -> str:
+    """The PostgreSQL database ``<name><suffix>`` on the same server, created if missing."""
+    parsed = make_url(url)
+    name = f"{parsed.database}{suffix}"
+    engine = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                    {"name": name}).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def _config(database_url: str, redis_url: str, instance: Path) -> dict[str, Any]:
@@ -153,7 +187,10 @@ def signed_in(app: Flask, world: factories.World):  # type: ignore[no-untyped-de
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Compile the translations the tests read, so a stale .mo cannot pass for the .po."""
+    """Compile the translations the tests read, so a stale .mo cannot pass for the .po.
+    Once, in the main process: pytest-xdist's workers start after it."""
+    if hasattr(session.config, "workerinput"):
+        return
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
