@@ -201,3 +201,15 @@ def retry(row: Notification) -> None:
                        .values(failed_at=None, attempts=0))
 
 
+def failed(limit: int = 100) -> list[Notification]:
+    """Deliveries that gave up, newest first: the desk may try them again."""
+    return list(db.session.scalars(select(Notification).where(
+        Notification.failed_at.is_not(None), Notification.sent_at.is_(None))
+        .order_by(Notification.id.desc()).limit(limit)))
+
+
+def waiting(limit: int = 100) -> list[Notification]:
+    """Deliveries not yet sent and not given up, newest first."""
+    return list(db.session.scalars(select(Notification).where(
+        Notification.failed_at.is_(None), Notification.sent_at.is_(None))
+        .order_by(Notification.id.desc()).limit(limit)))

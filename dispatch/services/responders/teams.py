@@ -103,3 +103,13 @@ def set_webhook(team: Team, kind: str, url: str | None) -> None:
         raise InvalidInput("kind", _("Unknown group chat."))
     team.webhook_kind, team.webhook_url = kind, (url or "").strip() or None
     db.session.flush()
+
+
+def add_member_by_username(team: Team, username: str) -> User:
+    """The roster's "add": the account is named by its username, as the desk types it."""
+    user = db.session.scalar(select(User).where(
+        func.lower(User.username) == username.strip().lower()))
+    if user is None:
+        raise InvalidInput("username", _("No account has this username."))
+    add_member(team, user)
+    return user

@@ -1,10 +1,21 @@
-"""The coordinator's desk: the board, cases, rota, import, monthly report and exports.
+"""The coordinator's desk: the board, cases, teams, rota, import, monthly report, exports
+and deliveries.
 
 Each module adds its routes to the one blueprint in ``blueprint.py``; importing them here is
 what puts them on it.
 """
 
-from dispatch.views.desk import board, cases, exports, imports, reports, rota
+from dispatch.views.desk import (
+    board,
+    cases,
+    exports,
+    imports,
+    monthly,
+    notifications,
+    rota,
+    teams,
+)
 from dispatch.views.desk.blueprint import bp
 
-__all__ = ["bp", "board", "cases", "exports", "imports", "reports", "rota"]
+__all__ = ["bp", "board", "cases", "exports", "imports", "monthly", "notifications", "rota",
+           "teams"]

@@ -1,4 +1,4 @@
-"""The studio desk: the case list and the case page with its legal next steps."""
+"""The studio desk: the case list, and the case page with its legal next steps."""
 
 from __future__ import annotations
 
@@ -8,21 +8,17 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from dispatch.extensions import db
 from dispatch.geo import maps
-from dispatch.jobs.outbox import enqueue as queue_notification
-from dispatch.models import Case, CaseKind, CaseStatus, Notification, Team, User
+from dispatch.models import Case, CaseKind, CaseStatus
 from dispatch.models.vocabulary import ACTION_LABELS
 from dispatch.services.cases import claims, commands, lifecycle, moderation
-from dispatch.services.cases import notifications as outbox
 from dispatch.services.cases.queries import CaseFilter, count_by_status, filtered
 from dispatch.services.errors import Conflict, InvalidInput
 from dispatch.services.permissions import Actor, allowed_actions
-from dispatch.services.responders import teams
 from dispatch.views.case_forms import (
     attach_error,
     build_forms,
@@ -35,17 +31,13 @@ from dispatch.views.case_forms import (
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms import (
     NoteForm,
-    RosterAddForm,
-    RosterRemoveForm,
     StatusFilterForm,
-    WebhookForm,
 )
 from dispatch.views.forms import (
     ActionForm,
     EscalateForm,
     ModerateTextForm,
     PhotoVisibilityForm,
-    show_error,
 )
 
 
@@ -189,91 +181,3 @@ def add_note(case_id: int) -> Response | tuple[str, int]:
     return redirect(url_for(".case_page", case_id=case.id))
 
 
-@bp.get("/teams")
-def team_list() -> str:
-    all_teams = db.session.scalars(select(Team).order_by(Team.active.desc(), Team.code))
-    return render_template("desk/teams.html", teams=list(all_teams))
-
-
-def _render_roster(team: Team, add_form: RosterAddForm | None = None,
-                   webhook_form: WebhookForm | None = None,
-                   status: int = 200) -> tuple[str, int]:
-    webhook_form = webhook_form or WebhookForm(kind=team.webhook_kind or "wecom",
-                                               url=team.webhook_url or "")
-    return render_template("desk/team.html", team=team, members=teams.members_of(team),
-                           add_form=add_form or RosterAddForm(), webhook_form=webhook_form,
-                           remove_form=RosterRemoveForm()), status
-
-
-@bp.get("/teams/<int:team_id>")
-def roster(team_id: int) -> tuple[str, int]:
-    return _render_roster(db.get_or_404(Team, team_id))
-
-
-@bp.post("/teams/<int:team_id>/members")
-def add_member(team_id: int) -> Response | tuple[str, int]:
-    team = db.get_or_404(Team, team_id)
-    form = RosterAddForm()
-    user = db.session.scalar(select(User).where(
-        User.username == (form.username.data or "").strip().lower())) if form.validate() \
-        else None
-    if user is None:
-        if not form.username.errors:
-            form.username.errors = [_("No account has this username.")]
-        return _render_roster(team, form, status=422)
-    try:
-        teams.add_member(team, user)
-    except InvalidInput as error:
-        show_error(form, error, fallback=form.username)
-        return _render_roster(team, form, status=422)
-    db.session.commit()
-    flash(_("Saved."), "success")
-    return redirect(url_for(".roster", team_id=team.id))
-
-
-@bp.post("/teams/<int:team_id>/members/remove")
-def remove_member(team_id: int) -> Response:
-    team = db.get_or_404(Team, team_id)
-    form = RosterRemoveForm()
-    user = db.session.get(User, form.user_id.data) if form.validate() else None
-    if user is None:
-        abort(400)
-    teams.remove_member(team, user)
-    db.session.commit()
-    flash(_("Saved."), "success")
-    return redirect(url_for(".roster", team_id=team.id))
-
-
-@bp.post("/teams/<int:team_id>/webhook")
-def set_webhook(team_id: int) -> Response | tuple[str, int]:
-    team = db.get_or_404(Team, team_id)
-    form = WebhookForm()
-    if not form.validate():
-        return _render_roster(team, webhook_form=form, status=422)
-    teams.set_webhook(team, form.kind.data or "wecom", form.url.data or None)
-    db.session.commit()
-    flash(_("Saved."), "success")
-    return redirect(url_for(".roster", team_id=team.id))
-
-
-@bp.get("/notifications")
-def notifications() -> str:
-    """Failed deliveries (with the error) first, then what is still waiting."""
-    failed = db.session.scalars(select(Notification).where(Notification.failed_at.is_not(None),
-                                                           Notification.sent_at.is_(None))
-                                .order_by(Notification.id.desc()).limit(100))
-    waiting = db.session.scalars(select(Notification).where(Notification.failed_at.is_(None),
-                                                            Notification.sent_at.is_(None))
-                                 .order_by(Notification.id.desc()).limit(100))
-    return render_template("desk/notifications.html", failed=list(failed),
-                           waiting=list(waiting))
-
-
-@bp.post("/notifications/<int:notification_id>/retry")
-def retry_notification(notification_id: int) -> Response:
-    row = db.get_or_404(Notification, notification_id)
-    outbox.retry(row)
-    db.session.commit()
-    queue_notification(row.id, again=True)
-    flash(_("Queued again."), "success")
-    return redirect(url_for(".notifications"))
