@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -22,10 +23,22 @@ from dispatch.services.errors import InvalidInput
 
 MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_ROWS = 2000
+MAX_CELL = 131_072  # characters: the csv module's own field limit, far past any finding
+# What a workbook may unpack to (all its parts, as the zip declares them). zipfile never
+# inflates a part past its declared size, so this bounds the text openpyxl decodes: a
+# 256 KB file can otherwise hold a 250 MB shared string (gigabytes once parsed).
+DEFAULT_MAX_UNPACKED_BYTES = 32 * 1024 * 1024
+# What a damaged workbook raises while openpyxl parses it (ParseError is a SyntaxError).
+_BROKEN_XLSX = (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError,
+                EOFError, zlib.error)
 
 
 def max_rows() -> int:
     return int(current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
+
+
+def max_unpacked_bytes() -> int:
+    return int(current_app.config.get("IMPORT_MAX_UNPACKED_BYTES", DEFAULT_MAX_UNPACKED_BYTES))
 
 
 # Each field: its English and Chinese header, and other headers accepted for it.
@@ -65,20 +78,55 @@ def _text_lines(data: bytes, complete: bool) -> Iterator[str]:
                                  "or as an Excel workbook (.xlsx)."))
 
 
+def _too_long(line: int) -> InvalidInput:
+    return InvalidInput("file", _("Line %(line)d has a cell longer than %(n)d characters: "
+                                  "this is not a table of findings.", line=line, n=MAX_CELL))
+
+
+def _nul(line: int) -> InvalidInput:
+    return InvalidInput("file", _("Line %(line)d contains a NUL character, which cannot be "
+                                  "stored. Save the file again as CSV (UTF-8) or .xlsx.",
+                                  line=line))
+
+
 def _csv_rows(data: bytes, complete: bool) -> Iterator[list[Any]]:
-    yield from csv.reader(_text_lines(data, complete))
+    reader = csv.reader(_text_lines(data, complete))
+    try:
+        yield from reader
+    except csv.Error as error:  # in practice a field over the reader's limit (MAX_CELL)
+        raise _too_long(reader.line_num) from error
+
+
+def _unreadable_workbook() -> InvalidInput:
+    return InvalidInput("file", _("This workbook cannot be read. Save it again as .xlsx "
+                                  "or as CSV."))
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """Refuse a workbook whose parts declare more than the limit, before openpyxl opens it."""
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise _unreadable_workbook() from error
+    limit = max_unpacked_bytes()
+    if sum(part.file_size for part in parts) > limit:
+        raise InvalidInput("file", _(
+            "This workbook holds more than %(mb)s MB of data once unpacked. Split it into "
+            "smaller files, or save it as CSV.", mb=f"{round(limit / 2**20, 1):g}"))
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
+    _check_unpacked_size(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise InvalidInput("file", _("This workbook cannot be read. Save it again as .xlsx "
-                                     "or as CSV.")) from error
+    except _BROKEN_XLSX as error:
+        raise _unreadable_workbook() from error
     try:
         sheet = workbook.worksheets[0]
         for row in sheet.iter_rows(values_only=True):
             yield list(row)
+    except _BROKEN_XLSX as error:
+        raise _unreadable_workbook() from error
     finally:
         workbook.close()
 
@@ -104,6 +152,9 @@ def _rows_of(upload: BinaryIO) -> Iterator[list[Any]]:
                                      ".xlsx or as CSV."))
     if not data.strip() or b"\x00" in data[:8192]:
         raise InvalidInput("file", _("This is not a CSV or XLSX file of findings."))
+    nul = data.find(b"\x00", 0, MAX_BYTES)  # PostgreSQL stores no NUL, in text or JSON
+    if nul >= 0:
+        raise _nul(data.count(b"\n", 0, nul) + 1)
     return _oversize_guard(_csv_rows(data[:MAX_BYTES], complete=not oversize), oversize)
 
 
@@ -143,6 +194,16 @@ def _header(raw: list[Any]) -> dict[str, int]:
     return positions
 
 
+def _check_cells(raw: list[Any], line: int) -> None:
+    """A workbook's cells are bounded like a CSV's; NUL cannot be stored."""
+    for value in raw:
+        if isinstance(value, str):
+            if len(value) > MAX_CELL:
+                raise _too_long(line)
+            if "\x00" in value:
+                raise _nul(line)
+
+
 def read_rows(upload: BinaryIO) -> tuple[list[dict[str, Any]], list[str]]:
     """The file's data rows as dicts of strings, numbered by their line in the file, and
     the names of the columns that were not recognised (ignored)."""
@@ -154,6 +215,7 @@ def read_rows(upload: BinaryIO) -> tuple[list[dict[str, Any]], list[str]]:
     found: list[dict[str, Any]] = []
     for raw in rows:
         line += 1
+        _check_cells(raw, line)
         if not any(_cell(value) for value in raw):
             continue  # blank lines, blank rows Excel leaves under a table
         if header is None:

@@ -10,6 +10,7 @@ language. Functions flush; the caller commits (or rolls back after an error).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
@@ -67,10 +68,13 @@ def describe(error: list[Any]) -> str:
 def _number(row: dict[str, Any], field: str, errors: list[list[Any]]) -> float | None:
     text = row.get(field, "").replace("，", ".").replace(",", ".")
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
+        number = math.nan
+    if not math.isfinite(number):  # nan, inf, 1e400: JSON (and PostgreSQL) store none
         errors.append(["not_number", {"column": COLUMNS[field][1], "value": text[:20]}])
         return None
+    return number
 
 
 def _existing_refs(refs: list[str]) -> set[str]:
