@@ -35,6 +35,9 @@ from dispatch.services.desk.export_files import CsvWriter, XlsxWriter
 from dispatch.services.errors import InvalidInput
 
 MAX_EXPORT_DAYS = 366
+# The years an export may cover: far beyond any case, and far inside what ``local_bounds``
+# can convert (0001-01-01 or 9999-12-31 overflow a datetime once shifted to UTC).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 BATCH = 200  # cases per read, and per progress update
 
 
@@ -54,6 +57,10 @@ def request_export(user: User, date_from: date, date_to: date, file_format: str)
     """A new export, queued. The caller commits, then calls ``enqueue``."""
     if file_format not in ("csv", "xlsx"):
         raise InvalidInput("file_format", _("Choose a file format."))
+    for field, day in (("date_from", date_from), ("date_to", date_to)):
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise InvalidInput(field, _("Choose dates from %(first)d to %(last)d.",
+                                        first=FIRST_YEAR, last=LAST_YEAR))
     if date_from > date_to:
         raise InvalidInput("date_to", _("The end date is before the start date."))
     if (date_to - date_from).days + 1 > MAX_EXPORT_DAYS:
