@@ -8,6 +8,7 @@ keeps the export's row; this module only turns cases into cells.
 * Times are local (the display time zone); the reporter's phone is masked (138****5678),
   no reporter name: the file travels. Internal notes are included, flagged in their own
   column: the export is for the desk.
+* Characters XML cannot hold (``services/text.py``) are dropped from every text cell.
 * Text that a spreadsheet could run as a formula (= + - @ first) is neutralised: a leading
   apostrophe in CSV, a plain-text cell with Excel's quote prefix in XLSX.
 """
@@ -31,6 +32,7 @@ from dispatch.models import Case, CaseEvent
 from dispatch.services.clock import display_zone
 from dispatch.services.desk.figures import STAGES, stage_label
 from dispatch.services.phones import mask_phone
+from dispatch.services.text import xml_safe
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -97,12 +99,6 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column(lambda: _("Time"), lambda c, e: _local(e.created_at), 17),
 )
 
-# Control characters other than tab and newlines cannot be stored in an XLSX cell.
-_ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
-
-
-def clean_text(value: str) -> str:
-    return value.translate(_ILLEGAL)
 
 
 
@@ -112,7 +108,7 @@ def csv_safe(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, str):
-        value = clean_text(value)
+        value = xml_safe(value)
         return "'" + value if value.startswith(FORMULA_START) else value
     return "" if value is None else value
 
@@ -158,7 +154,7 @@ class XlsxWriter:
     def _cell(self, sheet: Any, value: Any) -> Any:
         if not isinstance(value, str):
             return value
-        value = clean_text(value)
+        value = xml_safe(value)
         if value.startswith(FORMULA_START) or value in ERROR_CODES:
             cell = WriteOnlyCell(sheet, value)
             cell.data_type = "s"  # text, never a formula
