@@ -186,3 +186,21 @@ def test_a_broken_sheet_inside_a_good_zip_is_a_clear_error(signed_in, world: Wor
             target.writestr(info, body)
     response = upload(signed_in("coordinator"), buffer.getvalue(), "cut.xlsx")
     assert response.status_code == 422 and batch_count() == 0
+
+
+def test_a_sheet_pointing_at_a_missing_shared_string_is_a_clear_error(signed_in, world: World
+                                                                      ) -> None:
+    good = xlsx([["title", "description", "category", "latitude", "longitude"],
+                 ["护栏", "松动", world.category.code, 27.8548, 112.9563]])
+    source = zipfile.ZipFile(io.BytesIO(good))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                body = body.replace('t="inlineStr"><is><t>护栏</t></is>'.encode(),
+                                    b't="s"><v>7</v>')  # there is no shared string 7
+            target.writestr(info, body)
+    response = upload(signed_in("coordinator"), buffer.getvalue(), "bad.xlsx")
+    assert response.status_code == 422 and "无法读取" in response.get_data(as_text=True)
+    assert batch_count() == 0

@@ -29,8 +29,8 @@ MAX_CELL = 131_072  # characters: the csv module's own field limit, far past any
 # 256 KB file can otherwise hold a 250 MB shared string (gigabytes once parsed).
 DEFAULT_MAX_UNPACKED_BYTES = 32 * 1024 * 1024
 # What a damaged workbook raises while openpyxl parses it (ParseError is a SyntaxError).
-_BROKEN_XLSX = (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError,
-                EOFError, zlib.error)
+_BROKEN_XLSX = (zipfile.BadZipFile, LookupError, OSError, ValueError, TypeError, SyntaxError,
+                AttributeError, EOFError, zlib.error)
 
 
 def max_rows() -> int:
