@@ -189,6 +189,33 @@ def test_a_bad_range_is_refused_and_nothing_is_stored(signed_in, dates: dict[str
     assert db.session.scalar(select(func.count()).select_from(LedgerExport)) == 0
 
 
+@pytest.mark.parametrize("dates", [
+    {"date_from": "0001-01-01", "date_to": "0001-01-31"},
+    {"date_from": "9999-12-31", "date_to": "9999-12-31"},
+    {"date_from": "1999-12-31", "date_to": "2000-01-31"},
+    {"date_from": "2100-12-01", "date_to": "2101-01-01"},
+])
+def test_dates_outside_2000_to_2100_are_a_form_error_not_a_failed_job(
+        signed_in, dates: dict[str, str]) -> None:
+    response = signed_in("coordinator").post("/desk/exports", {**dates, "file_format": "csv"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "invalid-feedback" in page and "2000 年至 2100 年" in page
+    assert dates["date_from"] in page  # what was typed is kept
+    assert db.session.scalar(select(func.count()).select_from(LedgerExport)) == 0
+
+
+def test_the_first_and_last_day_allowed_convert_and_export(app: Flask, world: World,
+                                                           redis_url: str) -> None:
+    for first, last in ((date(2000, 1, 1), date(2000, 1, 31)),
+                        (date(2100, 12, 1), date(2100, 12, 31))):
+        row = exports.request_export(world.coordinator, first, last, "csv")
+        db.session.commit()
+        export_jobs.enqueue(row.id)
+        run_worker(redis_url)
+        assert finished(row).state == "done", finished(row).error
+
+
 def test_a_failed_export_says_why_and_can_be_queued_again(app: Flask, signed_in,
                                                           redis_url: str,
                                                           ledger: list[Case]) -> None:

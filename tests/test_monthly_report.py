@@ -13,7 +13,8 @@ import pytest
 from dispatch.extensions import db
 from dispatch.models import Case
 from dispatch.services.cases import lifecycle
-from dispatch.services.desk.statistics import Month, build, percentile
+from dispatch.services.desk.figures import percentile
+from dispatch.services.desk.statistics import Month, build
 from dispatch.services.permissions import Actor
 from tests.factories import World, gen_case, gen_category, gen_studio, take_step
 

@@ -55,6 +55,7 @@ from dispatch.services.errors import (
 from dispatch.services.permissions import RESIDENT_ROLE, SYSTEM_ROLE, Actor, ensure_allowed
 from dispatch.services.phones import normalise_phone
 from dispatch.services.photos import StoredPhoto
+from dispatch.services.text import xml_safe
 
 # No 0/O/1/I/L: codes are read aloud over the phone and typed on small keyboards.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -83,8 +84,8 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
     actor = actor or Actor.resident()
     if actor.role not in (RESIDENT_ROLE, SYSTEM_ROLE) and not actor.at_desk:
         raise NotPermitted("register")
-    title = _required(title, "title", _("Please give a short title."))
-    description = _required(description, "description", _("Please describe the problem."))
+    title = _required(xml_safe(title), "title", _("Please give a short title."))
+    description = _required(xml_safe(description), "description", _("Please describe the problem."))
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise InvalidInput("location", _("The location is not on the map."))
     at = at or utcnow()
@@ -94,8 +95,8 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
         tracking_code=new_tracking_code(), external_ref=external_ref,
         submission_token=submission_token, kind=kind,
         title=title[:120], description=description, latitude=latitude, longitude=longitude,
-        address=address.strip()[:255], category=category, studio=studio,
-        reporter_name=(reporter_name or "").strip()[:60] or None,
+        address=xml_safe(address).strip()[:255], category=category, studio=studio,
+        reporter_name=xml_safe(reporter_name or "").strip()[:60] or None,
         reporter_phone=normalise_phone(reporter_phone),
         reporter_wants_updates=wants_updates and bool(reporter_phone),
         status=CaseStatus.REGISTERED, version=1, created_at=at, updated_at=at,

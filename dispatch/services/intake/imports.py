@@ -1,9 +1,8 @@
 """Batch import of inspection findings (seed 004: a road self-inspection found 25 problems).
 
-An upload (CSV in UTF-8 or GB18030, or XLSX) is read as a stream and checked row by row;
-the rows and their verdicts are kept in an ``ImportBatch`` for the preview. Reading stops
-at IMPORT_MAX_ROWS + 1 rows, so a file of 100,000 rows is refused without being read to the
-end. Importing turns the selected good rows into cases of kind inspection in the caller's
+An upload is read into rows by ``import_files`` (formats, columns, the file's limits) and
+checked here row by row; the rows and their verdicts are kept in an ``ImportBatch`` for the
+preview. Importing turns the selected good rows into cases of kind inspection in the caller's
 one transaction; the batch is marked imported by a conditional UPDATE, so it is imported
 once. Errors are stored as codes with parameters and worded when shown, in the reader's
 language. Functions flush; the caller commits (or rolls back after an error).
@@ -11,11 +10,8 @@ language. Functions flush; the caller commits (or rolls back after an error).
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import zipfile
-from collections.abc import Iterable, Iterator
+import math
+from collections.abc import Iterable
 from typing import Any, BinaryIO
 
 from flask import current_app
@@ -29,139 +25,8 @@ from dispatch.models import Case, CaseKind, Category, Region, Studio, User, utcn
 from dispatch.models.desk import ImportBatch
 from dispatch.services.cases import lifecycle, notifications
 from dispatch.services.errors import InvalidInput
+from dispatch.services.intake.import_files import COLUMNS, read_rows
 from dispatch.services.permissions import Actor
-
-MAX_BYTES = 2 * 1024 * 1024
-DEFAULT_MAX_ROWS = 2000
-
-
-def max_rows() -> int:
-    return int(current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
-
-
-# --- reading the file ----------------------------------------------------------------------
-
-def _text_lines(data: bytes, complete: bool) -> Iterator[str]:
-    """UTF-8 (with or without BOM) first, else GB18030 (what Chinese Excel writes)."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = codecs.getincrementaldecoder(encoding)().decode(data, final=complete)
-        except UnicodeDecodeError:
-            continue
-        return iter(io.StringIO(text, newline=""))
-    raise InvalidInput("file", _("The file is not readable text: save it as CSV (UTF-8) "
-                                 "or as an Excel workbook (.xlsx)."))
-
-
-def _csv_rows(data: bytes, complete: bool) -> Iterator[list[Any]]:
-    yield from csv.reader(_text_lines(data, complete))
-
-
-def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise InvalidInput("file", _("This workbook cannot be read. Save it again as .xlsx "
-                                     "or as CSV.")) from error
-    try:
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            yield list(row)
-    finally:
-        workbook.close()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # Excel stores every number as a float: 7.0 is "7"
-    return str(value).strip()
-
-
-def _rows_of(upload: BinaryIO) -> Iterator[list[Any]]:
-    data = upload.read(MAX_BYTES + 1)
-    oversize = len(data) > MAX_BYTES
-    if data[:4] == b"PK\x03\x04":
-        if oversize:
-            raise InvalidInput("file", _("The file is larger than %(mb)d MB. Split it into "
-                                         "smaller files.", mb=MAX_BYTES // (1024 * 1024)))
-        return _xlsx_rows(data)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise InvalidInput("file", _("Old Excel files (.xls) are not read: save the file as "
-                                     ".xlsx or as CSV."))
-    if not data.strip() or b"\x00" in data[:8192]:
-        raise InvalidInput("file", _("This is not a CSV or XLSX file of findings."))
-    return _oversize_guard(_csv_rows(data[:MAX_BYTES], complete=not oversize), oversize)
-
-
-def _oversize_guard(rows: Iterator[list[Any]], oversize: bool) -> Iterator[list[Any]]:
-    """A file over the size limit is refused, unless the row limit refuses it first
-    (its message is the more useful one)."""
-    yield from rows
-    if oversize:
-        raise InvalidInput("file", _("The file is larger than %(mb)d MB. Split it into "
-                                     "smaller files.", mb=MAX_BYTES // (1024 * 1024)))
-
-
-def _header(raw: list[Any]) -> dict[str, int]:
-    """Map each known field to its column; refuse a file that lacks a required one."""
-    names = column_names()
-    positions: dict[str, int] = {}
-    unknown: list[str] = []
-    for index, cell in enumerate(raw):
-        label = _cell(cell)
-        key = label.lower().replace(" ", "").replace("*", "").replace("_", "")
-        if not key:
-            continue
-        field = names.get(key)
-        if field is None:
-            unknown.append(label)
-        elif field in positions:
-            raise InvalidInput("file", _("The column “%(name)s” appears twice.", name=label))
-        else:
-            positions[field] = index
-    missing = [field for field in REQUIRED if field not in positions]
-    if missing:
-        wanted = ", ".join(f"{COLUMNS[f][1]} ({f})" for f in missing)
-        message = _("Wrong columns: missing %(missing)s.", missing=wanted)
-        if unknown:
-            message += " " + _("Not recognised: %(unknown)s.", unknown=", ".join(unknown))
-        raise InvalidInput("file", message)
-    return positions
-
-
-def read_rows(upload: BinaryIO) -> tuple[list[dict[str, Any]], list[str]]:
-    """The file's data rows as dicts of strings, numbered by their line in the file, and
-    the names of the columns that were not recognised (ignored)."""
-    limit = max_rows()
-    rows = _rows_of(upload)
-    header: dict[str, int] | None = None
-    line = 0
-    ignored: list[str] = []
-    found: list[dict[str, Any]] = []
-    for raw in rows:
-        line += 1
-        if not any(_cell(value) for value in raw):
-            continue  # blank lines, blank rows Excel leaves under a table
-        if header is None:
-            header = _header(raw)
-            known = set(header.values())
-            ignored = [_cell(v) for i, v in enumerate(raw) if _cell(v) and i not in known]
-            continue
-        if len(found) >= limit:
-            raise InvalidInput("file", _(
-                "The file has more than %(n)d rows; at most %(n)d findings can be imported "
-                "at once. Split it into smaller files.", n=limit))
-        found.append({"line": line, **{field: _cell(raw[index]) if index < len(raw) else ""
-                                        for field, index in header.items()}})
-    if header is None:
-        raise InvalidInput("file", _("The file is empty."))
-    if not found:
-        raise InvalidInput("file", _("The file has a header but no rows of findings."))
-    return found, ignored
 
 
 def create_batch(upload: BinaryIO, file_name: str, user: User) -> tuple[ImportBatch, list[str]]:
@@ -176,28 +41,7 @@ def create_batch(upload: BinaryIO, file_name: str, user: User) -> tuple[ImportBa
 
 # --- checking the rows ---------------------------------------------------------------------
 
-# Each field: its English and Chinese header, and other headers accepted for it.
-COLUMNS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "ref": ("ref", "编号", ("reference", "externalref", "问题编号")),
-    "title": ("title", "标题", ("问题", "问题名称")),
-    "description": ("description", "描述", ("问题描述", "详情")),
-    "category": ("category", "类别", ("分类", "问题类别")),
-    "latitude": ("latitude", "纬度", ("lat",)),
-    "longitude": ("longitude", "经度", ("lon", "lng")),
-    "address": ("address", "地址", ("位置", "桩号")),
-    "studio": ("studio", "工作室", ("工作室编码", "studiocode")),
-}
-REQUIRED = ("title", "description", "category", "latitude", "longitude")
 LIMITS = {"ref": 64, "title": 120, "description": 2000, "address": 255}
-
-
-def column_names() -> dict[str, str]:
-    """Every accepted header, lower case without spaces, to its field."""
-    names = {}
-    for field, (english, chinese, others) in COLUMNS.items():
-        for name in (english, chinese, *others):
-            names[name.lower().replace(" ", "").replace("_", "")] = field
-    return names
 
 
 def describe(error: list[Any]) -> str:
@@ -224,10 +68,13 @@ def describe(error: list[Any]) -> str:
 def _number(row: dict[str, Any], field: str, errors: list[list[Any]]) -> float | None:
     text = row.get(field, "").replace("，", ".").replace(",", ".")
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
+        number = math.nan
+    if not math.isfinite(number):  # nan, inf, 1e400: JSON (and PostgreSQL) store none
         errors.append(["not_number", {"column": COLUMNS[field][1], "value": text[:20]}])
         return None
+    return number
 
 
 def _existing_refs(refs: list[str]) -> set[str]:

@@ -13,7 +13,7 @@ from dispatch.config import PROJECT_ROOT
 from dispatch.extensions import db
 from dispatch.models.desk import ImportBatch
 from dispatch.services.errors import InvalidInput
-from dispatch.services.intake import imports
+from dispatch.services.intake import import_files, imports
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms import ImportConfirmForm, ImportUploadForm
 from dispatch.views.forms import show_error
@@ -25,8 +25,9 @@ def _render_upload(form: ImportUploadForm | None = None, status: int = 200
                    ) -> tuple[str, int]:
     recent = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(10))
     return render_template("desk/import.html", form=form or ImportUploadForm(),
-                           columns=imports.COLUMNS, required=imports.REQUIRED,
-                           max_rows=imports.max_rows(), max_mb=imports.MAX_BYTES // 2**20,
+                           columns=import_files.COLUMNS, required=import_files.REQUIRED,
+                           max_rows=import_files.max_rows(),
+                           max_mb=import_files.MAX_BYTES // 2**20,
                            recent=list(recent)), status
 
 
