@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import Flask
 from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import CaseEvent, Role, VolunteerProfile, utcnow
 from dispatch.services.cases import lifecycle, team_work
-from dispatch.services.permissions import Actor
+from dispatch.services.permissions import Actor, may_see_reporter_phone
 from dispatch.services.responders import teams
+from tests.conftest import WebClient
 from tests.factories import World, gen_user, walk
 
 
@@ -117,3 +119,52 @@ def test_a_coordinator_keeps_the_roster(signed_in, world: World) -> None:
     db.session.expire_all()
     assert newcomer.team_id is None and world.captain.team_id == world.team.id
     assert signed_in("captain").get(f"/desk/teams/{world.team.id}").status_code == 403
+
+
+FULL_PHONE, MASKED_PHONE = "13812345678", "138****5678"
+
+
+def phone_on_pages(client, paths: tuple[str, ...] = ("/v/", "/v/me", "/inbox/")) -> str:
+    return "".join(client.get(path).get_data(as_text=True) for path in paths)
+
+
+def test_team_members_who_did_not_accept_see_the_residents_phone_masked(
+        signed_in, world: World) -> None:
+    walk(world.case, world, "accept")  # assigned to the team; the captain accepted it
+    db.session.commit()
+    member_pages = phone_on_pages(signed_in("member"))
+    assert MASKED_PHONE in member_pages and FULL_PHONE not in member_pages
+    captain_pages = phone_on_pages(signed_in("captain"), ("/v/", "/v/team"))
+    assert FULL_PHONE in captain_pages  # the captain accepted it for the team
+
+
+def test_the_member_the_work_was_shared_out_to_sees_the_phone_and_no_one_else(
+        app: Flask, signed_in, world: World) -> None:
+    walk(world.case, world, "accept")
+    team_work.share_out(world.case, Actor.of(world.captain), world.member)
+    other = gen_user(Role.VOLUNTEER, team=world.team)
+    db.session.commit()
+    assert FULL_PHONE in phone_on_pages(signed_in("member"))
+    captain_pages = phone_on_pages(signed_in("captain"), ("/v/", "/v/team"))
+    assert MASKED_PHONE in captain_pages and FULL_PHONE not in captain_pages
+    teammate = WebClient(app)
+    assert teammate.login(other.username).status_code == 302
+    teammate_pages = phone_on_pages(teammate)
+    assert MASKED_PHONE in teammate_pages and FULL_PHONE not in teammate_pages
+
+
+def test_assigned_work_not_yet_accepted_shows_the_phone_masked(signed_in,
+                                                              world: World) -> None:
+    walk(world.case, world, "assign")
+    db.session.commit()
+    captain_pages = phone_on_pages(signed_in("captain"), ("/v/", "/v/team"))
+    assert MASKED_PHONE in captain_pages and FULL_PHONE not in captain_pages
+
+
+def test_the_phone_rule_in_one_place(world: World) -> None:
+    walk(world.case, world, "accept")
+    assert may_see_reporter_phone(world.case, world.coordinator)
+    assert may_see_reporter_phone(world.case, world.captain)
+    assert not may_see_reporter_phone(world.case, world.member)
+    assert not may_see_reporter_phone(world.case, world.outsider_captain)
+    assert not may_see_reporter_phone(world.case, None)
