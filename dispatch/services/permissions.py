@@ -11,8 +11,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from sqlalchemy import or_, select
 
-from dispatch.models import AssignmentStatus, Case, CaseKind, Role, User, utcnow
+from dispatch.extensions import db
+from dispatch.models import (
+    AssignmentStatus,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Role,
+    Team,
+    User,
+    VolunteerProfile,
+    utcnow,
+)
 from dispatch.models.people import DESK_ROLES, FIELD_ROLES
 from dispatch.models.vocabulary import (
     ASSIGNEE,
@@ -103,6 +115,22 @@ def may_see_reporter_phone(case: Case, user: User | None) -> bool:
     if user.role in DESK_ROLES:
         return True
     return case.assignment_status in TAKEN_ON and holder_id(case) == user.id
+
+
+def work_to_check_by(user: User) -> list[Case]:
+    """Finished, unchecked work a captain may check (复核): their team's, and what their
+    members hold in their own name (claimed wishes); never what they recorded as done."""
+    if user.role != Role.CAPTAIN or not user.active:
+        return []
+    led = select(Team.id).where(Team.captain_id == user.id)
+    members = select(VolunteerProfile.user_id).where(VolunteerProfile.team_id.in_(led))
+    found = db.session.scalars(select(Case).where(
+        Case.status == CaseStatus.HANDLING, Case.assignment_status == AssignmentStatus.DONE,
+        Case.work_checked_at.is_(None),
+        or_(Case.done_by_id.is_(None), Case.done_by_id != user.id),
+        or_(Case.assigned_team_id.in_(led), Case.assigned_volunteer_id.in_(members)))
+        .order_by(Case.done_at.asc().nulls_last(), Case.id))
+    return [case for case in found if _is_reviewer(case, user)]
 
 
 def may_act(actor: Actor, transition: Transition, case: Case) -> bool:
