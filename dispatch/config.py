@@ -54,6 +54,9 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LANGUAGE", "zh"),
         "BABEL_DEFAULT_TIMEZONE": env.get("DISPLAY_TIMEZONE", DISPLAY_TIMEZONE),
         "LOGIN_FAILURE_LIMITS": env.get("LOGIN_FAILURE_LIMITS", "5 per minute;20 per hour"),
+        # Across usernames: one address trying many accounts is slowed down too.
+        "LOGIN_FAILURE_LIMITS_PER_ADDRESS": env.get("LOGIN_FAILURE_LIMITS_PER_ADDRESS",
+                                                    "20 per 10 minutes"),
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
         "DEMO_PASSWORD": env.get("DEMO_PASSWORD", "dispatch-demo"),

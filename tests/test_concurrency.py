@@ -16,11 +16,12 @@ from flask import Flask
 from sqlalchemy import select
 
 from dispatch.extensions import db
-from dispatch.models import Case, CaseEvent, CaseStatus, Team, User
-from dispatch.services.cases import lifecycle
+from dispatch.models import Case, CaseEvent, CaseKind, CaseStatus, Team, User
+from dispatch.services.cases import claims, lifecycle
+from dispatch.services.cases.claims import ClaimLimitReached
 from dispatch.services.errors import Conflict
 from dispatch.services.permissions import Actor
-from tests.factories import World
+from tests.factories import World, gen_case
 
 
 def in_own_connection(app: Flask, step: Callable[[Case, Actor], Any], case_id: int,
@@ -110,3 +111,48 @@ def test_different_steps_racing_leave_one_consistent_history(app: Flask, world: 
     db.session.expire_all()
     case = db.session.get(Case, world.case.id)
     assert case is not None and case.status == CaseStatus.HANDLING and case.outcome is None
+
+
+def test_ten_simultaneous_claims_by_one_volunteer_win_only_up_to_the_limit(
+        app: Flask, world: World) -> None:
+    """Ten connections claim ten different open wishes for the same volunteer at once; the
+    limit holds because each claim first locks the volunteer's row."""
+    limit = app.config["MAX_OPEN_CLAIMS"]
+    wishes = []
+    for _n in range(10):
+        wish = gen_case(world.category, kind=CaseKind.WISH, title="帮独居老人换灯泡")
+        lifecycle.receive(wish, world.desk())
+        wishes.append(wish.id)
+    db.session.commit()
+    volunteer_id = world.volunteer.id
+    ready = threading.Barrier(len(wishes))
+    results: dict[int, Any] = {}
+
+    def claim_one(case_id: int) -> None:
+        with app.app_context():
+            try:
+                case = db.session.get(Case, case_id)
+                actor = Actor.of(db.session.get(User, volunteer_id))  # type: ignore[arg-type]
+                assert case is not None
+                ready.wait(10)  # all have read their wish and the volunteer: go together
+                claims.claim(case, actor)
+                db.session.commit()
+                results[case_id] = "won"
+            except Exception as error:  # noqa: BLE001  (reported by the test)
+                db.session.rollback()
+                results[case_id] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=claim_one, args=(case_id,)) for case_id in wishes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    won = [case_id for case_id, result in results.items() if result == "won"]
+    refused = [result for result in results.values() if result != "won"]
+    assert len(won) == limit, results
+    assert len(refused) == len(wishes) - limit
+    assert all(isinstance(result, ClaimLimitReached) and result.http_status == 409
+               for result in refused), refused
+    assert claims.open_claims_of(volunteer_id) == limit

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import Flask
 from sqlalchemy import select
 
 from dispatch.extensions import db
-from dispatch.models import CaseEvent, Role, VolunteerProfile, utcnow
-from dispatch.services.cases import lifecycle, team_work
-from dispatch.services.permissions import Actor
+from dispatch.models import CaseEvent, CaseKind, Role, VolunteerProfile, utcnow
+from dispatch.services.cases import claims, lifecycle, team_work
+from dispatch.services.permissions import Actor, may_see_reporter_phone
 from dispatch.services.responders import teams
-from tests.factories import World, gen_user, walk
+from tests.conftest import WebClient
+from tests.factories import World, gen_case, gen_user, walk
 
 
 def test_a_captain_shares_team_work_out_to_a_member(signed_in, world: World) -> None:
@@ -117,3 +119,151 @@ def test_a_coordinator_keeps_the_roster(signed_in, world: World) -> None:
     db.session.expire_all()
     assert newcomer.team_id is None and world.captain.team_id == world.team.id
     assert signed_in("captain").get(f"/desk/teams/{world.team.id}").status_code == 403
+
+
+FULL_PHONE, MASKED_PHONE = "13812345678", "138****5678"
+
+
+def phone_on_pages(client, paths: tuple[str, ...] = ("/v/", "/v/me", "/inbox/")) -> str:
+    return "".join(client.get(path).get_data(as_text=True) for path in paths)
+
+
+def test_team_members_who_did_not_accept_see_the_residents_phone_masked(
+        signed_in, world: World) -> None:
+    walk(world.case, world, "accept")  # assigned to the team; the captain accepted it
+    db.session.commit()
+    member_pages = phone_on_pages(signed_in("member"))
+    assert MASKED_PHONE in member_pages and FULL_PHONE not in member_pages
+    captain_pages = phone_on_pages(signed_in("captain"), ("/v/", "/v/team"))
+    assert FULL_PHONE in captain_pages  # the captain accepted it for the team
+
+
+def test_the_member_the_work_was_shared_out_to_sees_the_phone_and_no_one_else(
+        app: Flask, signed_in, world: World) -> None:
+    walk(world.case, world, "accept")
+    team_work.share_out(world.case, Actor.of(world.captain), world.member)
+    other = gen_user(Role.VOLUNTEER, team=world.team)
+    db.session.commit()
+    assert FULL_PHONE in phone_on_pages(signed_in("member"))
+    captain_pages = phone_on_pages(signed_in("captain"), ("/v/", "/v/team"))
+    assert MASKED_PHONE in captain_pages and FULL_PHONE not in captain_pages
+    teammate = WebClient(app)
+    assert teammate.login(other.username).status_code == 302
+    teammate_pages = phone_on_pages(teammate)
+    assert MASKED_PHONE in teammate_pages and FULL_PHONE not in teammate_pages
+
+
+def test_assigned_work_not_yet_accepted_shows_the_phone_masked(signed_in,
+                                                              world: World) -> None:
+    walk(world.case, world, "assign")
+    db.session.commit()
+    captain_pages = phone_on_pages(signed_in("captain"), ("/v/", "/v/team"))
+    assert MASKED_PHONE in captain_pages and FULL_PHONE not in captain_pages
+
+
+def test_the_phone_rule_in_one_place(world: World) -> None:
+    walk(world.case, world, "accept")
+    assert may_see_reporter_phone(world.case, world.coordinator)
+    assert may_see_reporter_phone(world.case, world.captain)
+    assert not may_see_reporter_phone(world.case, world.member)
+    assert not may_see_reporter_phone(world.case, world.outsider_captain)
+    assert not may_see_reporter_phone(world.case, None)
+
+
+def member_finishes_team_work(world: World) -> None:
+    """Team work accepted by the captain, shared out to the member, who finishes it."""
+    walk(world.case, world, "accept")
+    team_work.share_out(world.case, Actor.of(world.captain), world.member)
+    lifecycle.arrive(world.case, Actor.of(world.member))
+    lifecycle.finish(world.case, Actor.of(world.member), note="车棚顶棚已加固，螺栓全部更换")
+    db.session.commit()
+
+
+def last_event(case_id: int) -> CaseEvent:
+    db.session.expire_all()
+    event = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                               .order_by(CaseEvent.seq.desc())).first()
+    assert event is not None
+    return event
+
+
+def test_the_captain_sees_the_check_panel_and_passes_a_members_finished_work(
+        signed_in, world: World) -> None:
+    member_finishes_team_work(world)
+    captain = signed_in("captain")
+    page = captain.get("/v/").get_data(as_text=True)
+    assert f'id="check-{world.case.id}"' in page and "车棚顶棚已加固" in page
+    assert 'data-action="check_work"' in page and 'data-action="return_work"' in page
+    response = captain.post(f"/v/cases/{world.case.id}/actions/check_work",
+                            {"check_work-version": str(world.case.version),
+                             "check_work-note": "照片与现场一致"})
+    assert response.status_code == 302
+    event = last_event(world.case.id)
+    assert (event.action, event.actor_id) == ("check_work", world.captain.id)
+    assert world.case.work_checked_by_id == world.captain.id
+
+
+def test_the_captain_sends_finished_work_back_with_a_note(signed_in, world: World) -> None:
+    member_finishes_team_work(world)
+    captain = signed_in("captain")
+    empty = captain.post(f"/v/cases/{world.case.id}/actions/return_work",
+                         {"return_work-version": str(world.case.version)})
+    assert empty.status_code == 422  # the note is required; the form is shown again
+    response = captain.post(f"/v/cases/{world.case.id}/actions/return_work",
+                            {"return_work-version": str(world.case.version),
+                             "return_work-note": "还缺施工后的照片"})
+    assert response.status_code == 302
+    event = last_event(world.case.id)
+    assert (event.action, event.actor_id, event.note) == ("return_work", world.captain.id,
+                                                          "还缺施工后的照片")
+    assert "还缺施工后的照片" in signed_in("member").get("/v/").get_data(as_text=True)
+
+
+def test_the_captain_checks_a_wish_a_team_member_claimed_and_finished(
+        signed_in, world: World) -> None:
+    wish = gen_case(world.category, world.studio, kind=CaseKind.WISH, title="帮老人换灯泡")
+    lifecycle.receive(wish, world.desk())
+    claims.claim(wish, Actor.of(world.member))
+    lifecycle.arrive(wish, Actor.of(world.member))
+    lifecycle.finish(wish, Actor.of(world.member), note="灯泡已换好")
+    db.session.commit()
+    captain = signed_in("captain")
+    assert f'id="check-{wish.id}"' in captain.get("/v/").get_data(as_text=True)
+    response = captain.post(f"/v/cases/{wish.id}/actions/check_work",
+                            {"check_work-version": str(wish.version)})
+    assert response.status_code == 302
+    assert last_event(wish.id).action == "check_work"
+
+
+def test_a_captain_of_another_team_may_not_check_the_work(signed_in, world: World) -> None:
+    member_finishes_team_work(world)
+    outsider = signed_in("outsider_captain")
+    assert f'id="check-{world.case.id}"' not in outsider.get("/v/").get_data(as_text=True)
+    response = outsider.post(f"/v/cases/{world.case.id}/actions/check_work",
+                             {"check_work-version": str(world.case.version)})
+    assert response.status_code == 403
+    assert last_event(world.case.id).action == "finish"
+
+
+def test_the_member_who_finished_may_not_check_their_own_work(signed_in,
+                                                              world: World) -> None:
+    member_finishes_team_work(world)
+    member = signed_in("member")
+    assert 'data-action="check_work"' not in member.get("/v/").get_data(as_text=True)
+    response = member.post(f"/v/cases/{world.case.id}/actions/check_work",
+                           {"check_work-version": str(world.case.version)})
+    assert response.status_code == 403
+    assert last_event(world.case.id).action == "finish"
+
+
+def test_a_captain_who_finished_the_work_may_not_check_it(signed_in, world: World) -> None:
+    walk(world.case, world, "accept")
+    lifecycle.arrive(world.case, Actor.of(world.captain))
+    lifecycle.finish(world.case, Actor.of(world.captain), note="已处理")
+    db.session.commit()
+    captain = signed_in("captain")
+    assert 'data-action="check_work"' not in captain.get("/v/").get_data(as_text=True)
+    response = captain.post(f"/v/cases/{world.case.id}/actions/check_work",
+                            {"check_work-version": str(world.case.version)})
+    assert response.status_code == 409
+    assert last_event(world.case.id).action == "finish"

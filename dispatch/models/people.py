@@ -71,6 +71,9 @@ class User(UserMixin, db.Model):
     notify_by_email: Mapped[bool] = mapped_column(default=False, server_default=false())
     language: Mapped[str | None] = mapped_column(String(5))  # of messages; None: default
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of the session's user id: raised at sign-out, a password change or deactivation,
+    # so that every copy of an older session cookie stops working at once.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     studio: Mapped[Studio | None] = relationship()
@@ -82,6 +85,9 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:  # what Flask-Login keeps in the session and checks on load
+        return f"{self.id}:{self.session_version or 0}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

@@ -11,8 +11,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from sqlalchemy import or_, select
 
-from dispatch.models import Case, CaseKind, Role, User, utcnow
+from dispatch.extensions import db
+from dispatch.models import (
+    AssignmentStatus,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Role,
+    Team,
+    User,
+    VolunteerProfile,
+    utcnow,
+)
 from dispatch.models.people import DESK_ROLES, FIELD_ROLES
 from dispatch.models.vocabulary import (
     ASSIGNEE,
@@ -75,6 +87,50 @@ def _is_reviewer(case: Case, user: User) -> bool:
     if team is None and case.assigned_volunteer is not None:
         team = case.assigned_volunteer.profile.team if case.assigned_volunteer.profile else None
     return team is not None and team.captain_id == user.id
+
+
+# Work someone has taken on: from then on, the one holding it may call the resident.
+TAKEN_ON = frozenset({AssignmentStatus.ACCEPTED, AssignmentStatus.ON_SITE,
+                      AssignmentStatus.DONE})
+
+
+def holder_id(case: Case) -> int | None:
+    """The one person holding the work: the assigned volunteer; for team work the member
+    the captain shared it out to, else the captain who accepts for the team."""
+    if case.assigned_volunteer_id is not None:
+        return case.assigned_volunteer_id
+    if case.assigned_team_id is None:
+        return None
+    if case.handled_by_id is not None:
+        return case.handled_by_id
+    team = case.assigned_team
+    return team.captain_id if team is not None else None
+
+
+def may_see_reporter_phone(case: Case, user: User | None) -> bool:
+    """The resident's full number: the studio's desk, and the one person holding the work
+    once it is accepted. Everyone else (the rest of the team too) sees it masked."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    if user.role in DESK_ROLES:
+        return True
+    return case.assignment_status in TAKEN_ON and holder_id(case) == user.id
+
+
+def work_to_check_by(user: User) -> list[Case]:
+    """Finished, unchecked work a captain may check (复核): their team's, and what their
+    members hold in their own name (claimed wishes); never what they recorded as done."""
+    if user.role != Role.CAPTAIN or not user.active:
+        return []
+    led = select(Team.id).where(Team.captain_id == user.id)
+    members = select(VolunteerProfile.user_id).where(VolunteerProfile.team_id.in_(led))
+    found = db.session.scalars(select(Case).where(
+        Case.status == CaseStatus.HANDLING, Case.assignment_status == AssignmentStatus.DONE,
+        Case.work_checked_at.is_(None),
+        or_(Case.done_by_id.is_(None), Case.done_by_id != user.id),
+        or_(Case.assigned_team_id.in_(led), Case.assigned_volunteer_id.in_(members)))
+        .order_by(Case.done_at.asc().nulls_last(), Case.id))
+    return [case for case in found if _is_reviewer(case, user)]
 
 
 def may_act(actor: Actor, transition: Transition, case: Case) -> bool:

@@ -1,15 +1,26 @@
-"""Signing in and out. Failed attempts count against a limit per address and username."""
+"""Signing in and out. Failed attempts count against a limit per address and username,
+and another per address across usernames. The session names the user and their
+``session_version``: signing out raises it, so a copy of the cookie is worth nothing."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db, limiter, login_manager
 from dispatch.models import User
-from dispatch.services.responders.accounts import authenticate
+from dispatch.services.responders.accounts import authenticate, end_sessions, session_is_current
 from dispatch.views.forms import LoginForm
 from dispatch.views.redirects import safe_next
 
@@ -21,7 +32,22 @@ login_manager.login_message = None  # the login page says what to do
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """``"<id>:<session_version>"``; an older version (signed out, password changed,
+    deactivated) or the bare id of a cookie from before versions is no session at all."""
+    ident, _sep, version = user_id.partition(":")
+    if not ident.isdigit() or not version:
+        return None
+    user = db.session.get(User, int(ident))
+    return user if user is not None and session_is_current(user, version) else None
+
+
+def _fresh_session() -> None:
+    """A new session at sign-in and sign-out (new CSRF token, nothing carried over) but
+    for the visitor's language choice."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
 
 
 def home_for(user: User) -> str:
@@ -32,6 +58,10 @@ def _login_key() -> str:
     return f"{request.remote_addr}|{(request.form.get('username') or '').strip().lower()}"
 
 
+def _address_key() -> str:
+    return f"login-address|{request.remote_addr}"
+
+
 def _failed(response: Response) -> bool:
     return response.status_code != 302
 
@@ -39,6 +69,8 @@ def _failed(response: Response) -> bool:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMITS"], key_func=_login_key,
                methods=["POST"], deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMITS_PER_ADDRESS"],
+               key_func=_address_key, methods=["POST"], deduct_when=_failed)
 def login() -> Response | tuple[str, int] | str:
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -46,6 +78,7 @@ def login() -> Response | tuple[str, int] | str:
     if form.validate_on_submit():
         user = authenticate(form.username.data or "", form.password.data or "")
         if user is not None:
+            _fresh_session()
             login_user(user)
             return redirect(safe_next(form.next.data) or home_for(user))
         form.password.errors.append(_("Wrong username or password."))
@@ -57,6 +90,9 @@ def login() -> Response | tuple[str, int] | str:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    end_sessions(current_user._get_current_object())  # the User, not the proxy
+    db.session.commit()
     logout_user()
+    _fresh_session()
     flash(_("You have signed out."), "success")
     return redirect(url_for("public.home"))

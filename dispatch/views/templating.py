@@ -11,8 +11,9 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
-from dispatch.models import AssignmentStatus, CaseStatus, InboxMessage
+from dispatch.models import AssignmentStatus, Case, CaseStatus, InboxMessage
 from dispatch.models.people import SKILL_LABELS
+from dispatch.services.permissions import may_see_reporter_phone
 from dispatch.services.phones import display_phone, mask_phone
 from dispatch.views.forms import LanguageForm
 
@@ -50,6 +51,12 @@ def duration(value: timedelta | None) -> str:
     return format_timedelta(value, granularity="minute", threshold=1.5)
 
 
+def sees_reporter_phone(case: Case) -> bool:
+    """Whether the signed-in person may see this case's resident's full phone number."""
+    return may_see_reporter_phone(case, current_user if current_user.is_authenticated
+                                  else None)
+
+
 def _unread_count() -> int:
     if not current_user.is_authenticated:
         return 0
@@ -64,6 +71,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(mask_phone)
     app.add_template_filter(display_phone)
     app.add_template_global(status_badge)
+    app.add_template_global(sees_reporter_phone)
 
     @app.context_processor
     def _globals() -> dict[str, object]:

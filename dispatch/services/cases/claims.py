@@ -3,6 +3,8 @@
 A claim is exclusive: one conditional UPDATE decides it (the case must still be open, and
 the volunteer must hold fewer than MAX_OPEN_CLAIMS claims, counted inside the same UPDATE),
 so two volunteers tapping at the same moment get one winner and one clear "taken by …".
+The count spans rows, so the claim first locks the volunteer's own row: one volunteer's
+claims queue behind each other and each counts what the previous one committed.
 A claim lasts CLAIM_HOURS, can be extended once, and is released when it runs out.
 """
 
@@ -17,7 +19,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from dispatch.extensions import db
-from dispatch.models import Case, CaseEvent, CaseStatus, utcnow
+from dispatch.models import Case, CaseEvent, CaseStatus, User, utcnow
 from dispatch.services.cases import notifications
 from dispatch.services.cases.ledger import amend, apply_transition
 from dispatch.services.errors import (
@@ -68,8 +70,12 @@ def claim(case: Case, actor: Actor, at: datetime | None = None) -> Case:
     assert actor.user is not None
     at = at or utcnow()
     limit = current_app.config["MAX_OPEN_CLAIMS"]
+    # Under READ COMMITTED a count does not see claims other transactions have not yet
+    # committed: serialise this volunteer's claims on their row (SQLite serialises all
+    # writers anyway and ignores FOR UPDATE). The UPDATE below then starts after the lock
+    # is granted, so its count sees every claim committed before it.
+    db.session.execute(select(User.id).where(User.id == actor.user.id).with_for_update())
     held = aliased(Case)
-    # Counted inside the UPDATE, so two quick claims cannot both slip under the limit.
     under_limit = select(func.count()).select_from(held).where(and_(
         held.assigned_volunteer_id == actor.user.id, held.status == CaseStatus.HANDLING,
         held.claimed_at.is_not(None))).scalar_subquery() < limit

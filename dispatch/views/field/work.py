@@ -12,20 +12,23 @@ from wtforms.fields.choices import SelectChoice
 
 from dispatch.extensions import db
 from dispatch.geo import maps
-from dispatch.models import Case, Region, User
+from dispatch.models import Case, PhotoStage, Region, User
 from dispatch.models.people import SKILL_LABELS
 from dispatch.models.vocabulary import ACTION_LABELS, TRANSITIONS
 from dispatch.services.cases import claims, commands, lifecycle, team_work
 from dispatch.services.cases.queries import claimable_near, work_of
 from dispatch.services.errors import InvalidInput, NotPermitted
-from dispatch.services.permissions import Actor, allowed_actions
+from dispatch.services.permissions import Actor, allowed_actions, work_to_check_by
 from dispatch.services.responders import teams
 from dispatch.views.case_forms import attach_error, build_forms, fields_of, posted_data
 from dispatch.views.field.blueprint import bp
 from dispatch.views.field.forms import AvailabilityForm, ShareOutForm
 from dispatch.views.forms import ActionForm
 
-FIELD_ACTIONS = frozenset({"accept", "decline", "arrive", "finish", "claim", "release"})
+# The captain checks finished work (复核) from the phone as a coordinator can at the desk.
+FIELD_ACTIONS = frozenset({"accept", "decline", "arrive", "finish", "claim", "release",
+                           "check_work", "return_work"})
+CHECK_ACTIONS = frozenset({"check_work", "return_work"})
 
 
 def _where_am_i() -> tuple[float, float, bool]:
@@ -41,15 +44,29 @@ def _where_am_i() -> tuple[float, float, bool]:
     return (region.latitude, region.longitude, False) if region else (27.86, 112.95, False)
 
 
+def check_panel(case: Case, actions: list) -> dict[str, object] | None:
+    """What the captain compares before passing the work: the volunteer's note and the
+    photos from the report and after the work."""
+    if not CHECK_ACTIONS & {t.action for t in actions}:
+        return None
+    finished = [event for event in case.events if event.action == "finish"]
+    return {"finish": finished[-1] if finished else None,
+            "before": [p for p in case.photos if p.stage == PhotoStage.REPORT],
+            "after": [p for p in case.photos if p.stage == PhotoStage.AFTER][::-1]}
+
+
 def _render_home(posted_forms: dict[int, dict] | None = None, status: int = 200
                  ) -> tuple[str, int]:
     actor = Actor.of(current_user)
     cards = []
-    for case in work_of(current_user):
+    work = work_of(current_user)
+    to_check = [case for case in work_to_check_by(current_user) if case not in work]
+    for case in work + to_check:
         actions = [t for t in allowed_actions(case, actor)
                    if t.action in FIELD_ACTIONS]
-        forms = (posted_forms or {}).get(case.id) or build_forms(case, actions)
-        cards.append((case, actions, forms))
+        # The posted form keeps what was typed and its errors; the others start empty.
+        forms = {**build_forms(case, actions), **(posted_forms or {}).get(case.id, {})}
+        cards.append((case, actions, forms, check_panel(case, actions)))
     lat, lon, from_phone = _where_am_i()
     nearby = claimable_near(lat, lon)
     fmap = maps.base_map(lat, lon, zoom=14)
