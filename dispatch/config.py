@@ -66,6 +66,8 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "GEOCODER_URL": env.get("GEOCODER_URL", ""),
         "GEOCODER_TIMEOUT": float(env.get("GEOCODER_TIMEOUT", "3")),
         "REPORT_LIMITS": env.get("REPORT_LIMITS", "10 per hour"),
+        # "Me too" per address; each browser is counted once per case besides.
+        "SUPPORT_LIMITS": env.get("SUPPORT_LIMITS", "10 per hour"),
         "SERVICE_RADIUS_KM": float(env.get("SERVICE_RADIUS_KM", "30")),
         # Decoded pixels per photo, checked from the header before decoding (Pillow's own
         # limit is about 89 million). A 50 MP phone photo is 8160x6144 = 50.1 M pixels,
