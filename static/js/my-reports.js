@@ -24,6 +24,17 @@
     }
   }
 
+  // A replied case opened without its key (the text message's link): this phone filed it,
+  // so it knows the key; open the page with it, which shows the feedback form.
+  var waiting = document.querySelector("[data-feedback-code]");
+  if (waiting && !/[?&]k=/.test(location.search)) {
+    var known = loadKeys()[waiting.dataset.feedbackCode];
+    if (known) {
+      location.replace(location.pathname + "?k=" + encodeURIComponent(known));
+      return;
+    }
+  }
+
   var list = document.getElementById("my-reports");
   if (!list) return;
   var codes = load();
