@@ -100,7 +100,9 @@ def test_the_main_pages_keep_to_the_content_security_policy(
     sign_in(page, live_server, "coordinator")
     page.close()
     for path, has_map in (("/desk/board", True), (f"/desk/cases/{case_id}", True),
-                          ("/desk/rota", False)):
+                          ("/desk/cases", False), ("/desk/rota", False),
+                          ("/desk/reports/monthly", False), ("/desk/exports", False),
+                          ("/desk/import", False)):
         page = desk.new_page()
         found[path] = visit(page, live_server + path, has_map)
         if path == "/desk/board":
@@ -116,6 +118,9 @@ def test_the_main_pages_keep_to_the_content_security_policy(
     page.close()
     page = volunteer.new_page()
     found["/v/"] = visit(page, live_server + "/v/", False)
+    page.close()
+    page = volunteer.new_page()
+    found["/v/me"] = visit(page, live_server + "/v/me", False)
     page.close()
     volunteer.close()
 
