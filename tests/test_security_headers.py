@@ -56,8 +56,9 @@ def test_every_script_tag_carries_the_requests_nonce(signed_in, web: WebClient,
         assert nonce, path
         tags = re.findall(r"<script\b[^>]*>", response.get_data(as_text=True))
         assert tags, path
-        for tag in tags:
-            assert f'nonce="{nonce.group(1)}"' in tag, (path, tag)
+        for tag in tags:  # data blocks are never run: CSP does not apply to them
+            if 'type="application/json"' not in tag:
+                assert f'nonce="{nonce.group(1)}"' in tag, (path, tag)
         nonces.add(nonce.group(1))
     assert len(nonces) == len(pages)  # fresh for each request
 
