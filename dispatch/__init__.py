@@ -20,7 +20,7 @@ from dispatch.config import BASE_SETTINGS, DEFAULT_INSTANCE, PROJECT_ROOT, setti
 from dispatch.dev import embedded_redis
 from dispatch.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
 from dispatch.geo import maps
-from dispatch.views import api, auth, desk, errors, field, inbox, public, templating
+from dispatch.views import api, auth, desk, errors, field, inbox, public, security, templating
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -49,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     maps.use_local_assets()
     errors.register(app)
     templating.register(app)
+    security.register(app)
     cli.register(app)
     return app
 

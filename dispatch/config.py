@@ -69,7 +69,13 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "GEOCODER_URL": env.get("GEOCODER_URL", ""),
         "GEOCODER_TIMEOUT": float(env.get("GEOCODER_TIMEOUT", "3")),
         "REPORT_LIMITS": env.get("REPORT_LIMITS", "10 per hour"),
+        # "Me too" per address; each browser is counted once per case besides.
+        "SUPPORT_LIMITS": env.get("SUPPORT_LIMITS", "10 per hour"),
         "SERVICE_RADIUS_KM": float(env.get("SERVICE_RADIUS_KM", "30")),
+        # Decoded pixels per photo, checked from the header before decoding (Pillow's own
+        # limit is about 89 million). A 50 MP phone photo is 8160x6144 = 50.1 M pixels,
+        # about 150 MB decoded as RGB; 52 M takes it and refuses the 88 MP bombs.
+        "MAX_PHOTO_PIXELS": int(env.get("MAX_PHOTO_PIXELS", "52000000")),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_path / "uploads"),
         "CLAIM_HOURS": int(env.get("CLAIM_HOURS", "72")),  # how long a claim lasts
         "CLAIM_EXTENSION_HOURS": int(env.get("CLAIM_EXTENSION_HOURS", "72")),  # once

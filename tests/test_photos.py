@@ -7,13 +7,17 @@ import io
 import os
 import secrets
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask_babel import gettext as _
 from PIL import Image
+from sqlalchemy import func, select
 
+from dispatch.extensions import db
+from dispatch.models import CasePhoto
 from dispatch.services import photos
 from dispatch.services.errors import InvalidInput
 from dispatch.services.photos import (
@@ -26,11 +30,15 @@ from dispatch.services.photos import (
     photo_path,
     process_upload,
 )
+from tests.conftest import WebClient
+from tests.factories import World
+from tests.test_reports import details_form
 
 TOO_BIG = "The photo is larger than 10 MB."
 NOT_A_PHOTO = "This file is not a JPEG, PNG or WebP photo."
 DAMAGED = "The photo could not be read; it may be damaged."
 TOO_MANY_PIXELS = "The photo is too large in pixels."
+TOO_MANY_MEGAPIXELS = "The photo has too many pixels: at most %(n)d megapixels."
 POLYGLOT = "The photo carries extra data after the image and was refused."
 
 
@@ -352,3 +360,49 @@ def test_constants_match_the_product_rules() -> None:
     assert photos.MAX_BYTES == 10 * 1024 * 1024
     assert (photos.MAX_SIDE, photos.THUMB_SIDE) == (1600, 360)
     assert frozenset({"JPEG", "PNG", "WEBP"}) == photos.ALLOWED_FORMATS
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims ``width`` x ``height`` but whose pixel data is garbage:
+    only a check made before decoding can refuse it for its size rather than as damaged."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (len(body).to_bytes(4, "big") + kind + body
+                + zlib.crc32(kind + body).to_bytes(4, "big"))
+
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"not zlib")
+            + chunk(b"IEND", b""))
+
+
+def test_photo_over_max_photo_pixels_is_refused_from_its_header(store: Path) -> None:
+    # 8000 x 8000 = 64 M pixels: under Pillow's own limit (89 M), over MAX_PHOTO_PIXELS.
+    with pytest.raises(PhotoRejected) as caught:
+        process_upload(io.BytesIO(png_header_only(8000, 8000)), store)
+    assert caught.value.message() == _(TOO_MANY_MEGAPIXELS, n=52)
+    assert not store.exists()
+
+
+def test_small_png_of_64_megapixels_gets_a_chinese_form_error_and_files_nothing(
+        app: Flask, web: WebClient, world: World) -> None:
+    source = encoded(Image.new("1", (8000, 8000), 0), "PNG")
+    assert len(source) < 64 * 1024  # a small file
+    data = details_form(web, world)
+    data["photos"] = [(io.BytesIO(source), "huge.png")]
+    response = web.post("/report/details", data, content_type="multipart/form-data")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "照片像素过多：最多 52 百万像素。" in body
+    assert "车棚顶棚松动，风一吹就响" in body  # what was typed is kept
+    assert db.session.scalar(select(func.count()).select_from(CasePhoto)) == 0
+    assert not Path(app.config["UPLOAD_DIR"]).exists() or not any(
+        Path(app.config["UPLOAD_DIR"]).iterdir())
+
+
+def test_max_photo_pixels_is_a_setting(app: Flask, store: Path) -> None:
+    app.config["MAX_PHOTO_PIXELS"] = 2_000_000
+    source = encoded(Image.new("RGB", (2000, 1001), (1, 2, 3)), "PNG")
+    with pytest.raises(PhotoRejected) as caught:
+        process_upload(io.BytesIO(source), store)
+    assert caught.value.message() == _(TOO_MANY_MEGAPIXELS, n=2)
+    assert process_upload(io.BytesIO(encoded(Image.new("RGB", (2000, 1000)), "PNG")),
+                          store).width == MAX_SIDE

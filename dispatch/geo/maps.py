@@ -8,6 +8,7 @@ a map as three parts (the div, the script, and the asset links from ``map_assets
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,6 +103,15 @@ def add_circle(fmap: folium.Map, latitude: float, longitude: float, radius_m: fl
     lat, lon = to_display(latitude, longitude, tile_crs())
     folium.Circle([lat, lon], radius=radius_m, color="#fa9d3b", fill=True, fill_opacity=0.2,
                   tooltip=folium.Tooltip(safe_text(tooltip)) if tooltip else None).add_to(fmap)
+
+
+_SCRIPT_TAG = re.compile(r"<script(?![^>]*\bnonce=)(?=[\s>])", re.IGNORECASE)
+
+
+def add_nonce(html: Markup | str, nonce: str) -> Markup:
+    """Folium's HTML with the page's CSP nonce on each ``<script>`` tag (plugins may put
+    scripts in the HTML part; the map's own script is wrapped by ``map_block``)."""
+    return Markup(_SCRIPT_TAG.sub(f'<script nonce="{escape(nonce)}"', str(html)))
 
 
 def embed(fmap: folium.Map) -> MapEmbed:

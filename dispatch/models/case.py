@@ -34,6 +34,19 @@ from dispatch.models.vocabulary import (
     PhotoStage,
 )
 
+# A micro-wish is often someone's home: public pages show it only to a grid of 0.001°
+# (about 110 m by 100 m here), drawn as a circle of WISH_PRECISION_M around the grid point.
+WISH_DECIMALS = 3
+WISH_PRECISION_M = 100
+
+
+def public_point(kind: CaseKind | str, latitude: float,
+                 longitude: float) -> tuple[float, float]:
+    """Where public pages, maps and APIs may put a case of this kind at this place."""
+    if kind in (CaseKind.WISH, CaseKind.WISH.value):
+        return round(latitude, WISH_DECIMALS), round(longitude, WISH_DECIMALS)
+    return latitude, longitude
+
 
 class Category(BilingualName, db.Model):
     __tablename__ = "categories"
@@ -93,6 +106,9 @@ class Case(db.Model):
     # The hidden token of the form that filed it: a double-tapped submit files one case.
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     support_count: Mapped[int] = mapped_column(default=0, server_default="0")  # "me too"s
+    # sha256 (hex) of the resident's feedback key, which only the link they got after
+    # filing carries; None for cases filed by the desk, imported, or filed before it existed.
+    feedback_key_hash: Mapped[str | None] = mapped_column(String(64))
 
     # A claim (认领) lasts until claim_expires_at and may be extended once.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -162,6 +178,11 @@ class Case(db.Model):
     @property
     def is_overdue(self) -> bool:
         return bool(self.due_at and self.status in OPEN_STATUSES and self.due_at < utcnow())
+
+    @property
+    def public_point(self) -> tuple[float, float]:
+        """Where public pages, maps and APIs may put the case: a wish only to the grid."""
+        return public_point(self.kind, self.latitude, self.longitude)
 
     @property
     def assignee_name(self) -> str | None:

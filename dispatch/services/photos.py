@@ -26,6 +26,7 @@ from dispatch.services.errors import InvalidInput
 MAX_PHOTOS = 3
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 1600
+DEFAULT_MAX_PIXELS = 52_000_000  # config MAX_PHOTO_PIXELS; phones take 12-50 MP
 THUMB_SIDE = 360
 ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 
@@ -120,6 +121,7 @@ def _decode(data: bytes) -> Image.Image:
                 limit = Image.MAX_IMAGE_PIXELS  # again: catch_warnings is not thread-safe
                 if limit is not None and image.width * image.height > limit:
                     raise PhotoRejected(_("The photo is too large in pixels."))
+                _refuse_too_many_pixels(image)  # from the header: nothing decoded yet
                 _refuse_trailing_data(kind, data)
                 image.load()
                 return _flatten(ImageOps.exif_transpose(image))
@@ -129,6 +131,15 @@ def _decode(data: bytes) -> Image.Image:
             raise PhotoRejected(_("This file is not a JPEG, PNG or WebP photo.")) from error
         except _DECODE_ERRORS as error:
             raise PhotoRejected(_("The photo could not be read; it may be damaged.")) from error
+
+
+def _refuse_too_many_pixels(image: Image.Image) -> None:
+    """Decoding costs memory by pixels, not by file size: a single-colour 88-megapixel PNG
+    is a 258 KB file and a gigabyte once decoded. ``image.size`` comes from the header."""
+    limit = int(current_app.config.get("MAX_PHOTO_PIXELS", DEFAULT_MAX_PIXELS))
+    if image.width * image.height > limit:
+        raise PhotoRejected(_("The photo has too many pixels: at most %(n)d megapixels.",
+                              n=limit // 1_000_000))
 
 
 def _refuse_trailing_data(kind: str, data: bytes) -> None:

@@ -1,9 +1,14 @@
 // "My reports": tracking codes filed from this browser, kept in localStorage only.
 (function () {
   var KEY = "dispatch.myReports";
+  var SECRETS = "dispatch.myReportKeys";  // code -> the feedback key of its private link
 
   function load() {
     try { return JSON.parse(localStorage.getItem(KEY)) || []; } catch (e) { return []; }
+  }
+
+  function loadKeys() {
+    try { return JSON.parse(localStorage.getItem(SECRETS)) || {}; } catch (e) { return {}; }
   }
 
   // On a case page just filed, remember its code.
@@ -12,6 +17,22 @@
     var codes = load().filter(function (c) { return c !== filed.dataset.rememberCode; });
     codes.unshift(filed.dataset.rememberCode);
     localStorage.setItem(KEY, JSON.stringify(codes.slice(0, 30)));
+    if (filed.dataset.rememberKey) {
+      var keys = loadKeys();
+      keys[filed.dataset.rememberCode] = filed.dataset.rememberKey;
+      localStorage.setItem(SECRETS, JSON.stringify(keys));
+    }
+  }
+
+  // A replied case opened without its key (the text message's link): this phone filed it,
+  // so it knows the key; open the page with it, which shows the feedback form.
+  var waiting = document.querySelector("[data-feedback-code]");
+  if (waiting && !/[?&]k=/.test(location.search)) {
+    var known = loadKeys()[waiting.dataset.feedbackCode];
+    if (known) {
+      location.replace(location.pathname + "?k=" + encodeURIComponent(known));
+      return;
+    }
   }
 
   var list = document.getElementById("my-reports");
@@ -28,7 +49,8 @@
       cases.forEach(function (c) {
         var item = document.createElement("li");
         var link = document.createElement("a");
-        link.href = c.url;
+        var secret = loadKeys()[c.code];
+        link.href = secret ? c.url + "?k=" + encodeURIComponent(secret) : c.url;
         var title = document.createElement("b");
         title.textContent = c.title;  // textContent: a title is user text
         var status = document.createElement("span");

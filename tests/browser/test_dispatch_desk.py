@@ -11,6 +11,7 @@ from sqlalchemy import select
 from dispatch.extensions import db
 from dispatch.models import Case, CaseStatus, User
 from dispatch.services.cases import lifecycle
+from dispatch.services.intake.filing import hash_feedback_key
 from dispatch.services.permissions import Actor
 from dispatch.services.responders.suggest import parse_assignee
 from tests.browser.conftest import DESKTOP, PHONE
@@ -80,11 +81,15 @@ def test_the_coordinator_dispatches_from_the_board_to_the_archive(
     page.wait_for_load_state()
     assert page.locator("#case-status [data-status]").get_attribute("data-status") == "replied"
 
-    code = db.session.get(Case, case_id).tracking_code  # type: ignore[union-attr]
+    replied = db.session.get(Case, case_id)
+    assert replied is not None
+    code = replied.tracking_code
+    replied.feedback_key_hash = hash_feedback_key("the-residents-key")  # a demo case has none
+    db.session.commit()
     db.session.remove()
     resident = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN")
     phone = resident.new_page()
-    phone.goto(f"{live_server}/c/{code}")
+    phone.goto(f"{live_server}/c/{code}?k=the-residents-key")
     phone.locator("label.choice").filter(has_text="满意").first.click()
     phone.locator("label.rating").filter(has_text="5").click()
     phone.click(".feedback-form button[type=submit]")

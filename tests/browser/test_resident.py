@@ -46,7 +46,7 @@ def file_report(page, base: str, description: str, name: str, photo: Path | None
     if shots:
         page.screenshot(path=str(shots / "report-step2-phone.png"), full_page=True)
     page.click("#report-details button[type=submit]")
-    page.wait_for_url("**/c/*?filed=1")
+    page.wait_for_url("**/c/*?filed=1&k=*")
     return page.locator("[data-testid=tracking-code]").inner_text()
 
 

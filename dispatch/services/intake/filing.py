@@ -1,11 +1,19 @@
-"""Residents' reports: filing a case with its photos, look-alikes nearby, and "me too".
+"""Residents' reports: filing a case with its photos, look-alikes nearby, "me too", and
+the resident's feedback key.
 
 A report is one form with a hidden submission token: a double-tapped submit meets the
 unique index on that token and lands on the case the first tap filed.
+
+The tracking code is public (it is on every anonymous page); giving feedback needs the
+feedback key, which only the link the resident gets after filing carries. The case keeps
+its sha256 only.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import math
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -41,6 +49,28 @@ from dispatch.services.photos import (
 
 LOOKALIKE_RADIUS_M = 150
 METRES_PER_DEGREE = 111_320.0
+WISH_GRID_MARGIN = 0.0006  # a wish's public point is at most 0.0005° from where it is
+
+
+def feedback_key(submission_token: str) -> str:
+    """The resident's feedback key for the report filed by this form: 128 bits, an HMAC of
+    the form's random token under the app's secret. Derived rather than drawn so that a
+    double-tapped submit, whose second response is the one the browser shows, carries the
+    same key as the first."""
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(),
+                      b"feedback-key\0" + submission_token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
+def hash_feedback_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def holds_feedback_key(case: Case, key: str | None) -> bool:
+    """Whether ``key`` is this case's feedback key (never for cases without one)."""
+    if not case.feedback_key_hash or not key:
+        return False
+    return hmac.compare_digest(case.feedback_key_hash, hash_feedback_key(key))
 
 
 def within_service_area(latitude: float, longitude: float) -> bool:
@@ -52,12 +82,14 @@ def within_service_area(latitude: float, longitude: float) -> bool:
 
 def lookalikes(category_id: int, latitude: float, longitude: float,
                radius_m: float = LOOKALIKE_RADIUS_M, limit: int = 5) -> list[tuple[Case, float]]:
-    """Open cases of the same category within ``radius_m``, nearest first.
+    """Open cases of the same category within ``radius_m``, nearest first, with the distance
+    to their public point (a wish's is blurred, and so is whether it is in range: else
+    moving the query point would trace the edge of the circle around the exact one).
 
     The database narrows to a box around the point and returns the nearest few by a flat
     approximation, so the cost stays the same however many reports a spot collects."""
     scale = max(math.cos(math.radians(latitude)), 0.01)
-    dlat = radius_m / METRES_PER_DEGREE
+    dlat = radius_m / METRES_PER_DEGREE + WISH_GRID_MARGIN
     dlon = dlat / scale
     flat_distance = ((Case.latitude - latitude) * (Case.latitude - latitude)
                      + (Case.longitude - longitude) * (Case.longitude - longitude)
@@ -67,7 +99,7 @@ def lookalikes(category_id: int, latitude: float, longitude: float,
         Case.latitude.between(latitude - dlat, latitude + dlat),
         Case.longitude.between(longitude - dlon, longitude + dlon))
         .order_by(flat_distance).limit(limit * 2))
-    near = [(case, quick_distance_m(latitude, longitude, case.latitude, case.longitude))
+    near = [(case, quick_distance_m(latitude, longitude, *case.public_point))
             for case in candidates]
     return sorted((pair for pair in near if pair[1] <= radius_m), key=lambda p: p[1])[:limit]
 
@@ -115,6 +147,8 @@ def file_report(report: NewReport) -> Case:
             longitude=report.longitude, category=report.category, address=report.address,
             reporter_name=report.reporter_name, reporter_phone=report.reporter_phone,
             wants_updates=report.wants_updates, submission_token=report.submission_token)
+        # Set on the row just inserted, in the same flush as its photos.
+        case.feedback_key_hash = hash_feedback_key(feedback_key(report.submission_token))
         for photo in stored:
             db.session.add(CasePhoto(case_id=case.id, key=photo.key, stage=PhotoStage.REPORT,
                                      width=photo.width, height=photo.height,

@@ -70,4 +70,6 @@ class SupportForm(FlaskForm):
 
 
 class ResidentFeedbackForm(FeedbackForm):
-    """The resident's verdict on the case's public page."""
+    """The resident's verdict on the case's public page, with the key of their link."""
+
+    key = HiddenField(validators=[Optional(), Length(max=64)])

@@ -21,13 +21,15 @@ from werkzeug.wrappers import Response
 
 from dispatch.config import LANGUAGES
 from dispatch.extensions import db
-from dispatch.geo import maps
-from dispatch.models import OPEN_STATUSES, Case, CaseEvent, CaseKind, CaseStatus, utcnow
+from dispatch.models import OPEN_STATUSES, CaseEvent, CaseStatus, utcnow
 from dispatch.services.cases.queries import case_by_tracking_code
+from dispatch.services.intake.filing import holds_feedback_key
 from dispatch.services.responders.studios import studios_today
 from dispatch.views.forms import LanguageForm
 from dispatch.views.public.blueprint import bp
+from dispatch.views.public.browser import feedback_key_for
 from dispatch.views.public.forms import ResidentFeedbackForm, SupportForm
+from dispatch.views.public.public_maps import case_map
 from dispatch.views.redirects import safe_next
 
 
@@ -50,26 +52,6 @@ def track() -> Response:
     return redirect(url_for(".case_status", code=code) if code else url_for(".home"))
 
 
-WISH_PRECISION_M = 100
-
-
-def public_point(case: Case) -> tuple[float, float]:
-    """A micro-wish is often someone's home: show it only to about 100 m."""
-    if case.kind == CaseKind.WISH:
-        return round(case.latitude, 3), round(case.longitude, 3)
-    return case.latitude, case.longitude
-
-
-def _public_map(case: Case) -> maps.MapEmbed:
-    lat, lon = public_point(case)
-    fmap = maps.base_map(lat, lon, zoom=16)
-    if case.kind == CaseKind.WISH:
-        maps.add_circle(fmap, lat, lon, WISH_PRECISION_M, tooltip=case.title)
-    else:
-        maps.add_marker(fmap, lat, lon, tooltip=case.title, popup=case.title)
-    return maps.embed(fmap)
-
-
 @bp.get("/c/<code>")
 def case_status(code: str) -> str:
     """The public view of a case: never internal notes, never a phone number."""
@@ -80,15 +62,19 @@ def case_status(code: str) -> str:
         select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.internal.is_(False))
         .order_by(CaseEvent.seq))
     url = url_for(".case_status", code=case.tracking_code, _external=True)
-    feedback_form = ResidentFeedbackForm(formdata=None, version=case.version) \
-        if case.status == CaseStatus.REPLIED else None
+    key = feedback_key_for(case.tracking_code, request.args.get("k"))
+    holds_key = holds_feedback_key(case, key)
+    feedback_form = ResidentFeedbackForm(formdata=None, version=case.version, key=key) \
+        if holds_key and case.status == CaseStatus.REPLIED else None
     support_form = SupportForm(formdata=None, submission_token=secrets.token_urlsafe(24)) \
         if case.status in OPEN_STATUSES else None
     return render_template(
-        "public/case.html", case=case, events=list(events), map=_public_map(case),
+        "public/case.html", case=case, events=list(events), map=case_map(case),
         photos=[p for p in case.photos if not p.hidden], page_url=url,
         qr_svg=Markup(segno.make(url, error="m").svg_inline(scale=4, border=2)),
-        feedback_form=feedback_form, support_form=support_form)
+        feedback_form=feedback_form, support_form=support_form,
+        private_url=url_for(".case_status", code=case.tracking_code, k=key, _external=True)
+        if holds_key else None, feedback_key=key if holds_key else None)
 
 
 @bp.get("/sw.js")

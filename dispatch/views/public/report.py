@@ -24,6 +24,7 @@ from dispatch.extensions import db, limiter
 from dispatch.geo import maps
 from dispatch.geo.coords import TileCRS, from_display, to_display
 from dispatch.models import Case, CaseKind, CasePhoto, Category, Region
+from dispatch.models.case import public_point
 from dispatch.services.cases import lifecycle
 from dispatch.services.cases.queries import case_by_tracking_code
 from dispatch.services.errors import InvalidInput
@@ -31,7 +32,9 @@ from dispatch.services.intake.filing import (
     LOOKALIKE_RADIUS_M,
     NewReport,
     add_support,
+    feedback_key,
     file_report,
+    holds_feedback_key,
     lookalikes,
     within_service_area,
 )
@@ -39,6 +42,7 @@ from dispatch.services.intake.places import search_places
 from dispatch.services.permissions import Actor
 from dispatch.services.photos import photo_path, upload_dir
 from dispatch.views.forms import show_error
+from dispatch.views.public import browser
 from dispatch.views.public.blueprint import bp
 from dispatch.views.public.forms import (
     ReportDetailsForm,
@@ -46,6 +50,7 @@ from dispatch.views.public.forms import (
     ResidentFeedbackForm,
     SupportForm,
 )
+from dispatch.views.public.public_maps import add_point
 
 
 def _categories() -> list[Category]:
@@ -98,12 +103,14 @@ def _details_context(form: ReportDetailsForm) -> dict[str, object]:
             form.lat.data is None or form.lon.data is None:
         abort(400)
     near = lookalikes(category.id, form.lat.data, form.lon.data)
-    fmap = maps.base_map(form.lat.data, form.lon.data, zoom=16)
-    maps.add_circle(fmap, form.lat.data, form.lon.data, LOOKALIKE_RADIUS_M)
-    maps.add_marker(fmap, form.lat.data, form.lon.data, tooltip=_("Your report"))
+    # A wish is drawn as it will be shown once filed: blurred, like the look-alikes.
+    here = public_point(form.kind.data, form.lat.data, form.lon.data)
+    fmap = maps.base_map(*here, zoom=16)
+    maps.add_circle(fmap, *here, LOOKALIKE_RADIUS_M)
+    add_point(fmap, form.kind.data, *here, tooltip=_("Your report"))
     for case, _distance in near:
-        maps.add_marker(fmap, case.latitude, case.longitude, tooltip=case.title,
-                        colour="orange")
+        add_point(fmap, case.kind, case.latitude, case.longitude, tooltip=case.title,
+                  colour="orange")
     support_forms = {case.id: SupportForm(formdata=None,
                                           submission_token=secrets.token_urlsafe(24))
                      for case, _distance in near}
@@ -143,13 +150,18 @@ def submit_report() -> Response | tuple[str, int]:
         show_error(form, error, fallback=form.description, aliases={"location": "description"})
         return render_template("public/report_details.html", **_details_context(form)), 422
     db.session.commit()
-    return redirect(url_for("public.case_status", code=case.tracking_code, filed=1))
+    key = feedback_key(form.submission_token.data or "")
+    browser.remember_feedback_key(case.tracking_code, key)
+    return redirect(url_for("public.case_status", code=case.tracking_code, filed=1, k=key))
 
 
 @bp.post("/c/<code>/feedback")
 def give_feedback(code: str) -> Response:
     case = _case_by_code(code)
     form = ResidentFeedbackForm()
+    if not holds_feedback_key(case, browser.feedback_key_for(case.tracking_code,
+                                                             form.key.data)):
+        abort(404)  # the tracking code is public; the key is the resident's alone
     if not form.validate():
         raise InvalidInput("satisfied", _("Please say whether you are satisfied."))
     lifecycle.give_feedback(case, Actor.resident(), satisfied=form.satisfied.data == "yes",
@@ -160,13 +172,18 @@ def give_feedback(code: str) -> Response:
 
 
 @bp.post("/c/<code>/support")
+@limiter.limit(lambda: current_app.config["SUPPORT_LIMITS"])
 def support(code: str) -> Response:
+    """"Me too": at most SUPPORT_LIMITS per address, once per form and once per browser."""
     case = _case_by_code(code)
     form = SupportForm()
     if not form.validate():
         raise InvalidInput("phone", _("This form has expired; please try again."))
+    if browser.already_supported(case.id):
+        return redirect(url_for("public.case_status", code=case.tracking_code, supported=1))
     add_support(case, form.submission_token.data or "", form.phone.data)
     db.session.commit()
+    browser.remember_support(case.id)
     return redirect(url_for("public.case_status", code=case.tracking_code, supported=1))
 
 
