@@ -3,7 +3,7 @@
 Cases filed before have none: their feedback is recorded by the desk.
 
 Revision ID: 0008_feedback_secret
-Revises: c650dd5896e8
+Revises: 0007_session_version
 Create Date: 2026-12-01 09:40:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_feedback_secret'
-down_revision = 'c650dd5896e8'
+down_revision = "0007_session_version"
 branch_labels = None
 depends_on = None
 
