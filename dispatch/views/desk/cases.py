@@ -47,6 +47,7 @@ from dispatch.views.forms import (
     PhotoVisibilityForm,
     show_error,
 )
+from dispatch.views.params import page_arg
 
 
 def _case_or_404(case_id: int) -> Case:
@@ -71,7 +72,7 @@ def case_list() -> str:
         else None,
         kind=CaseKind(form.kind.data) if form.kind.data and not form.kind.errors else None,
         overdue_only=bool(form.overdue.data), text=(form.q.data or "").strip())
-    page = db.paginate(filtered(case_filter), per_page=50, error_out=False)
+    page = db.paginate(filtered(case_filter), page=page_arg(), per_page=50, error_out=False)
     filter_args = {key: value for key, value in request.args.items() if key != "page"}
     return render_template("desk/case_list.html", form=form, page=page,
                            counts=count_by_status(), filter_args=filter_args)
@@ -100,12 +101,12 @@ def _conflict(case_id: int, seen: int | None) -> tuple[str, int]:
                         else case.version - 1)
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 def case_page(case_id: int) -> tuple[str, int]:
     return _render_case(_case_or_404(case_id))
 
 
-@bp.post("/cases/<int:case_id>/actions/<action>")
+@bp.post("/cases/<id:case_id>/actions/<action>")
 def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
     if action not in commands.COMMANDS:
@@ -150,7 +151,7 @@ def _desk_step(case: Case, name: str, form: ActionForm, step: Callable[[], objec
     return redirect(url_for(".case_page", case_id=case.id))
 
 
-@bp.post("/cases/<int:case_id>/escalate")
+@bp.post("/cases/<id:case_id>/escalate")
 def escalate(case_id: int) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
     form = EscalateForm(prefix="escalate")
@@ -159,7 +160,7 @@ def escalate(case_id: int) -> Response | tuple[str, int]:
         expected_version=form.version.data), _("Escalated to the studio lead."))
 
 
-@bp.post("/cases/<int:case_id>/moderate")
+@bp.post("/cases/<id:case_id>/moderate")
 def moderate_text(case_id: int) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
     form = ModerateTextForm(prefix="moderate")
@@ -168,7 +169,7 @@ def moderate_text(case_id: int) -> Response | tuple[str, int]:
         form.version.data or 0), _("The public page no longer shows the original text."))
 
 
-@bp.post("/cases/<int:case_id>/photos/<int:photo_id>/visibility")
+@bp.post("/cases/<id:case_id>/photos/<id:photo_id>/visibility")
 def photo_visibility(case_id: int, photo_id: int) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
     form = PhotoVisibilityForm(prefix="photo")
@@ -177,7 +178,7 @@ def photo_visibility(case_id: int, photo_id: int) -> Response | tuple[str, int]:
         form.version.data or 0), _("Saved."))
 
 
-@bp.post("/cases/<int:case_id>/notes")
+@bp.post("/cases/<id:case_id>/notes")
 def add_note(case_id: int) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
     form = NoteForm()
@@ -205,12 +206,12 @@ def _render_roster(team: Team, add_form: RosterAddForm | None = None,
                            remove_form=RosterRemoveForm()), status
 
 
-@bp.get("/teams/<int:team_id>")
+@bp.get("/teams/<id:team_id>")
 def roster(team_id: int) -> tuple[str, int]:
     return _render_roster(db.get_or_404(Team, team_id))
 
 
-@bp.post("/teams/<int:team_id>/members")
+@bp.post("/teams/<id:team_id>/members")
 def add_member(team_id: int) -> Response | tuple[str, int]:
     team = db.get_or_404(Team, team_id)
     form = RosterAddForm()
@@ -231,7 +232,7 @@ def add_member(team_id: int) -> Response | tuple[str, int]:
     return redirect(url_for(".roster", team_id=team.id))
 
 
-@bp.post("/teams/<int:team_id>/members/remove")
+@bp.post("/teams/<id:team_id>/members/remove")
 def remove_member(team_id: int) -> Response:
     team = db.get_or_404(Team, team_id)
     form = RosterRemoveForm()
@@ -244,7 +245,7 @@ def remove_member(team_id: int) -> Response:
     return redirect(url_for(".roster", team_id=team.id))
 
 
-@bp.post("/teams/<int:team_id>/webhook")
+@bp.post("/teams/<id:team_id>/webhook")
 def set_webhook(team_id: int) -> Response | tuple[str, int]:
     team = db.get_or_404(Team, team_id)
     form = WebhookForm()
@@ -269,7 +270,7 @@ def notifications() -> str:
                            waiting=list(waiting))
 
 
-@bp.post("/notifications/<int:notification_id>/retry")
+@bp.post("/notifications/<id:notification_id>/retry")
 def retry_notification(notification_id: int) -> Response:
     row = db.get_or_404(Notification, notification_id)
     outbox.retry(row)
