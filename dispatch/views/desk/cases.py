@@ -47,7 +47,7 @@ from dispatch.views.forms import (
     PhotoVisibilityForm,
     show_error,
 )
-from dispatch.views.params import page_arg
+from dispatch.views.params import page_arg, parse_choice
 
 
 def _case_or_404(case_id: int) -> Case:
@@ -68,9 +68,8 @@ def case_list() -> str:
         SelectChoice(k.value, k.label) for k in CaseKind]
     form.validate()  # an unknown value is dropped, not an error page
     case_filter = CaseFilter(
-        status=CaseStatus(form.status.data) if form.status.data and not form.status.errors
-        else None,
-        kind=CaseKind(form.kind.data) if form.kind.data and not form.kind.errors else None,
+        status=None if form.status.errors else parse_choice(form.status.data, CaseStatus),
+        kind=None if form.kind.errors else parse_choice(form.kind.data, CaseKind),
         overdue_only=bool(form.overdue.data), text=(form.q.data or "").strip())
     page = db.paginate(filtered(case_filter), page=page_arg(), per_page=50, error_out=False)
     filter_args = {key: value for key, value in request.args.items() if key != "page"}

@@ -37,7 +37,7 @@ from wtforms.widgets import HiddenInput
 from dispatch.models import OPEN_STATUSES, CaseKind, CaseStatus, Category, Region, Studio
 from dispatch.services.cases.queries import CaseFilter
 from dispatch.services.desk.exports import MAX_EXPORT_DAYS
-from dispatch.views.params import IdField, strip
+from dispatch.views.params import IdField, parse_choice, parse_id, strip
 
 
 class StatusFilterForm(FlaskForm):
@@ -113,12 +113,12 @@ class BoardFilterForm(FlaskForm):
             self.studio.data = str(own_studio_id) if own_studio_id else ALL_STUDIOS
             self.studio.errors = []
         return CaseFilter(
-            status=CaseStatus(self.status.data) if self._valid(self.status) else None,
-            kind=CaseKind(self.kind.data) if self._valid(self.kind) else None,
-            category_id=int(self.category.data) if self._valid(self.category) else None,
-            region_id=int(self.region.data) if self._valid(self.region) else None,
-            studio_id=(int(self.studio.data) if self.studio.data and
-                       self.studio.data != ALL_STUDIOS else None),
+            status=parse_choice(self.status.data, CaseStatus) if self._valid(self.status)
+            else None,
+            kind=parse_choice(self.kind.data, CaseKind) if self._valid(self.kind) else None,
+            category_id=parse_id(self.category.data) if self._valid(self.category) else None,
+            region_id=parse_id(self.region.data) if self._valid(self.region) else None,
+            studio_id=parse_id(self.studio.data),  # None for "all" or none given
             overdue_only=bool(self.overdue.data),
             text=(self.q.data or "").strip() if not self.q.errors else "",
             open_only=True)
