@@ -3,14 +3,16 @@ segments, query arguments and form fields (NUL and other control characters, lon
 surrogates, CR/LF, huge integers, "²", NaN and infinities, whitespace, very long text),
 mixed with real values so that the views get past their first check.
 
-Forms are posted with a real CSRF token (CSRF stays on). The bodies are encoded by hand
-(UTF-8 with ``surrogatepass``) so that a lone surrogate reaches the server as a browser's
-broken bytes would. The examples are derandomised, so a run is repeatable; every 500 found
+Forms are posted with a real CSRF token (CSRF stays on). Urlencoded bodies are encoded by
+hand (UTF-8 with ``surrogatepass``) so that a lone surrogate reaches the server as a
+browser's broken bytes would; half the posts are multipart with a file (random bytes, a
+small or truncated JPEG, a CSV with NaN, a bare ZIP header) under a photo or import field. The examples are derandomised, so a run is repeatable; every 500 found
 has a plain example in ``test_bad_input.py``.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from typing import Any
@@ -21,6 +23,7 @@ from flask import Flask
 from flask_wtf import FlaskForm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 from werkzeug.routing import Rule
 from wtforms.fields.core import UnboundField
 
@@ -59,6 +62,17 @@ def _field_names() -> list[str]:
 
 FIELD_NAMES = _field_names()
 
+
+def _jpeg(size: tuple[int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 80, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+SAMPLE_FILES = [_jpeg((64, 48)), _jpeg((1, 1)), _jpeg((64, 48))[:200], b"\x89PNG\r\n\x1a\n",
+                "kind,title,lat,lon\nhazard,井盖,nan,inf\n".encode(), b"PK\x03\x04" + b"\x00" * 40,
+                "类别,描述\n\x00,x\n".encode("utf-16")]
+
 JUNK = st.one_of(
     st.text(max_size=30),
     st.text(alphabet=st.characters(categories=["Cc", "Cs", "Zs", "Zl"]),
@@ -92,13 +106,18 @@ def _rules(app: Flask) -> list[tuple[Rule, str]]:
                   key=lambda pair: (pair[0].rule, pair[1]))
 
 
+def _readable(text: str) -> str:
+    """For multipart, which the test client encodes strictly: a surrogate becomes U+FFFD."""
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def _quote(value: str) -> str:
     return quote(value.encode("utf-8", "surrogatepass"), safe="")
 
 
 @st.composite
 def requests(draw: st.DrawFn, rules: list[tuple[Rule, str]], world: World
-             ) -> tuple[str, str, bytes | None]:
+             ) -> tuple[str, str, bytes | dict[str, Any] | None]:
     """A method, a path with its query string, and (for a POST) a urlencoded body."""
     values = st.one_of(_real_values(world), JUNK)
     rule, method = draw(st.sampled_from(rules))
@@ -129,6 +148,14 @@ def requests(draw: st.DrawFn, rules: list[tuple[Rule, str]], world: World
     names = FIELD_NAMES + [f"{p}-{f}" for p in prefixes if p for f in FIELD_NAMES] + [
         f"share{segments.get('case_id', '1')}-member"]
     form = draw(st.dictionaries(st.sampled_from(names), values, max_size=6))
+    if draw(st.booleans()):  # multipart, with a file (a photo, an import)
+        upload = draw(st.one_of(st.binary(max_size=2000), st.sampled_from(SAMPLE_FILES)))
+        field = draw(st.sampled_from(["photos", "finish-photos", "file"]))
+        filename = draw(st.one_of(st.sampled_from(["a.jpg", "b.png", "c.csv", "d.xlsx"]),
+                                  JUNK.map(_readable)))
+        parts: dict[str, Any] = {_readable(k): _readable(v) for k, v in form.items()}
+        parts[field] = (upload, filename)
+        return method, url, parts
     body = "&".join(f"{_quote(k)}={_quote(v)}" for k, v in form.items())
     return method, url, body.encode("ascii")
 
@@ -159,10 +186,14 @@ def test_no_route_answers_a_generated_request_with_a_server_error(
                   HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                   HealthCheck.data_too_large])
     @given(request=requests(_rules(app), work_in_hand))
-    def no_server_error(request: tuple[str, str, bytes | None]) -> None:
+    def no_server_error(request: tuple[str, str, bytes | dict[str, Any] | None]) -> None:
         method, url, body = request
         options: dict[str, Any] = {}
-        if body is not None:
+        if isinstance(body, dict):
+            options = {"data": {"csrf_token": token.decode(), **{
+                key: (io.BytesIO(value[0]), value[1]) if isinstance(value, tuple) else value
+                for key, value in body.items()}}, "content_type": "multipart/form-data"}
+        elif body is not None:
             options = {"data": b"csrf_token=" + token + (b"&" + body if body else b""),
                        "content_type": "application/x-www-form-urlencoded"}
         with app.app_context():
