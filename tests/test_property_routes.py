@@ -6,8 +6,9 @@ mixed with real values so that the views get past their first check.
 Forms are posted with a real CSRF token (CSRF stays on). Urlencoded bodies are encoded by
 hand (UTF-8 with ``surrogatepass``) so that a lone surrogate reaches the server as a
 browser's broken bytes would; half the posts are multipart with a file (random bytes, a
-small or truncated JPEG, a CSV with NaN, a bare ZIP header) under a photo or import field. The examples are derandomised, so a run is repeatable; every 500 found
-has a plain example in ``test_bad_input.py``.
+small or truncated JPEG, a CSV with NaN, a bare ZIP header) under a photo or import field.
+The examples are derandomised, so a run is repeatable; every 500 found has a plain example
+in ``test_bad_input.py``.
 """
 
 from __future__ import annotations
