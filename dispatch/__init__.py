@@ -20,7 +20,18 @@ from dispatch.config import BASE_SETTINGS, DEFAULT_INSTANCE, PROJECT_ROOT, setti
 from dispatch.dev import embedded_redis
 from dispatch.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
 from dispatch.geo import maps
-from dispatch.views import api, auth, desk, errors, field, inbox, public, security, templating
+from dispatch.views import (
+    api,
+    auth,
+    desk,
+    errors,
+    field,
+    inbox,
+    params,
+    public,
+    security,
+    templating,
+)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -43,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     limiter.init_app(app)
+    params.register(app)  # the <id:...> converter, before the blueprints' rules
 
     for blueprint in (public.bp, auth.bp, desk.bp, field.bp, api.bp, inbox.bp):
         app.register_blueprint(blueprint)

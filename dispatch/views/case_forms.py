@@ -25,6 +25,7 @@ from dispatch.views.forms import (
     PhotoVisibilityForm,
     show_error,
 )
+from dispatch.views.params import parse_int
 
 
 def posted_data() -> CombinedMultiDict:
@@ -78,8 +79,7 @@ def attach_error(form: ActionForm, error: InvalidInput) -> None:
 
 def posted_version(prefix: str) -> int | None:
     """The version the posted form was rendered at, if it sent a readable one."""
-    raw = request.form.get(f"{prefix}-version", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_int(request.form.get(f"{prefix}-version"))
 
 
 def changes_since(case: Case, version: int) -> list[CaseEvent]:

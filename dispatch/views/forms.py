@@ -10,9 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
-    FloatField,
     HiddenField,
-    IntegerField,
     MultipleFileField,
     PasswordField,
     RadioField,
@@ -26,7 +24,6 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     Regexp,
     ValidationError,
@@ -34,6 +31,7 @@ from wtforms.validators import (
 from wtforms.widgets import HiddenInput
 
 from dispatch.services.errors import InvalidInput
+from dispatch.views.params import BoundedIntegerField, CoordinateField, parse_id
 
 
 class LoginForm(FlaskForm):
@@ -53,7 +51,7 @@ class ActionForm(FlaskForm):
     """Base of every case action: carries the version the page was rendered at, so a
     stale page is refused with a conflict instead of overwriting someone else's step."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    version = BoundedIntegerField(widget=HiddenInput(), validators=[InputRequired()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
@@ -65,9 +63,8 @@ class RequiredNoteForm(ActionForm):
 class CheckInForm(ActionForm):
     """到场签到: the phone's position, when it shares it (filled in by a small script)."""
 
-    latitude = FloatField(widget=HiddenInput(), validators=[Optional(), NumberRange(-90, 90)])
-    longitude = FloatField(widget=HiddenInput(),
-                           validators=[Optional(), NumberRange(-180, 180)])
+    latitude = CoordinateField(widget=HiddenInput(), limit=90, validators=[Optional()])
+    longitude = CoordinateField(widget=HiddenInput(), limit=180, validators=[Optional()])
 
 
 class FinishForm(RequiredNoteForm):
@@ -80,6 +77,11 @@ class AssignForm(ActionForm):
     assignee = SelectField(_l("Team or volunteer"), validators=[
         DataRequired(_l("Choose a team or a volunteer.")), Length(max=20)],
         validate_choice=False)
+
+    def validate_assignee(self, field: SelectField) -> None:
+        kind, _sep, raw_id = (field.data or "").partition(":")
+        if kind not in ("team", "user") or parse_id(raw_id) is None:
+            raise ValidationError(_l("Choose a team or a volunteer."))
 
 
 class ReplyForm(ActionForm):

@@ -22,6 +22,7 @@ from dispatch.services.cases.queries import CaseFilter
 from dispatch.services.desk import board as board_data
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms import BoardFilterForm
+from dispatch.views.params import page_arg
 
 PER_PAGE = 50
 
@@ -65,8 +66,8 @@ def _script_config(board_map: maps.BoardEmbed, args: dict[str, str]) -> dict[str
 @bp.get("/board")
 def board() -> str:
     form, case_filter, _choices = _filter()
-    page = db.paginate(board_data.board_query(case_filter), per_page=PER_PAGE,
-                       error_out=False)
+    page = db.paginate(board_data.board_query(case_filter), page=page_arg(),
+                       per_page=PER_PAGE, error_out=False)
     volunteers, volunteers_total = board_data.volunteer_pins()
     board_map = maps.board_map(
         board_data.centre(case_filter), teams=board_data.team_pins(), volunteers=volunteers,

@@ -39,6 +39,7 @@ from dispatch.views.forms import (
     ModerateTextForm,
     PhotoVisibilityForm,
 )
+from dispatch.views.params import page_arg, parse_choice
 
 
 def _case_or_404(case_id: int) -> Case:
@@ -59,11 +60,10 @@ def case_list() -> str:
         SelectChoice(k.value, k.label) for k in CaseKind]
     form.validate()  # an unknown value is dropped, not an error page
     case_filter = CaseFilter(
-        status=CaseStatus(form.status.data) if form.status.data and not form.status.errors
-        else None,
-        kind=CaseKind(form.kind.data) if form.kind.data and not form.kind.errors else None,
+        status=None if form.status.errors else parse_choice(form.status.data, CaseStatus),
+        kind=None if form.kind.errors else parse_choice(form.kind.data, CaseKind),
         overdue_only=bool(form.overdue.data), text=(form.q.data or "").strip())
-    page = db.paginate(filtered(case_filter), per_page=50, error_out=False)
+    page = db.paginate(filtered(case_filter), page=page_arg(), per_page=50, error_out=False)
     filter_args = {key: value for key, value in request.args.items() if key != "page"}
     return render_template("desk/case_list.html", form=form, page=page,
                            counts=count_by_status(), filter_args=filter_args)
@@ -92,12 +92,12 @@ def _conflict(case_id: int, seen: int | None) -> tuple[str, int]:
                         else case.version - 1)
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 def case_page(case_id: int) -> tuple[str, int]:
     return _render_case(_case_or_404(case_id))
 
 
-@bp.post("/cases/<int:case_id>/actions/<action>")
+@bp.post("/cases/<id:case_id>/actions/<action>")
 def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
     if action not in commands.COMMANDS:
@@ -142,7 +142,7 @@ def _desk_step(case: Case, name: str, form: ActionForm, step: Callable[[], objec
     return redirect(url_for(".case_page", case_id=case.id))
 
 
-@bp.post("/cases/<int:case_id>/escalate")
+@bp.post("/cases/<id:case_id>/escalate")
 def escalate(case_id: int) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
     form = EscalateForm(prefix="escalate")
@@ -151,7 +151,7 @@ def escalate(case_id: int) -> Response | tuple[str, int]:
         expected_version=form.version.data), _("Escalated to the studio lead."))
 
 
-@bp.post("/cases/<int:case_id>/moderate")
+@bp.post("/cases/<id:case_id>/moderate")
 def moderate_text(case_id: int) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
     form = ModerateTextForm(prefix="moderate")
@@ -160,7 +160,7 @@ def moderate_text(case_id: int) -> Response | tuple[str, int]:
         form.version.data or 0), _("The public page no longer shows the original text."))
 
 
-@bp.post("/cases/<int:case_id>/photos/<int:photo_id>/visibility")
+@bp.post("/cases/<id:case_id>/photos/<id:photo_id>/visibility")
 def photo_visibility(case_id: int, photo_id: int) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
     form = PhotoVisibilityForm(prefix="photo")
@@ -169,7 +169,7 @@ def photo_visibility(case_id: int, photo_id: int) -> Response | tuple[str, int]:
         form.version.data or 0), _("Saved."))
 
 
-@bp.post("/cases/<int:case_id>/notes")
+@bp.post("/cases/<id:case_id>/notes")
 def add_note(case_id: int) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
     form = NoteForm()

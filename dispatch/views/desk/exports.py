@@ -65,14 +65,14 @@ def create_export() -> Response | tuple[str, int]:
     return redirect(url_for(".export_page", export_id=row.id))
 
 
-@bp.get("/exports/<int:export_id>")
+@bp.get("/exports/<id:export_id>")
 def export_page(export_id: int) -> str:
     row = db.get_or_404(LedgerExport, export_id)
     return render_template("desk/export.html", row=row, percent=percent,
                            may_queue_again=export_jobs.may_queue_again(row))
 
 
-@bp.get("/exports/<int:export_id>.json")
+@bp.get("/exports/<id:export_id>.json")
 def export_status(export_id: int) -> Response:
     row = db.get_or_404(LedgerExport, export_id)
     return jsonify(
@@ -82,7 +82,7 @@ def export_status(export_id: int) -> Response:
         if row.state == "done" else None)
 
 
-@bp.get("/exports/<int:export_id>/download")
+@bp.get("/exports/<id:export_id>/download")
 def download_export(export_id: int) -> Response:
     row = db.get_or_404(LedgerExport, export_id)
     path = ledger.file_path(row)
@@ -92,7 +92,7 @@ def download_export(export_id: int) -> Response:
     return send_file(path, as_attachment=True, download_name=name, max_age=0)
 
 
-@bp.post("/exports/<int:export_id>/queue")
+@bp.post("/exports/<id:export_id>/queue")
 def queue_export_again(export_id: int) -> Response:
     row = db.get_or_404(LedgerExport, export_id)
     if not export_jobs.may_queue_again(row) or not ledger.requeue(row):

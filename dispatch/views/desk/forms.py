@@ -15,7 +15,6 @@ from wtforms import (
     BooleanField,
     DateField,
     Field,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -38,14 +37,15 @@ from wtforms.widgets import HiddenInput
 from dispatch.models import OPEN_STATUSES, CaseKind, CaseStatus, Category, Region, Studio
 from dispatch.services.cases.queries import CaseFilter
 from dispatch.services.desk.exports import MAX_EXPORT_DAYS
+from dispatch.views.params import IdField, parse_choice, parse_id, strip
 
 
 class StatusFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    status = SelectField(_l("Status"), validators=[Optional()])
-    kind = SelectField(_l("Kind"), validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[Optional()], filters=[strip])
+    kind = SelectField(_l("Kind"), validators=[Optional()], filters=[strip])
     overdue = BooleanField(_l("Overdue only"))
     q = StringField(_l("Search"), validators=[Optional(), Length(max=60)])
 
@@ -61,7 +61,7 @@ class RosterAddForm(FlaskForm):
 
 
 class RosterRemoveForm(FlaskForm):
-    user_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    user_id = IdField(widget=HiddenInput(), validators=[InputRequired()])
 
 
 class WebhookForm(FlaskForm):
@@ -82,11 +82,13 @@ class BoardFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    status = SelectField(_l("Status"), validators=[Optional()])
-    kind = SelectField(_l("Kind"), validators=[Optional()])
-    category = SelectField(_l("Category"), validators=[Optional()])
-    region = SelectField(_l("Region"), validators=[Optional()])
-    studio = SelectField(_l("Studio"), validators=[Optional()])
+    # A whitespace-only value is stripped to "" (all); Optional() alone would let it
+    # through unchecked, to CaseStatus(" ").
+    status = SelectField(_l("Status"), validators=[Optional()], filters=[strip])
+    kind = SelectField(_l("Kind"), validators=[Optional()], filters=[strip])
+    category = SelectField(_l("Category"), validators=[Optional()], filters=[strip])
+    region = SelectField(_l("Region"), validators=[Optional()], filters=[strip])
+    studio = SelectField(_l("Studio"), validators=[Optional()], filters=[strip])
     overdue = BooleanField(_l("Overdue only"))
     q = StringField(_l("Search"), validators=[Optional(), Length(max=60)])
 
@@ -111,12 +113,12 @@ class BoardFilterForm(FlaskForm):
             self.studio.data = str(own_studio_id) if own_studio_id else ALL_STUDIOS
             self.studio.errors = []
         return CaseFilter(
-            status=CaseStatus(self.status.data) if self._valid(self.status) else None,
-            kind=CaseKind(self.kind.data) if self._valid(self.kind) else None,
-            category_id=int(self.category.data) if self._valid(self.category) else None,
-            region_id=int(self.region.data) if self._valid(self.region) else None,
-            studio_id=(int(self.studio.data) if self.studio.data and
-                       self.studio.data != ALL_STUDIOS else None),
+            status=parse_choice(self.status.data, CaseStatus) if self._valid(self.status)
+            else None,
+            kind=parse_choice(self.kind.data, CaseKind) if self._valid(self.kind) else None,
+            category_id=parse_id(self.category.data) if self._valid(self.category) else None,
+            region_id=parse_id(self.region.data) if self._valid(self.region) else None,
+            studio_id=parse_id(self.studio.data),  # None for "all" or none given
             overdue_only=bool(self.overdue.data),
             text=(self.q.data or "").strip() if not self.q.errors else "",
             open_only=True)
@@ -151,7 +153,7 @@ class ShiftForm(FlaskForm):
 
 
 class ShiftRemoveForm(FlaskForm):
-    shift_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    shift_id = IdField(widget=HiddenInput(), validators=[InputRequired()])
 
 
 class ImportUploadForm(FlaskForm):
@@ -174,9 +176,9 @@ class MonthForm(FlaskForm):
     class Meta:
         csrf = False
 
-    month = StringField(_l("Month"), validators=[Optional(), Regexp(
+    month = StringField(_l("Month"), filters=[strip], validators=[Optional(), Regexp(
         r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Give the month as YYYY-MM, e.g. 2026-05."))])
-    studio = SelectField(_l("Studio"), validators=[Optional()])
+    studio = SelectField(_l("Studio"), validators=[Optional()], filters=[strip])
     print_view = StringField(validators=[Optional()])
 
 

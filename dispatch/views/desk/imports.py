@@ -69,12 +69,12 @@ def _render_preview(batch: ImportBatch, form: ImportConfirmForm | None = None,
                            describe=imports.describe), status
 
 
-@bp.get("/import/<int:batch_id>")
+@bp.get("/import/<id:batch_id>")
 def import_preview(batch_id: int) -> tuple[str, int]:
     return _render_preview(db.get_or_404(ImportBatch, batch_id))
 
 
-@bp.post("/import/<int:batch_id>")
+@bp.post("/import/<id:batch_id>")
 def import_rows(batch_id: int) -> Response | tuple[str, int]:
     batch = db.get_or_404(ImportBatch, batch_id)
     form = ImportConfirmForm()

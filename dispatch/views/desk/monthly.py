@@ -14,6 +14,7 @@ from dispatch.services.clock import display_zone
 from dispatch.services.desk import statistics as monthly
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms import MonthForm
+from dispatch.views.params import parse_id
 
 
 @bp.get("/reports/monthly")
@@ -30,7 +31,7 @@ def monthly_report() -> tuple[str, int]:
     month = (monthly.Month.parse(form.month.data, zone) if form.month.data else None) \
         or monthly.Month.containing(utcnow(), zone)
     form.month.data = month.label
-    studio_id = int(form.studio.data) if form.studio.data else None
+    studio_id = parse_id(form.studio.data)
     report = monthly.build(month, studio_id)
     studio = next((s for s in studios if s.id == studio_id), None)
     return render_template(

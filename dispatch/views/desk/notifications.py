@@ -21,7 +21,7 @@ def notifications() -> str:
                            waiting=outbox.waiting())
 
 
-@bp.post("/notifications/<int:notification_id>/retry")
+@bp.post("/notifications/<id:notification_id>/retry")
 def retry_notification(notification_id: int) -> Response:
     row = db.get_or_404(Notification, notification_id)
     outbox.retry(row)

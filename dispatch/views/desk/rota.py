@@ -18,11 +18,12 @@ from dispatch.services.responders import rota
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms import ShiftForm, ShiftRemoveForm
 from dispatch.views.forms import show_error
+from dispatch.views.params import arg_id
 
 
 def _studio() -> Studio:
     """The studio asked for, else the coordinator's own, else the first one."""
-    studio_id = request.args.get("studio", type=int) or current_user.studio_id
+    studio_id = arg_id("studio") or current_user.studio_id
     studio = db.session.get(Studio, studio_id) if studio_id else None
     studio = studio or db.session.scalar(select(Studio).order_by(Studio.code))
     if studio is None:

@@ -32,12 +32,12 @@ def _render_roster(team: Team, add_form: RosterAddForm | None = None,
                            remove_form=RosterRemoveForm()), status
 
 
-@bp.get("/teams/<int:team_id>")
+@bp.get("/teams/<id:team_id>")
 def roster(team_id: int) -> tuple[str, int]:
     return _render_roster(db.get_or_404(Team, team_id))
 
 
-@bp.post("/teams/<int:team_id>/members")
+@bp.post("/teams/<id:team_id>/members")
 def add_member(team_id: int) -> Response | tuple[str, int]:
     team = db.get_or_404(Team, team_id)
     form = RosterAddForm()
@@ -53,7 +53,7 @@ def add_member(team_id: int) -> Response | tuple[str, int]:
     return redirect(url_for(".roster", team_id=team.id))
 
 
-@bp.post("/teams/<int:team_id>/members/remove")
+@bp.post("/teams/<id:team_id>/members/remove")
 def remove_member(team_id: int) -> Response:
     team = db.get_or_404(Team, team_id)
     form = RosterRemoveForm()
@@ -66,7 +66,7 @@ def remove_member(team_id: int) -> Response:
     return redirect(url_for(".roster", team_id=team.id))
 
 
-@bp.post("/teams/<int:team_id>/webhook")
+@bp.post("/teams/<id:team_id>/webhook")
 def set_webhook(team_id: int) -> Response | tuple[str, int]:
     team = db.get_or_404(Team, team_id)
     form = WebhookForm()

@@ -24,6 +24,7 @@ from dispatch.views.case_forms import attach_error, build_forms, fields_of, post
 from dispatch.views.field.blueprint import bp
 from dispatch.views.field.forms import AvailabilityForm, ShareOutForm
 from dispatch.views.forms import ActionForm
+from dispatch.views.params import parse_coordinate, parse_id
 
 # The captain checks finished work (复核) from the phone as a coordinator can at the desk.
 FIELD_ACTIONS = frozenset({"accept", "decline", "arrive", "finish", "claim", "release",
@@ -33,10 +34,10 @@ CHECK_ACTIONS = frozenset({"check_work", "return_work"})
 
 def _where_am_i() -> tuple[float, float, bool]:
     """The phone's position when it shared it, else the volunteer's base, else a region."""
-    try:
-        return float(request.args["lat"]), float(request.args["lon"]), True
-    except (KeyError, ValueError):
-        pass
+    lat = parse_coordinate(request.args.get("lat"), 90)
+    lon = parse_coordinate(request.args.get("lon"), 180)
+    if lat is not None and lon is not None:
+        return lat, lon, True
     profile = current_user.profile
     if profile and profile.latitude is not None and profile.longitude is not None:
         return profile.latitude, profile.longitude, False
@@ -64,7 +65,7 @@ def _render_home(posted_forms: dict[int, dict] | None = None, status: int = 200
     for case in work + to_check:
         actions = [t for t in allowed_actions(case, actor)
                    if t.action in FIELD_ACTIONS]
-        # The posted form keeps what was typed and its errors; the others start empty.
+        # Every form of every card; the posted one (with its errors) replaces its own.
         forms = {**build_forms(case, actions), **(posted_forms or {}).get(case.id, {})}
         cards.append((case, actions, forms, check_panel(case, actions)))
     lat, lon, from_phone = _where_am_i()
@@ -88,7 +89,7 @@ def home() -> tuple[str, int]:
     return _render_home()
 
 
-@bp.post("/cases/<int:case_id>/actions/<action>")
+@bp.post("/cases/<id:case_id>/actions/<action>")
 def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
     if action not in commands.COMMANDS:
         abort(404)
@@ -112,7 +113,7 @@ def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
     return redirect(url_for(".home"))
 
 
-@bp.post("/cases/<int:case_id>/on-the-way")
+@bp.post("/cases/<id:case_id>/on-the-way")
 def on_the_way(case_id: int) -> Response:
     case = db.get_or_404(Case, case_id)  # CSRF is checked for every POST by CSRFProtect
     lifecycle.on_the_way(case, Actor.of(current_user))
@@ -121,7 +122,7 @@ def on_the_way(case_id: int) -> Response:
     return redirect(url_for(".home"))
 
 
-@bp.post("/cases/<int:case_id>/extend")
+@bp.post("/cases/<id:case_id>/extend")
 def extend_claim(case_id: int) -> Response:
     case = db.get_or_404(Case, case_id)
     claims.extend(case, Actor.of(current_user))
@@ -147,10 +148,11 @@ def team() -> tuple[str, int]:
                            inbox=teams.inbox_of(led), forms=forms), 200
 
 
-@bp.post("/cases/<int:case_id>/share")
+@bp.post("/cases/<id:case_id>/share")
 def share(case_id: int) -> Response:
     case = db.get_or_404(Case, case_id)
-    member = db.session.get(User, request.form.get(f"share{case_id}-member", type=int) or 0)
+    member_id = parse_id(request.form.get(f"share{case_id}-member"))
+    member = db.session.get(User, member_id) if member_id else None
     if member is None:
         raise InvalidInput("member", _("Choose a member of this team."))
     team_work.share_out(case, Actor.of(current_user), member)

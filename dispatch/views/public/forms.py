@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    FloatField,
     HiddenField,
     MultipleFileField,
     RadioField,
@@ -19,12 +18,12 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
 )
 from wtforms.widgets import HiddenInput
 
 from dispatch.views.forms import FeedbackForm
+from dispatch.views.params import CoordinateField
 
 
 class ReportPlaceForm(FlaskForm):
@@ -38,10 +37,9 @@ class ReportPlaceForm(FlaskForm):
         default="hazard", validators=[DataRequired(_l("Please choose one."))])
     category = RadioField(_l("Category"),
                           validators=[DataRequired(_l("Please choose a category."))])
-    lat = FloatField(widget=HiddenInput(), validators=[
-        InputRequired(_l("Tap the map to mark the place, or search for it.")),
-        NumberRange(-90, 90)])
-    lon = FloatField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(-180, 180)])
+    lat = CoordinateField(widget=HiddenInput(), limit=90, validators=[
+        InputRequired(_l("Tap the map to mark the place, or search for it."))])
+    lon = CoordinateField(widget=HiddenInput(), limit=180, validators=[InputRequired()])
     crs = HiddenField(default="display")  # "display": picked on the map; "wgs84": from GPS
     address = StringField(_l("Address or landmark (optional)"),
                           validators=[Optional(), Length(max=255)])
@@ -52,8 +50,8 @@ class ReportDetailsForm(FlaskForm):
 
     kind = HiddenField(validators=[DataRequired()])
     category = HiddenField(validators=[DataRequired()])
-    lat = FloatField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(-90, 90)])
-    lon = FloatField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(-180, 180)])
+    lat = CoordinateField(widget=HiddenInput(), limit=90, validators=[InputRequired()])
+    lon = CoordinateField(widget=HiddenInput(), limit=180, validators=[InputRequired()])
     address = HiddenField(validators=[Optional(), Length(max=255)])
     submission_token = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
     description = TextAreaField(_l("What is the problem?"), validators=[

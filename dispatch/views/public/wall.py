@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template
 
 from dispatch.models import utcnow
 from dispatch.services.cases import wall as results_wall
 from dispatch.services.clock import local
 from dispatch.services.responders import rota
+from dispatch.views.params import page_arg
 from dispatch.views.public.blueprint import bp
 
 
@@ -22,7 +23,7 @@ def duty() -> str:
 
 @bp.get("/wall")
 def wall() -> str:
-    pagination, results = results_wall.results(request.args.get("page", 1, type=int))
+    pagination, results = results_wall.results(page_arg())
     tasks, total = results_wall.tasks()
     return render_template("public/wall.html", pagination=pagination, results=results,
                            tasks=tasks, task_total=total, steps=results_wall.PROGRESS_STEPS)
