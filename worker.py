@@ -14,6 +14,7 @@ run``'s launcher restarts the process itself if it dies anyway.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import time
@@ -46,6 +47,17 @@ class AppWorker(Worker):
                 db.session.remove()
 
 
+def _stop_listening(worker: AppWorker) -> None:
+    """RQ's teardown stops at the first Redis error, before it stops the worker's command
+    listener; stop it here, or each outage would leave one more thread retrying forever."""
+    thread = getattr(worker, "pubsub_thread", None)
+    if thread is not None:
+        thread.stop()
+        thread.join(timeout=5)
+    with contextlib.suppress(*OUTAGE, AttributeError):
+        worker.pubsub.close()
+
+
 def main() -> None:
     app = create_app()
     with app.app_context():
@@ -69,7 +81,7 @@ def run(queues: list[str], connection: redis.Redis) -> None:
         stop["requested"] = True
 
     while not stop["requested"]:
-        worker = None
+        worker, started = None, time.monotonic()
         try:
             worker = AppWorker(queues, connection=connection,
                                job_monitoring_interval=JOB_MONITORING_INTERVAL)
@@ -78,6 +90,10 @@ def run(queues: list[str], connection: redis.Redis) -> None:
             log.error("worker: Redis unreachable (%s)", error)
         if worker is not None and worker._stop_requested:
             break  # RQ's own signal handlers saw SIGINT/SIGTERM: a warm shutdown
+        if worker is not None:
+            _stop_listening(worker)
+        if time.monotonic() - started > 60:
+            pause = 1.0  # it had been working: this is a new outage
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, _stop_between_workers)
         log.warning("worker: stopped unasked (Redis away?); a new one in %.0f s", pause)

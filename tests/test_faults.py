@@ -30,17 +30,8 @@ from dispatch.jobs.cron import SturdyCronScheduler
 from dispatch.jobs.outbox import relay_pending
 from dispatch.jobs.periodic import check_health
 from dispatch.models import Channel, Notification
+from tests.conftest import wait_until
 from tests.factories import World, walk
-
-
-def wait_until(condition: Any, timeout: float, what: str) -> None:
-    """Poll for an outcome; the bound only keeps a broken run from hanging."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.1)
-
 
 # -- 1. the periodic scheduler outlives a Redis outage -----------------------------------
 
