@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ import redis
 from flask import Flask
 from rq import Queue, SimpleWorker
 from rq.cron import get_cron_job_history_key
+from rq.job import Job
 from sqlalchemy import select
 
 from dispatch import create_app
@@ -136,6 +138,43 @@ def test_a_delivery_abandoned_by_a_killed_worker_is_relayed_at_once_with_its_key
     assert blocking_receiver.keys == [hook.key, hook.key]  # the receiver can drop the repeat
     db.session.expire_all()
     assert db.session.get(Notification, hook.id).sent_at is not None
+
+
+def _mark_started(job_id: str, worker_name: str, connection: redis.Redis) -> None:
+    job = Job.fetch(job_id, connection=connection)
+    with connection.pipeline() as pipeline:
+        job.prepare_for_execution(worker_name, pipeline)
+        pipeline.execute()
+
+
+def test_a_delivery_whose_worker_entry_has_expired_counts_as_abandoned(
+        world: World, redis_url: str) -> None:
+    walk(world.case, world, "assign")
+    db.session.commit()
+    connection = redis.Redis.from_url(redis_url)
+    inbox = db.session.scalars(select(Notification).where(
+        Notification.channel == Channel.INBOX)).first()
+    assert inbox is not None
+    _mark_started(f"notify-{inbox.id}", "a-worker-long-gone", connection)
+    relay_pending()
+    assert any(key.startswith(f"rq:job:notify-{inbox.id}-again-".encode())
+               for key in connection.scan_iter(f"rq:job:notify-{inbox.id}*"))
+
+
+def test_a_delivery_running_on_a_live_worker_is_left_alone(world: World,
+                                                          redis_url: str) -> None:
+    walk(world.case, world, "assign")
+    db.session.commit()
+    connection = redis.Redis.from_url(redis_url)
+    inbox = db.session.scalars(select(Notification).where(
+        Notification.channel == Channel.INBOX)).first()
+    assert inbox is not None
+    connection.hset("rq:worker:alive-here", mapping={"hostname": socket.gethostname(),
+                                                      "pid": str(os.getpid())})
+    _mark_started(f"notify-{inbox.id}", "alive-here", connection)
+    relay_pending()
+    assert [key for key in connection.scan_iter(f"rq:job:notify-{inbox.id}*")] == [
+        f"rq:job:notify-{inbox.id}".encode()]
 
 
 # -- 3. the database down under a page ----------------------------------------------------
