@@ -5,21 +5,38 @@
 Every job runs in a fresh app context (its own database session, removed afterwards) in
 the work horse that RQ forks for it; the horse opens its own database connections rather
 than sharing the parent's sockets.
+
+RQ's worker waits out a Redis outage while it listens for jobs, but quits when Redis goes away
+at any other moment (a heartbeat after a job, its maintenance, its start). ``main`` then builds
+a new worker and starts again after a short pause, until a signal asks it to stop; ``make
+run``'s launcher restarts the process itself if it dies anyway.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import signal
+import time
+from types import FrameType
 from typing import Any
 
+import redis
 from flask import Flask
 from rq import Worker
 
 from dispatch import create_app
 from dispatch.extensions import db, get_redis
 
+log = logging.getLogger("dispatch.worker")
+JOB_MONITORING_INTERVAL = 10  # s between heartbeats of a running job (RQ's default is 30):
+# ``jobs/outbox.py`` counts a delivery as abandoned when its heartbeat is this stale.
+OUTAGE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
 
 class AppWorker(Worker):
     app: Flask
+    max_connection_wait_time = 10.0  # RQ waits up to 60 s between tries while Redis is away
 
     def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:
         with self.app.app_context():
@@ -28,6 +45,17 @@ class AppWorker(Worker):
                 return super().perform_job(job, queue, execution)
             finally:
                 db.session.remove()
+
+
+def _stop_listening(worker: AppWorker) -> None:
+    """RQ's teardown stops at the first Redis error, before it stops the worker's command
+    listener; stop it here, or each outage would leave one more thread retrying forever."""
+    thread = getattr(worker, "pubsub_thread", None)
+    if thread is not None:
+        thread.stop()
+        thread.join(timeout=5)
+    with contextlib.suppress(*OUTAGE, AttributeError):
+        worker.pubsub.close()
 
 
 def main() -> None:
@@ -41,7 +69,38 @@ def main() -> None:
 
     configure_mappers()
     AppWorker.app = app
-    AppWorker(list(app.config["RQ_QUEUES"]), connection=connection).work(with_scheduler=True)
+    run(list(app.config["RQ_QUEUES"]), connection)
+
+
+def run(queues: list[str], connection: redis.Redis) -> None:
+    """One worker after another, until a signal says stop."""
+    stop = {"requested": False}
+    pause = 1.0
+
+    def _stop_between_workers(signum: int, _frame: FrameType | None) -> None:
+        stop["requested"] = True
+
+    while not stop["requested"]:
+        worker, started = None, time.monotonic()
+        try:
+            worker = AppWorker(queues, connection=connection,
+                               job_monitoring_interval=JOB_MONITORING_INTERVAL)
+            worker.work(with_scheduler=True)
+        except OUTAGE as error:
+            log.error("worker: Redis unreachable (%s)", error)
+        if worker is not None and worker._stop_requested:
+            break  # RQ's own signal handlers saw SIGINT/SIGTERM: a warm shutdown
+        if worker is not None:
+            _stop_listening(worker)
+        if time.monotonic() - started > 60:
+            pause = 1.0  # it had been working: this is a new outage
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _stop_between_workers)
+        log.warning("worker: stopped unasked (Redis away?); a new one in %.0f s", pause)
+        deadline = time.monotonic() + pause
+        while not stop["requested"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        pause = min(pause * 2, 10.0)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,18 @@ def redis_outage(app: Flask, tmp_path: Path) -> Iterator[Callable[[], str]]:
     for running in started:
         running.terminate()
         running.wait(10)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "fault: a slow fault test of the whole `make run` stack "
+                                       "(runs in `make test`; deselect with -m 'not fault')")
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> None:
+    """Poll for an outcome of other processes; the bound only keeps a broken run from
+    hanging (nothing asserts how long it took)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.1)

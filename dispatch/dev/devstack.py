@@ -1,8 +1,12 @@
 """``make run``: the web server and one RQ worker together, on the embedded defaults.
 
-Starts the embedded Redis when REDIS_URL is unset, then the worker, RQ's cron scheduler
-(dispatch/jobs/schedule.py) and the web server as
-child processes; prints the URL and the demo logins; Ctrl-C stops all of them.
+Starts the embedded Redis when REDIS_URL is unset, then the worker, the cron scheduler
+(dispatch/jobs/cron.py, running dispatch/jobs/schedule.py) and the web server as child
+processes; prints the URL and the demo logins; Ctrl-C (or SIGTERM) stops all of them.
+
+A child that dies is started again after a short pause that grows while it keeps dying
+(1 s, 2 s, ... up to 30 s; back to 1 s once it has run a minute), and the launcher says so;
+the other children go on.
 """
 
 from __future__ import annotations
@@ -38,6 +42,57 @@ def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes],
         time.sleep(0.2)
 
 
+class Child:
+    """One supervised process: started again, after a pause, whenever it dies."""
+
+    FIRST_PAUSE, LONGEST_PAUSE, STEADY_AFTER = 1.0, 30.0, 60.0
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        self.name, self.args, self.env = name, args, env
+        self.restarts = 0
+        self.pause = self.FIRST_PAUSE
+        self.restart_at: float | None = None
+        self.process = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        self.started_at = time.monotonic()
+        return subprocess.Popen(self.args, env=self.env, cwd=PROJECT_ROOT)
+
+    def supervise(self) -> None:
+        """Called every half second: notice a death, restart when its pause is over."""
+        if self.restart_at is None:
+            code = self.process.poll()
+            if code is None:
+                return
+            if time.monotonic() - self.started_at >= self.STEADY_AFTER:
+                self.pause = self.FIRST_PAUSE
+            print(f"  [devstack] {self.name} (pid {self.process.pid}) exited with {code}; "
+                  f"restarting in {self.pause:.0f} s", file=sys.stderr, flush=True)
+            self.restart_at = time.monotonic() + self.pause
+            self.pause = min(self.pause * 2, self.LONGEST_PAUSE)
+        elif time.monotonic() >= self.restart_at:
+            self.restart_at = None
+            self.restarts += 1
+            self.process = self._spawn()
+            print(f"  [devstack] {self.name} restarted (pid {self.process.pid}, restart "
+                  f"#{self.restarts})", file=sys.stderr, flush=True)
+
+    def stop(self, sig: int) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+
+    def wait(self) -> None:
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # the same clean stop as Ctrl-C
+
+
 def main() -> int:
     env = dict(os.environ)
     started_redis = False
@@ -45,15 +100,15 @@ def main() -> int:
         url, _ = embedded_redis.start(DEFAULT_INSTANCE / "redis", daemonize=True)
         env["REDIS_URL"] = url
         started_redis = True
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     python = sys.executable
-    worker = subprocess.Popen([python, str(PROJECT_ROOT / "worker.py")], env=env)
-    scheduler = subprocess.Popen([str(Path(python).parent / "rq"), "cron", "dispatch.jobs.schedule",
-                                  "--url", env["REDIS_URL"],
-                                  "--path", str(PROJECT_ROOT)], env=env)
-    web = subprocess.Popen([python, "-m", "flask", "--app", "dispatch", "run", "--host", HOST,
-                            "--port", PORT, "--no-reload"], env=env)
+    worker = Child("worker", [python, str(PROJECT_ROOT / "worker.py")], env)
+    scheduler = Child("scheduler", [python, "-m", "dispatch.jobs.cron"], env)
+    web = Child("web", [python, "-m", "flask", "--app", "dispatch", "run", "--host", HOST,
+                        "--port", PORT, "--no-reload"], env)
+    children = (web, worker, scheduler)
     password = env.get("DEMO_PASSWORD", "dispatch-demo")
-    _wait_for_port(HOST, int(PORT), web)
+    _wait_for_port(HOST, int(PORT), web.process)
     print(f"\n  Dispatch is running: http://{HOST}:{PORT}/\n")
     print(f"  Demo logins (password for all: {password}):")
     for username, who in DEMO_LOGINS:
@@ -61,21 +116,19 @@ def main() -> int:
     print("\n  Press Ctrl-C to stop the web server, the worker and the embedded Redis.\n",
           flush=True)
     try:
-        while web.poll() is None and worker.poll() is None and scheduler.poll() is None:
+        while True:
+            for child in children:
+                child.supervise()
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        if web.poll() is None:
-            web.terminate()
-        for process in (worker, scheduler):
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)  # RQ's warm shutdown
-        for process in (web, worker, scheduler):
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        web.stop(signal.SIGTERM)
+        worker.stop(signal.SIGINT)  # RQ's warm shutdown
+        scheduler.stop(signal.SIGINT)
+        for child in children:
+            child.wait()
         if started_redis:
             embedded_redis.stop(Path(DEFAULT_INSTANCE) / "redis")
     return 0

@@ -9,7 +9,10 @@ imported; the app factory imports ``dispatch.jobs``, so every app has them.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import socket
+from datetime import timedelta
 from typing import Any
 
 import redis
@@ -17,6 +20,8 @@ from flask import current_app, has_app_context
 from rq import Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
+from rq.utils import now
+from rq.worker import Worker
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +33,11 @@ from dispatch.models import Notification
 log = logging.getLogger(__name__)
 PENDING_KEY = "dispatch.new_notifications"
 RETRY = Retry(max=3, interval=[10, 60, 300])  # growing back-off; then listed as failed
+# A running job's heartbeat comes every 10 s (worker.py), and a delivery times out after
+# 30 s: a heartbeat older than this means nobody runs it any more (even under a SimpleWorker,
+# which sends none). RQ's own cleanup would notice only 7 to 14 minutes later.
+STALE_HEARTBEAT = timedelta(seconds=35)
+OVER = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED)
 
 
 def enqueue(notification_id: int, again: bool = False) -> bool:
@@ -41,15 +51,44 @@ def enqueue(notification_id: int, again: bool = False) -> bool:
                       unique=True)
     except DuplicateJobError:
         # A job of that id exists. Waiting, running or scheduled for a retry: leave it.
-        # Over (a worker killed mid-job leaves it failed or stopped) while the row is still
-        # unsent: start a new one, or the row would never go out.
-        status = Job.fetch(job_id, connection=queue.connection).get_status(refresh=True)
-        if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED,
-                      JobStatus.FINISHED) and not again:
+        # Over while the row is still unsent: start a new one, or the row would never go
+        # out. Abandoned (its worker was killed mid-job): the same, now, not when RQ's
+        # cleanup gets to it minutes later; the row's key lets the receiver drop a repeat.
+        job = Job.fetch(job_id, connection=queue.connection)
+        status = job.get_status(refresh=True)
+        if (status in OVER or _abandoned(job, status)) and not again:
             return enqueue(notification_id, again=True)
     except redis.RedisError as error:
         log.warning("notification %s stays in the outbox: %s", notification_id, error)
         return False
+    return True
+
+
+def _abandoned(job: Job, status: JobStatus | None) -> bool:
+    """Started, but the worker running it is gone: its entry has expired, it was on this
+    host and its process no longer exists, or the job's heartbeat has stopped."""
+    if status != JobStatus.STARTED:
+        return False
+    if job.last_heartbeat and now() - job.last_heartbeat > STALE_HEARTBEAT:
+        return True
+    if not job.worker_name:
+        return False
+    key = Worker.redis_worker_namespace_prefix + job.worker_name
+    hostname, pid = job.connection.hmget(key, ["hostname", "pid"])
+    if hostname is None:
+        return True  # the worker's entry has expired: nobody is running it
+    if hostname.decode() == socket.gethostname() and pid:
+        return not _process_exists(int(pid))
+    return False
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process of that id
     return True
 
 

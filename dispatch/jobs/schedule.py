@@ -1,6 +1,6 @@
-"""Periodic jobs, run by RQ's own cron scheduler (no system cron):
+"""Periodic jobs, run by RQ's cron scheduler in our outage-proof loop (no system cron):
 
-    rq cron dispatch.jobs.schedule --url "$REDIS_URL"     # `make run` starts it beside the worker
+    python -m dispatch.jobs.cron     # `make run` starts it beside the worker (see cron.py)
 """
 
 from rq import cron

@@ -1,10 +1,21 @@
-"""One place that turns errors into pages: domain errors, CSRF, 404, rate limits."""
+"""One place that turns errors into pages: domain errors, CSRF, 404, rate limits, and the
+server's own failures (500, and 503 while the database cannot be reached).
+
+The 500 and 503 pages must render with the database down: they skip the context processors
+and base templates (which read ``current_user`` and the inbox), and a failing rollback of a
+dead connection is swallowed.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+import logging
+
+from flask import Flask, current_app, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from dispatch.extensions import db
@@ -19,13 +30,38 @@ TITLES = {
     422: lambda: _("Please check your input"),
     429: lambda: _("Too many attempts"),
     500: lambda: _("Something went wrong"),
+    503: lambda: _("Service temporarily unavailable"),
 }
+log = logging.getLogger(__name__)
+# The database did not answer (down, restarting, out of connections): try again shortly.
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def render_error(status: int, message: str, **context: object) -> tuple[str, int]:
     title = TITLES.get(status, TITLES[500])()
     return render_template("errors/error.html", status=status, title=title,
                            message=message, **context), status
+
+
+def render_standalone(status: int, message: str) -> tuple[str, int, dict[str, str]]:
+    """The page for the server's own failures: no database, no context processors."""
+    _rollback_quietly()
+    try:
+        language = str(get_locale() or "zh")
+    except Exception:  # the locale comes from the session cookie; never fail here
+        language = "zh"
+    page = current_app.jinja_env.get_template("errors/standalone.html").render(
+        status=status, title=TITLES.get(status, TITLES[500])(), message=message,
+        language=language)
+    headers = {"Retry-After": "10"} if status == 503 else {}
+    return page, status, headers
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: there is nothing to roll back
+        log.warning("rollback after a failed request failed too", exc_info=True)
 
 
 def _back_url() -> str | None:
@@ -63,7 +99,17 @@ def register(app: Flask) -> None:
         return render_error(status, messages.get(status, error.description or ""))
 
     @app.errorhandler(500)
-    def _server_error(_error: Exception) -> tuple[str, int]:
-        db.session.rollback()
-        return render_error(500, _("The server could not finish this request. "
-                                   "Nothing was changed; please try again."))
+    def _server_error(error: Exception) -> tuple[str, int, dict[str, str]]:
+        if isinstance(getattr(error, "original_exception", None), UNAVAILABLE):
+            return _database_unavailable(error)
+        return render_standalone(500, _("The server could not finish this request. "
+                                        "Nothing was changed; please try again."))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
+        log.error("database unavailable for %s %s: %s", request.method, request.path,
+                  getattr(error, "original_exception", error))
+        return render_standalone(503, _("The service is temporarily unavailable. "
+                                        "Please try again in a moment."))

@@ -1,0 +1,100 @@
+"""The periodic scheduler: RQ's CronScheduler (``schedule.py`` says what runs when) in a loop
+that outlives a Redis outage.
+
+RQ's own ``CronScheduler.start`` lets a ``ConnectionError`` escape at the first tick Redis
+does not answer, and the process exits. Here each tick that cannot reach Redis is logged and
+tried again after a growing pause (1 s up to 10 s), for as long as the outage lasts. A job
+whose time came during the outage stays due (RQ marks a job enqueued only after its enqueue
+succeeded), so once Redis answers, each periodic job is queued once, not once per missed tick:
+an interval job's next run is counted from that enqueue, a cron job's from the next match.
+
+    python -m dispatch.jobs.cron          # what `make run` starts; REDIS_URL from the environment
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+from types import FrameType
+
+import redis
+from rq.cron import CronScheduler
+from rq.exceptions import SchedulerNotFound
+
+log = logging.getLogger("dispatch.cron")
+SCHEDULE = "dispatch.jobs.schedule"
+OUTAGE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+FIRST_PAUSE, LONGEST_PAUSE = 1.0, 10.0
+
+
+class SturdyCronScheduler(CronScheduler):
+    """RQ's scheduler, whose loop waits out Redis instead of exiting."""
+
+    stopping = False
+
+    def tick(self) -> float:
+        """Queue what is due, heartbeat; return how long to sleep. Raises on an outage."""
+        if self.enqueue_jobs():
+            self.save()
+        self.heartbeat()
+        return self.calculate_sleep_interval()
+
+    def run(self) -> None:
+        """Tick until ``stopping`` (SIGINT/SIGTERM under ``main``)."""
+        pause, registered = FIRST_PAUSE, False
+        try:
+            while not self.stopping:
+                try:
+                    if not registered:
+                        self.register_birth()
+                        registered = True
+                    sleep_for = self.tick()
+                    if pause > FIRST_PAUSE:
+                        log.warning("cron scheduler: Redis answers again")
+                    pause = FIRST_PAUSE
+                except OUTAGE as error:
+                    log.error("cron scheduler: Redis unreachable (%s); trying again in %.0f s",
+                              error, pause)
+                    sleep_for, pause = pause, min(pause * 2, LONGEST_PAUSE)
+                self._sleep(sleep_for)
+        finally:
+            try:
+                self.register_death()
+            except (*OUTAGE, SchedulerNotFound):
+                pass  # Redis is away or lost it: the registry entry expires by itself
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < deadline:
+            time.sleep(min(0.5, max(deadline - time.monotonic(), 0)))
+
+    def stop(self, signum: int = 0, _frame: FrameType | None = None) -> None:
+        log.info("cron scheduler: signal %s, stopping", signum)
+        self.stopping = True
+
+
+def build(url: str) -> SturdyCronScheduler:
+    connection = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+    scheduler = SturdyCronScheduler(connection=connection)
+    scheduler.load_config_from_file(SCHEDULE)
+    return scheduler
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        print("REDIS_URL is not set", file=sys.stderr)
+        return 2
+    scheduler = build(url)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, scheduler.stop)
+    scheduler.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
