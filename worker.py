@@ -24,7 +24,9 @@ from typing import Any
 import redis
 from flask import Flask
 from rq import Worker
+from sqlalchemy.orm import configure_mappers
 
+import dispatch.jobs.delivery  # noqa: F401  (imported in the parent, not in every horse)
 from dispatch import create_app
 from dispatch.extensions import db, get_redis
 
@@ -62,12 +64,7 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         connection = get_redis()
-    # Done once here, not in every forked horse: import the jobs and set up the ORM.
-    from sqlalchemy.orm import configure_mappers
-
-    import dispatch.jobs.delivery  # noqa: F401
-
-    configure_mappers()
+    configure_mappers()  # once here, not in every forked horse (the jobs are imported above)
     AppWorker.app = app
     run(list(app.config["RQ_QUEUES"]), connection)
 
