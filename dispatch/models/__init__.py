@@ -14,6 +14,7 @@ from dispatch.models.places import (
     ServicePointKind,
     Studio,
 )
+from dispatch.models.tokens import ApiToken
 from dispatch.models.vocabulary import (
     OPEN_STATUSES,
     Action,
@@ -27,7 +28,8 @@ from dispatch.models.vocabulary import (
 LedgerIsAppendOnly = ledger_guard.LedgerIsAppendOnly
 
 __all__ = [
-    "OPEN_STATUSES", "Action", "AssignmentStatus", "Case", "CaseEvent", "CaseKind", "CasePhoto",
+    "OPEN_STATUSES", "Action", "ApiToken", "AssignmentStatus", "Case", "CaseEvent", "CaseKind",
+    "CasePhoto",
     "CaseStatus", "Category", "Channel", "DutyShift", "ImportBatch", "InboxMessage",
     "LedgerExport", "Notification", "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome",
     "PhotoStage", "Region", "Role", "ServicePoint", "ServicePointKind", "Studio", "Supporter",
