@@ -47,8 +47,11 @@ from dispatch.views.params import MAX_ID
 
 CASE_ID = "<int(min=1, max=2147483647):case_id>"
 ACTIONS = ", ".join(sorted(commands.COMMANDS))
-DENIED = {"HTTP_401": ErrorBody, "HTTP_403": ErrorBody}
-READ = Responses(**DENIED, HTTP_404=ErrorBody)
+# Every operation may refuse: a control character anywhere (400), no or a bad token (401),
+# a role that may not (403).
+DENIED = {"HTTP_400": ErrorBody, "HTTP_401": ErrorBody, "HTTP_403": ErrorBody}
+# What a body can be refused for: not JSON (415), too large (413).
+BODY = {"HTTP_413": ErrorBody, "HTTP_415": ErrorBody}
 
 
 def _readable(case_id: int) -> Case:
@@ -88,7 +91,7 @@ def list_cases(query: CaseQuery) -> CasePage | Response:
 
 
 @bp.post("/cases")
-@spec.validate(json=NewCase, resp=Responses(HTTP_201=CaseOut, **DENIED), tags=["cases"])
+@spec.validate(json=NewCase, resp=Responses(HTTP_201=CaseOut, **DENIED, **BODY), tags=["cases"])
 def file_case(json: NewCase) -> tuple[CaseOut, int]:
     """File a case (登记) as a resident's report, e.g. one taken by phone."""
     category = db.session.get(Category, json.category_id)
@@ -148,7 +151,7 @@ def _fields(action: str) -> list[str]:
 
 @bp.post(f"/cases/{CASE_ID}/actions/<any({ACTIONS}):action>")
 @spec.validate(json=ActionIn, resp=Responses(
-    HTTP_200=CaseOut, **DENIED, HTTP_404=ErrorBody, HTTP_409=ConflictBody), tags=["cases"])
+    HTTP_200=CaseOut, **DENIED, **BODY, HTTP_404=ErrorBody, HTTP_409=ConflictBody), tags=["cases"])
 def take_action(case_id: int, action: str, json: ActionIn) -> CaseOut | Response:
     """Take one step; ``version`` must be the version the client saw, else 409."""
     case = _readable(case_id)

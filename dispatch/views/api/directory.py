@@ -14,7 +14,9 @@ from dispatch.views.api.schemas import ClaimList, ErrorBody, ServicePointList, T
 from dispatch.views.api.spec import spec
 from dispatch.views.api.v1 import bp, caller
 
-DENIED = {"HTTP_401": ErrorBody, "HTTP_403": ErrorBody}
+# Every operation may refuse: a control character anywhere (400), no or a bad token (401),
+# a role that may not (403).
+DENIED = {"HTTP_400": ErrorBody, "HTTP_401": ErrorBody, "HTTP_403": ErrorBody}
 
 
 @bp.get("/teams")
