@@ -9,7 +9,7 @@ here instead, once it knows how the caller signed in)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, render_template, request
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -88,5 +88,8 @@ def openapi() -> Response:
 
 
 @bp.get("/docs")
-def docs() -> str:
+def docs() -> str | Response:
+    """The interactive page (Swagger UI, served from static/vendor), for signed-in staff."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.path))
     return render_template("api/docs.html")
