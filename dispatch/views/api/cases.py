@@ -153,7 +153,7 @@ def _fields(action: str) -> list[str]:
 @spec.validate(json=ActionIn, resp=Responses(
     HTTP_200=CaseOut, **DENIED, **BODY, HTTP_404=ErrorBody, HTTP_409=ConflictBody), tags=["cases"])
 def take_action(case_id: int, action: str, json: ActionIn) -> CaseOut | Response:
-    """Take one step; ``version`` must be the version the client saw, else 409."""
+    """Take one step; `version` must be the version the client saw, else 409."""
     case = _readable(case_id)
     if json.version != case.version:
         return _conflict(case)
