@@ -57,4 +57,7 @@ spec = SpecTree(
     validation_error_status=VALIDATION_STATUS,
     validation_error_model=ErrorBody,
     before=_json_errors,
+    # Schema names as the models are called (the default adds a hash to each).
+    naming_strategy=lambda model: model.__name__,
+    nested_naming_strategy=lambda _parent, child: child,
 )
