@@ -67,7 +67,8 @@ def revoke(token_id: int, owner: User | None = None) -> bool:
 
 
 def user_for(token: str) -> User | None:
-    """The active staff member holding this live token, else None."""
+    """The active staff member holding this live token, else None. Stamps "last used"
+    when the stamp is older than LAST_USED_GRANULARITY (so most requests write nothing)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     row = db.session.scalar(select(ApiToken).where(
@@ -75,9 +76,11 @@ def user_for(token: str) -> User | None:
     if row is None or not row.user.active:
         return None
     now = utcnow()
-    db.session.execute(
-        update(ApiToken).where(ApiToken.id == row.id, or_(
-            ApiToken.last_used_at.is_(None),
-            ApiToken.last_used_at < now - LAST_USED_GRANULARITY)).values(last_used_at=now),
-        execution_options={"synchronize_session": False})
+    stale = now - LAST_USED_GRANULARITY
+    if row.last_used_at is None or row.last_used_at < stale:
+        # Conditional: of two requests at once, one writes the stamp.
+        db.session.execute(
+            update(ApiToken).where(ApiToken.id == row.id, or_(
+                ApiToken.last_used_at.is_(None), ApiToken.last_used_at < stale))
+            .values(last_used_at=now), execution_options={"synchronize_session": False})
     return row.user

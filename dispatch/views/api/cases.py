@@ -14,6 +14,7 @@ from flask import Response, abort
 from flask_babel import gettext as _
 from spectree import Response as Responses
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from dispatch.extensions import db
@@ -45,6 +46,9 @@ from dispatch.views.case_forms import build_forms, fields_of
 from dispatch.views.forms import ACTION_FORMS
 from dispatch.views.params import MAX_ID
 
+# What a listed case shows, loaded for the whole page in three queries, not one per case.
+LIST_LOADS = (selectinload(Case.category), selectinload(Case.assigned_team),
+              selectinload(Case.assigned_volunteer))
 CASE_ID = "<int(min=1, max=2147483647):case_id>"
 ACTIONS = ", ".join(sorted(commands.COMMANDS))
 # Every operation may refuse: a control character anywhere (400), no or a bad token (401),
@@ -83,7 +87,8 @@ def list_cases(query: CaseQuery) -> CasePage | Response:
         text=query.q.strip(), category_id=query.category_id, studio_id=query.studio_id)))
     if query.cursor is not None:
         statement = statement.where(Case.id < min(int(query.cursor), MAX_ID + 1))
-    rows = list(db.session.scalars(statement.order_by(Case.id.desc()).limit(query.limit + 1)))
+    rows = list(db.session.scalars(statement.options(*LIST_LOADS).order_by(Case.id.desc())
+                                   .limit(query.limit + 1)))
     more = len(rows) > query.limit
     rows = rows[:query.limit]
     return CasePage(items=[_case_out(case) for case in rows],

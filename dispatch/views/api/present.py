@@ -5,9 +5,9 @@ notes for the desk only."""
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import g, url_for
 
-from dispatch.models import Case, CaseEvent, ServicePoint, Team, User
+from dispatch.models import Case, CaseEvent, CaseStatus, ServicePoint, Team, User
 from dispatch.models.people import DESK_ROLES
 from dispatch.services.permissions import may_see_reporter, may_see_reporter_phone
 from dispatch.services.phones import mask_phone
@@ -15,6 +15,7 @@ from dispatch.services.responders.suggest import Suggestion
 
 
 def case(item: Case, reader: User) -> dict[str, object]:
+    """One case for ``reader``: personal data masked, a wish's place blurred."""
     close = may_see_reporter(item, reader)
     latitude, longitude = (item.latitude, item.longitude) if close else item.public_point
     phone = item.reporter_phone
@@ -24,7 +25,7 @@ def case(item: Case, reader: User) -> dict[str, object]:
         "id": item.id, "tracking_code": item.tracking_code, "kind": item.kind.value,
         "title": item.title, "description": item.description,
         "category_id": item.category_id, "category": item.category.name,
-        "status": item.status.value, "status_label": str(item.status.label),
+        "status": item.status.value, "status_label": _status_label(item.status),
         "assignment_status": item.assignment_status.value if item.assignment_status else None,
         "version": item.version, "latitude": latitude, "longitude": longitude,
         "location_exact": (latitude, longitude) == (item.latitude, item.longitude),
@@ -32,8 +33,23 @@ def case(item: Case, reader: User) -> dict[str, object]:
         "reporter_name": item.reporter_name if close else None, "reporter_phone": phone,
         "overdue": item.is_overdue, "due_at": item.due_at, "created_at": item.created_at,
         "updated_at": item.updated_at, "reply_text": item.reply_text,
-        "url": url_for("public.case_status", code=item.tracking_code),
+        "url": _public_page(item.tracking_code),
     }
+
+
+def _status_label(status: CaseStatus) -> str:
+    """Translated once per request and status (a list of 100 cases has six at most)."""
+    labels = g.setdefault("api_status_labels", {})
+    if status not in labels:
+        labels[status] = str(status.label)
+    return labels[status]
+
+
+def _public_page(code: str) -> str:
+    prefix = g.get("api_case_url_prefix")
+    if prefix is None:
+        prefix = g.api_case_url_prefix = url_for("public.case_status", code="_")[:-1]
+    return prefix + code
 
 
 def event(item: CaseEvent, reader: User) -> dict[str, object]:

@@ -57,7 +57,7 @@ def _authenticate() -> Response | None:
             db.session.rollback()
             return error(401, _("This API token is not valid (revoked, mistyped, or its "
                                 "account was deactivated)."), **{"WWW-Authenticate": "Bearer"})
-        db.session.commit()  # its "last used" time
+        db.session.commit()  # its "last used" time, if it was stamped
         g.api_user = user
     elif current_user.is_authenticated:
         g.api_user = current_user._get_current_object()
