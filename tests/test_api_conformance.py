@@ -25,7 +25,7 @@ from dispatch.extensions import db
 from dispatch.services.responders import tokens
 from tests import factories
 
-EXAMPLES = 12  # per operation and generation mode
+EXAMPLES = 10  # per operation and generation mode
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance,
           status_code_conformance]
 

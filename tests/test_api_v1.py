@@ -313,3 +313,23 @@ def test_the_cli_makes_and_revokes_a_token(app: Flask, world: factories.World) -
     row_id = db.session.scalar(select(ApiToken.id))
     assert runner.invoke(args=["revoke-token", str(row_id)]).exit_code == 0
     assert Api(app, token).get("/teams").status_code == 401
+
+
+def test_a_volunteer_claims_a_wish_through_the_api_and_sees_the_claim(
+        api: Any, world: factories.World) -> None:
+    wish = factories.gen_case(world.category, world.studio, kind=CaseKind.WISH)
+    factories.take_step(wish, "receive", world)
+    db.session.commit()
+    client = api(world.volunteer)
+    steps = [s["action"] for s in client.get(f"/cases/{wish.id}/actions").get_json()]
+    assert "claim" in steps
+    claimed = client.post(f"/cases/{wish.id}/actions/claim", {"version": wish.version})
+    assert claimed.status_code == 200, claimed.get_json()
+    assert [c["case_id"] for c in client.get("/claims").get_json()] == [wish.id]
+    assert api(world.member).get("/claims").get_json() == []  # not theirs
+    assert [c["case_id"] for c in api(world.coordinator).get("/claims").get_json()] == [wish.id]
+
+
+def test_the_api_page_asks_an_anonymous_visitor_to_sign_in(app: Flask) -> None:
+    answer = Api(app, None).get("/docs")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
