@@ -21,7 +21,7 @@ def test_the_api_page_shows_every_operation_under_the_csp(
     page.wait_for_selector(".opblock-summary-path", timeout=15_000)
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert "/api/v1/cases/{case_id}/actions/{action}" in [p.strip() for p in paths]
-    page.screenshot(path=str(shots / "desk-api-docs.png"))
+    page.screenshot(path=str(shots / "desk-api-docs-desktop.png"))
     page.close()
     page = desk.new_page()
     problems = visit(page, f"{live_server}/api/v1/docs", has_map=False)
@@ -47,7 +47,7 @@ def test_the_token_page_makes_a_token_shown_once(
     page.click("form[action='/tokens/'] button[type=submit]")
     token = page.locator("[data-testid=new-token]").inner_text()
     assert token.startswith("dsp_")
-    page.screenshot(path=str(shots / "phone-api-token.png"), full_page=True)
+    page.screenshot(path=str(shots / "api-tokens-phone.png"), full_page=True)
     page.goto(f"{live_server}/tokens/")
     assert token not in page.content()
     assert page.locator("[data-testid=token]").count() == 1
