@@ -256,6 +256,16 @@ def test_absurd_bodies_are_a_4xx_json_message_and_write_nothing(
     assert db.session.get(Case, world.case.id).version == 1
 
 
+@pytest.mark.parametrize("raw", ["[" * 300_000, '{"version": ' * 50_000, "\xff\xfe", "",
+                                 '{"version": Infinity}'])
+def test_a_body_that_is_no_json_object_is_a_4xx_json_message(
+        api: Any, world: factories.World, raw: str) -> None:
+    answer = api(world.coordinator).post(f"/cases/{world.case.id}/actions/receive",
+                                         data=raw, content_type="application/json")
+    assert 400 <= answer.status_code < 500 and answer.get_json()["message"]
+    assert _events(world.case.id) == 1
+
+
 def test_a_nan_coordinate_files_nothing(api: Any, world: factories.World) -> None:
     body = ('{"kind": "hazard", "category_id": ' + str(world.category.id)
             + ', "description": "x", "latitude": NaN, "longitude": 112.9}')

@@ -77,7 +77,11 @@ def _check_body() -> Response | None:
     if request.mimetype != "application/json":
         return error(415, _("Send the request body as JSON (Content-Type: "
                             "application/json)."))
-    if not isinstance(request.get_json(silent=True), dict):
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: not a body we take
+        body = None
+    if not isinstance(body, dict):
         return error(400, _("The request body is not a JSON object."))
     return None
 
