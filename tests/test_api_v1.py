@@ -343,3 +343,14 @@ def test_a_volunteer_claims_a_wish_through_the_api_and_sees_the_claim(
 def test_the_api_page_asks_an_anonymous_visitor_to_sign_in(app: Flask) -> None:
     answer = Api(app, None).get("/docs")
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def test_a_token_caller_gets_messages_in_the_language_it_accepts(
+        app: Flask, world: factories.World) -> None:
+    _row, token = tokens.issue(world.coordinator, "tool")
+    db.session.commit()
+    client = Api(app, token)
+    client.headers["Accept-Language"] = "en-GB,en;q=0.9"
+    assert client.get("/cases?limit=0").get_json()["message"].startswith("Please check")
+    client.headers["Accept-Language"] = "zh-CN"
+    assert client.get("/cases?limit=0").get_json()["message"].startswith("请检查")

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from dispatch.config import LANGUAGES
 from dispatch.extensions import csrf, db
 from dispatch.models import User
 from dispatch.services.responders import tokens
@@ -59,6 +61,7 @@ def _authenticate() -> Response | None:
                                 "account was deactivated)."), **{"WWW-Authenticate": "Bearer"})
         db.session.commit()  # its "last used" time, if it was stamped
         g.api_user = user
+        _speak_to(user)
     elif current_user.is_authenticated:
         g.api_user = current_user._get_current_object()
         if request.method not in SAFE_METHODS:
@@ -67,6 +70,13 @@ def _authenticate() -> Response | None:
         return error(401, _("Sign in, or send a personal API token as "
                             "“Authorization: Bearer …”."), **{"WWW-Authenticate": "Bearer"})
     return _check_body()
+
+
+def _speak_to(user: User) -> None:
+    """A token caller's messages: in the language its request accepts, else the one its
+    account chose for notifications, else the default."""
+    g.api_locale = request.accept_languages.best_match(LANGUAGES) or user.language or None
+    refresh()  # in case something asked for the locale before it was known
 
 
 def _check_body() -> Response | None:
