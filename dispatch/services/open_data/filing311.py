@@ -72,6 +72,8 @@ def file_request(client: ApiClient, request: ServiceRequest) -> Filed:
     kind = KINDS.get((request.attributes.get("kind") or "hazard").strip().lower())
     if kind is None:
         raise InvalidInput("attribute[kind]", _("attribute[kind] must be hazard or wish."))
+    if not request.description.strip():
+        raise InvalidInput("description", _("Please describe the problem."))
     if len(request.description) > MAX_DESCRIPTION:
         raise InvalidInput("description", _("At most %(n)d characters.", n=MAX_DESCRIPTION))
     latitude, longitude, address = _place(request)
