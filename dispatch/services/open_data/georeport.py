@@ -16,18 +16,22 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload, selectinload
 
 from dispatch.extensions import db
 from dispatch.models import (
     OPEN_STATUSES,
+    AssignmentStatus,
     Case,
     CaseEvent,
     CaseKind,
+    CasePhoto,
     CaseStatus,
     Category,
+    Studio,
+    Team,
     utcnow,
 )
+from dispatch.models.case import public_point
 from dispatch.services.errors import NotFound
 
 MAX_WINDOW = timedelta(days=90)  # the specification's default window, and its widest
@@ -65,10 +69,6 @@ class RequestQuery:
 def w3c(moment: datetime | None) -> str | None:
     """ISO 8601 with its offset, to the second (the W3C profile the specification asks)."""
     return moment.isoformat(timespec="seconds") if moment else None
-
-
-def open_or_closed(status: CaseStatus) -> str:
-    return "open" if status in OPEN_STATUSES else "closed"
 
 
 # --- services --------------------------------------------------------------------------
@@ -117,6 +117,15 @@ def service_definition(category: Category) -> dict[str, Any]:
 
 
 # --- requests --------------------------------------------------------------------------
+# Lists of up to 1,000 requests are read as columns, not ORM objects, and every name and
+# label is looked up once per response: the listing stays a few queries whatever its size.
+
+COLUMNS = (Case.id, Case.tracking_code, Case.kind, Case.title, Case.status,
+           Case.assignment_status, Case.description, Case.address, Case.latitude,
+           Case.longitude, Case.created_at, Case.updated_at, Case.due_at, Case.reply_text,
+           Case.closing_reason, Case.category_id, Case.studio_id, Case.assigned_team_id,
+           Case.duplicate_of_id, Case.support_count)
+
 
 def window(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
     """The specification's rule: the last 90 days unless told, and never wider."""
@@ -125,19 +134,15 @@ def window(start: datetime | None, end: datetime | None) -> tuple[datetime, date
     return start, end
 
 
-def _request_select(query: RequestQuery, with_events: bool) -> Select[tuple[Case]]:
-    statement = select(Case).options(
-        joinedload(Case.category), joinedload(Case.studio), joinedload(Case.assigned_team),
-        joinedload(Case.duplicate_of), selectinload(Case.photos))
-    if with_events:
-        statement = statement.options(selectinload(Case.events))
+def _request_select(query: RequestQuery) -> Select[Any]:
+    statement = select(*COLUMNS)
     if query.ids:  # the specification: other parameters are then ignored
         return statement.where(Case.tracking_code.in_(query.ids)).order_by(Case.id)
     start, end = window(query.start, query.end)
     statement = statement.where(Case.created_at >= start, Case.created_at <= end)
     if query.service_codes:
-        statement = statement.join(Case.category).where(
-            Category.code.in_(query.service_codes))
+        statement = statement.where(Case.category_id.in_(
+            select(Category.id).where(Category.code.in_(query.service_codes))))
     if query.statuses and set(query.statuses) != {"open", "closed"}:
         wanted = OPEN_STATUSES if "open" in query.statuses else CLOSED_STATUSES
         statement = statement.where(Case.status.in_(wanted))
@@ -145,77 +150,114 @@ def _request_select(query: RequestQuery, with_events: bool) -> Select[tuple[Case
             .offset((query.page - 1) * query.page_size).limit(query.page_size))
 
 
-def find_requests(query: RequestQuery, with_events: bool = False) -> list[Case]:
+@dataclass
+class Page:
+    """The rows of one response and what they name, each looked up once."""
+
+    rows: list[Any]
+    categories: dict[int, Category]
+    studios: dict[int, str]
+    teams: dict[int, str]
+    photos: dict[int, str]  # case id -> key of its first public photo
+    parents: dict[int, str]  # duplicate_of id -> its tracking code
+    steps: dict[int, list[CaseEvent]]
+    labels: dict[Any, str]
+
+
+def _names(model: Any, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {row.id: row.name for row in db.session.scalars(
+        select(model).where(model.id.in_(ids)))}
+
+
+def _page(rows: list[Any], with_events: bool) -> Page:
+    ids = [row.id for row in rows]
+    photos: dict[int, str] = {}
+    steps: dict[int, list[CaseEvent]] = {}
+    if ids:
+        for case_id, key in db.session.execute(
+                select(CasePhoto.case_id, CasePhoto.key)
+                .where(CasePhoto.case_id.in_(ids), CasePhoto.hidden.is_(False))
+                .order_by(CasePhoto.id.desc())):
+            photos[case_id] = key  # the lowest id wins: the first photo
+        if with_events:
+            for event in db.session.scalars(
+                    select(CaseEvent).where(CaseEvent.case_id.in_(ids),
+                                            CaseEvent.internal.is_(False))
+                    .order_by(CaseEvent.case_id, CaseEvent.seq)):
+                steps.setdefault(event.case_id, []).append(event)
+    parent_ids = {row.duplicate_of_id for row in rows if row.duplicate_of_id}
+    parents = {case_id: code for case_id, code in db.session.execute(
+        select(Case.id, Case.tracking_code).where(Case.id.in_(parent_ids)))} \
+        if parent_ids else {}
+    labels: dict[Any, str] = {status: status.label for status in CaseStatus}
+    labels.update({state: state.label for state in AssignmentStatus})
+    return Page(rows=rows, categories={c.id: c for c in db.session.scalars(select(Category))},
+                studios=_names(Studio, {r.studio_id for r in rows if r.studio_id}),
+                teams=_names(Team, {r.assigned_team_id for r in rows if r.assigned_team_id}),
+                photos=photos, parents=parents, steps=steps,
+                labels=labels)
+
+
+def find_requests(query: RequestQuery, with_events: bool = False) -> Page:
     for code in query.service_codes:
         category_by_code(code)  # an unknown service is a 404, not an empty list
-    return list(db.session.scalars(_request_select(query, with_events)).unique())
+    return _page(list(db.session.execute(_request_select(query))), with_events)
 
 
-def case_by_request_id(request_id: str) -> Case:
-    case = db.session.scalar(select(Case).where(Case.tracking_code == request_id.upper()))
-    if case is None:
+def request_by_id(request_id: str, with_events: bool = False) -> Page:
+    page = find_requests(RequestQuery(ids=(request_id.upper(),)), with_events)
+    if not page.rows:
         raise NotFound()
-    return case
+    return page
 
 
-def _status_notes(case: Case) -> str | None:
-    if case.reply_text:
-        return case.reply_text
-    if case.closing_reason:
-        return case.closing_reason
-    return None
+def request_records(page: Page, links: Links, extensions: bool = False
+                    ) -> list[dict[str, Any]]:
+    category_names = {c.id: (c.code, c.name) for c in page.categories.values()}
+    return [_record(row, page, category_names, links, extensions) for row in page.rows]
 
 
-def _agency(case: Case) -> str | None:
-    """The team at work on it, else its studio (never a volunteer's own name)."""
-    if case.assigned_team is not None:
-        return case.assigned_team.name
-    return case.studio.name if case.studio else None
-
-
-def _notice(case: Case) -> str:
-    stage = case.status.label
-    if case.assignment_status is not None:
-        stage = f"{stage} · {case.assignment_status.label}"
-    return stage
-
-
-def public_events(case: Case) -> list[CaseEvent]:
-    return [event for event in case.events if not event.internal]
-
-
-def request_record(case: Case, links: Links, extensions: bool = False) -> dict[str, Any]:
-    latitude, longitude = case.public_point
-    photo = next((p for p in case.photos if not p.hidden), None)
+def _record(row: Any, page: Page, category_names: dict[int, tuple[str, str]], links: Links,
+            extensions: bool) -> dict[str, Any]:
+    latitude, longitude = public_point(row.kind, row.latitude, row.longitude)
+    code, name = category_names[row.category_id]
+    notice = page.labels[row.status]
+    if row.assignment_status is not None:
+        notice = f"{notice} · {page.labels[row.assignment_status]}"
+    photo = page.photos.get(row.id)
+    is_open = row.status in OPEN_STATUSES
     record: dict[str, Any] = {
-        "service_request_id": case.tracking_code,
-        "status": open_or_closed(case.status),
-        "status_notes": _status_notes(case),
-        "service_name": case.category.name,
-        "service_code": case.category.code,
-        "description": case.description,
-        "agency_responsible": _agency(case),
-        "service_notice": _notice(case),
-        "requested_datetime": w3c(case.created_at),
-        "updated_datetime": w3c(case.updated_at),
-        "expected_datetime": w3c(case.due_at) if case.status in OPEN_STATUSES else None,
-        "address": None if case.kind == CaseKind.WISH else (case.address or None),
+        "service_request_id": row.tracking_code,
+        "status": "open" if is_open else "closed",
+        "status_notes": row.reply_text or row.closing_reason or None,
+        "service_name": name,
+        "service_code": code,
+        "description": row.description,
+        # The team at work on it, else its studio (never a volunteer's own name).
+        "agency_responsible": page.teams.get(row.assigned_team_id)
+        or page.studios.get(row.studio_id),
+        "service_notice": notice,
+        "requested_datetime": w3c(row.created_at),
+        "updated_datetime": w3c(row.updated_at),
+        "expected_datetime": w3c(row.due_at) if is_open else None,
+        "address": None if row.kind == CaseKind.WISH else (row.address or None),
         "address_id": None,
         "zipcode": None,
         "lat": latitude,
         "long": longitude,
-        "media_url": links.photo(photo.key) if photo else None,
+        "media_url": links.photo(photo) if photo else None,
     }
     if extensions:
         record["extended_attributes"] = {
-            "title": case.title,
-            "kind": case.kind.value,
-            "detailed_status": case.status.value,
-            "support_count": case.support_count,
-            "parent_service_request_id":
-                case.duplicate_of.tracking_code if case.duplicate_of else None,
-            "tracking_url": links.case_page(case.tracking_code),
-            "steps": [step_record(event) for event in public_events(case)],
+            "title": row.title,
+            "kind": row.kind.value,
+            "detailed_status": row.status.value,
+            "support_count": row.support_count,
+            "parent_service_request_id": page.parents.get(row.duplicate_of_id),
+            "tracking_url": links.case_page(row.tracking_code),
+            "steps": [step_record(event) for event in page.steps.get(row.id, [])],
         }
     return record
 
@@ -224,43 +266,3 @@ def step_record(event: CaseEvent) -> dict[str, Any]:
     return {"action": event.action, "label": event.action_label,
             "datetime": w3c(event.created_at), "status": event.to_status.value,
             "note": event.note if event.action in PUBLIC_NOTES and event.note else None}
-
-
-# --- mySociety's service request updates ----------------------------------------------
-
-def _update_status(event: CaseEvent) -> str:
-    """mySociety's states (their "additional states" extension), lower case."""
-    if event.to_status == CaseStatus.ARCHIVED:
-        return {"mark_duplicate": "duplicate",
-                "mark_not_ours": "not_councils_responsibility"}.get(event.action, "closed")
-    if event.to_status in (CaseStatus.REPLIED, CaseStatus.FEEDBACK):
-        return "fixed"
-    if event.to_status == CaseStatus.HANDLING:
-        return "in_progress"
-    return "open"
-
-
-def find_updates(start: datetime | None, end: datetime | None, page: int,
-                 page_size: int) -> list[CaseEvent]:
-    start, end = window(start, end)
-    return list(db.session.scalars(
-        select(CaseEvent).options(joinedload(CaseEvent.case))
-        .where(CaseEvent.internal.is_(False), CaseEvent.action != "register",
-               CaseEvent.created_at >= start, CaseEvent.created_at <= end)
-        .order_by(CaseEvent.created_at, CaseEvent.id)
-        .offset((page - 1) * page_size).limit(page_size)))
-
-
-def update_record(event: CaseEvent) -> dict[str, Any]:
-    text = event.action_label
-    if event.action in PUBLIC_NOTES and event.note:
-        text = f"{text}: {event.note}"
-    return {
-        "update_id": f"{event.case.tracking_code}-{event.seq}",
-        "service_request_id": event.case.tracking_code,
-        "status": _update_status(event),
-        "updated_datetime": w3c(event.created_at),
-        "description": text,
-        "media_url": None,
-    }
-

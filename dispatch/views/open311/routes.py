@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, url_for
 
-from dispatch.services.open_data import georeport
+from dispatch.services.open_data import georeport, updates
 from dispatch.services.open_data.filing311 import case_by_token
 from dispatch.views.open311.blueprint import bp
 from dispatch.views.open311.formats import respond
@@ -51,17 +51,17 @@ def service_definition(code: str, fmt: str) -> Response:
 @bp.get(f"/v2/requests.{FMT}")
 def requests_list(fmt: str) -> Response:
     query, extended = request_query(), extensions_wanted()
-    cases = georeport.find_requests(query, with_events=extended)
-    made = links()
+    page = georeport.find_requests(query, with_events=extended)
     return respond(fmt, "service_requests",
-                   [georeport.request_record(case, made, extended) for case in cases])
+                   georeport.request_records(page, links(), extended))
 
 
 @bp.get(f"/v2/requests/<request_id>.{FMT}")
 def request_detail(request_id: str, fmt: str) -> Response:
-    case = georeport.case_by_request_id(request_id)
+    extended = extensions_wanted()
+    page = georeport.request_by_id(request_id, with_events=extended)
     return respond(fmt, "service_requests",
-                   [georeport.request_record(case, links(), extensions_wanted())])
+                   georeport.request_records(page, links(), extended))
 
 
 @bp.get(f"/v2/tokens/<token>.{FMT}")
@@ -72,9 +72,9 @@ def token(token: str, fmt: str) -> Response:
 
 
 @bp.get(f"/v2/servicerequestupdates.{FMT}")
-def updates(fmt: str) -> Response:
+def request_updates(fmt: str) -> Response:
     start, end = date_window()
     page, size = paging()
     return respond(fmt, "service_request_updates",
-                   [georeport.update_record(e)
-                    for e in georeport.find_updates(start, end, page, size)])
+                   [updates.update_record(e)
+                    for e in updates.find_updates(start, end, page, size)])
