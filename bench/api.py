@@ -6,7 +6,8 @@ Run ``python -m bench.api --help``; bench/README.md explains the output. As in
 driven by concurrent ``requests`` sessions, one after the other:
 
 * ``bare read``: a tiny Flask app on the same database whose one GET runs one query (the
-  newest 1,000 rows of ``cases``, five columns) and answers them as JSON;
+  newest 1,000 rows of ``cases``, the same columns the listing reads) and answers them as
+  JSON, each row as it comes;
 * ``requests.json``: GET /open311/v2/requests.json, the specification's default (the newest
   1,000 requests of the last 90 days), with the limiter on;
 * ``bare write``: the same tiny app's POST, which inserts one row and commits;
@@ -21,13 +22,14 @@ match the POSTs that succeeded.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 
 import requests
-from flask import Flask, jsonify
+from flask import Flask, Response
 from sqlalchemy import func, insert, select, text
 
 from bench.common import SPOT, Stack, throwaway_stack
@@ -51,8 +53,11 @@ CATEGORY = "facility_hazard"  # from the demo data
 LISTED = 1000
 TARGET_RATIO = 0.5
 TIMEOUT_S = 60
-NEWEST = text("SELECT tracking_code, status, latitude, longitude, created_at FROM cases "
-              "ORDER BY created_at DESC LIMIT 1000")
+# The same rows and columns requests.json reads, as one query a bare endpoint would write.
+NEWEST = text("SELECT id, tracking_code, kind, title, status, assignment_status, description, "
+              "address, latitude, longitude, created_at, updated_at, due_at, reply_text, "
+              "closing_reason, category_id, studio_id, assigned_team_id, duplicate_of_id, "
+              "support_count FROM cases ORDER BY created_at DESC LIMIT 1000")
 
 
 def create_open311_app(stack: Stack) -> Flask:
@@ -75,7 +80,8 @@ def seed_cases(app: Flask, count: int) -> str:
                 rows.append({
                     "tracking_code": new_tracking_code(),
                     "kind": CaseKind.WISH if n % 10 == 0 else CaseKind.HAZARD,
-                    "title": f"车棚顶棚松动 {n}", "description": "天鹤村小区车棚顶棚松动，大风天很危险。",
+                    "title": f"车棚顶棚松动 {n}",
+                    "description": "天鹤村小区车棚顶棚松动，大风天很危险。",
                     "latitude": SPOT[0] + (n % 100) * 1e-4, "longitude": SPOT[1],
                     "address": "天鹤村小区3栋旁", "category_id": category.id,
                     "studio_id": studio.id, "status": CaseStatus.REGISTERED, "version": 1,
@@ -90,10 +96,10 @@ def seed_cases(app: Flask, count: int) -> str:
 
 def add_bare_read(app: Flask) -> None:
     @app.get("/cases")
-    def newest() -> object:
-        rows = bare_db.session.execute(NEWEST).all()
-        return jsonify([{"id": r[0], "status": r[1], "lat": r[2], "long": r[3],
-                         "at": str(r[4])} for r in rows])
+    def newest() -> Response:
+        rows = bare_db.session.execute(NEWEST).mappings().all()
+        return Response(json.dumps([dict(row) for row in rows], default=str,
+                                   ensure_ascii=False), mimetype="application/json")
 
 
 def getter(path: str) -> object:
