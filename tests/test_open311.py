@@ -4,7 +4,7 @@ private (no phone, no name, no internal note, no hidden photo, a wish only blurr
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -63,6 +63,9 @@ def test_a_request_has_the_specifications_fields_and_only_them(
     assert record["service_code"] == world.category.code
     assert record["agency_responsible"] == world.studio.name_zh
     assert float(record["lat"]) == world.case.latitude
+    requested = datetime.fromisoformat(record["requested_datetime"])
+    assert requested == world.case.created_at.replace(microsecond=0)
+    assert datetime.fromisoformat(record["expected_datetime"]) > requested
 
 
 def test_a_micro_wish_is_served_only_at_its_blurred_point_and_without_its_address(
