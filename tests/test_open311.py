@@ -222,3 +222,12 @@ def test_another_jurisdiction_is_a_404_when_one_is_set(web: WebClient, world: Wo
     assert response.status_code == 404
     assert spec.xml_root(response) == "errors"
 
+
+
+def test_reads_are_rate_limited_per_address_in_the_specifications_format(
+        web: WebClient, world: World) -> None:
+    web.app.config["OPEN311_READ_LIMITS"] = "2 per minute"
+    codes = [web.get(f"{V2}/services.xml").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    response = web.get(f"{V2}/services.json")
+    assert spec.read(response, "json")[0]["code"] == 429

@@ -4,6 +4,7 @@ with nothing written; keys are stored hashed, revocable and rate-limited."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -96,6 +97,16 @@ def test_an_address_string_alone_is_found_among_the_projects_places(
     assert response.status_code == 200
     case = db.session.scalar(select(Case).order_by(Case.id.desc()))
     assert case is not None and (case.latitude, case.address) == (27.866, "天鹤村")
+
+
+def test_a_multipart_post_is_read_like_a_form_and_its_files_ignored(
+        web: WebClient, world: World, key: str) -> None:
+    data: dict[str, Any] = {**fields(world, key),
+                            "media": (io.BytesIO(b"not fetched, not stored"), "a.jpg")}
+    response = post(web, "json", data, content_type="multipart/form-data")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    case = db.session.scalar(select(Case).order_by(Case.id.desc()))
+    assert case is not None and case.photos == []
 
 
 def test_a_flat_xml_body_is_read_too(web: WebClient, world: World, key: str) -> None:
