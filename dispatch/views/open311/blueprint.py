@@ -13,6 +13,8 @@ from dispatch.extensions import csrf, db, limiter
 from dispatch.services.errors import DomainError, InvalidInput
 from dispatch.views.open311.formats import error_body, respond
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
 bp = Blueprint("open311", __name__, url_prefix="/open311")
 csrf.exempt(bp)
 # Reads need no key; they are limited per address like the site's other public lists.
@@ -24,7 +26,7 @@ MESSAGES = {
     404: lambda: _("Not found."),
     405: lambda: _("This address does not accept that kind of request."),
     413: lambda: _("The request body is too large."),
-    415: lambda: _("Send the fields form-encoded (application/x-www-form-urlencoded)."),
+    415: lambda: _("Send the fields form-encoded (application/x-www-form-urlencoded) or as XML."),
     429: lambda: _("Too many requests. Please wait a little and try again."),
 }
 
@@ -54,8 +56,6 @@ def _limits_and_jurisdiction() -> Response | None:
         return error(404, _("Unknown jurisdiction_id."))
     return None
 
-
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @bp.errorhandler(DomainError)
