@@ -1,5 +1,5 @@
-"""Open311 GeoReport v2, read side: categories as services, cases as service requests,
-public ledger lines as mySociety's service request updates.
+"""Open311 GeoReport v2, read side: categories as services (with their definitions) and
+cases as service requests (mySociety's updates are in ``updates.py``).
 
 Every record is a plain dict whose keys are the specification's field names, in its order;
 the view writes it as JSON or XML. Only what the public case page shows goes out: never a
@@ -40,11 +40,6 @@ MAX_IDS = 100
 CLOSED_STATUSES = (CaseStatus.REPLIED, CaseStatus.FEEDBACK, CaseStatus.ARCHIVED)
 # Ledger lines whose note the public case page shows (templates/public/case.html).
 PUBLIC_NOTES = ("reply", "mark_not_ours", "duplicate_linked", "finish")
-REQUEST_FIELDS = (
-    "service_request_id", "status", "status_notes", "service_name", "service_code",
-    "description", "agency_responsible", "service_notice", "requested_datetime",
-    "updated_datetime", "expected_datetime", "address", "address_id", "zipcode", "lat",
-    "long", "media_url")
 
 
 @dataclass(frozen=True)
