@@ -1,7 +1,7 @@
 """api_tokens: personal tokens for /api/v1, stored as their sha256, revocable
 
-Revision ID: 0009_api_tokens
-Revises: 0008_feedback_secret
+Revision ID: 0010_api_tokens
+Revises: 0009_open311_api_clients
 Create Date: 2026-12-01 11:50:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_api_tokens'
-down_revision = "0008_feedback_secret"
+revision = '0010_api_tokens'
+down_revision = "0009_open311_api_clients"
 branch_labels = None
 depends_on = None
 
