@@ -32,6 +32,7 @@ from dispatch.views import (
     public,
     security,
     templating,
+    tokens,
 )
 
 
@@ -57,7 +58,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     params.register(app)  # the <id:...> converter, before the blueprints' rules
 
-    for blueprint in (public.bp, auth.bp, desk.bp, field.bp, api.bp, inbox.bp, open311.bp):
+    for blueprint in (public.bp, auth.bp, desk.bp, field.bp, api.bp, inbox.bp, open311.bp,
+                      tokens.bp):
         app.register_blueprint(blueprint)
     maps.use_local_assets()
     errors.register(app)

@@ -12,14 +12,16 @@ from sqlalchemy import select
 from dispatch.dev.demo import seed
 from dispatch.extensions import db, get_queue
 from dispatch.jobs.periodic import check_health
-from dispatch.models import Role, Studio
+from dispatch.models import Role, Studio, User
 from dispatch.services.errors import InvalidInput, NotFound
 from dispatch.services.open_data import api_keys
+from dispatch.services.responders import tokens
 from dispatch.services.responders.accounts import create_user
 
 
 def register(app: Flask) -> None:
     register_ops(app)
+    register_tokens(app)
     register_api_keys(app)
 
     @app.cli.command("seed-demo")
@@ -53,6 +55,33 @@ def register(app: Flask) -> None:
             raise click.BadParameter(error.message(), param_hint=error.field) from error
         db.session.commit()
         click.echo(f"Created {user.role.value} {user.username!r} (id {user.id}).")
+
+
+def register_tokens(app: Flask) -> None:
+    @app.cli.command("create-token")
+    @click.argument("username")
+    @click.option("--name", required=True, help="What the token is for.")
+    def create_token(username: str, name: str) -> None:
+        """Make a personal API token for USERNAME; it is printed once, never stored."""
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            raise click.BadParameter(f"no active user {username!r}", param_hint="USERNAME")
+        try:
+            row, token = tokens.issue(user, name)
+        except InvalidInput as error:
+            raise click.BadParameter(error.message(), param_hint="--name") from error
+        db.session.commit()
+        click.echo(f"Token {row.id} for {username!r} ({name}); shown only now:")
+        click.echo(token)
+
+    @app.cli.command("revoke-token")
+    @click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
+    def revoke_token(token_id: int) -> None:
+        """Revoke the API token TOKEN_ID (as listed on its owner's /tokens page)."""
+        if not tokens.revoke(token_id):
+            raise click.ClickException(f"no live token {token_id}")
+        db.session.commit()
+        click.echo(f"Token {token_id} revoked.")
 
 
 def register_ops(app: Flask) -> None:

@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 import redis
-from flask import current_app, has_request_context, session
+from flask import current_app, g, has_request_context, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -57,9 +57,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def select_locale() -> str:
-    """The visitor's choice (kept in the session), else Simplified Chinese."""
+    """The visitor's choice (kept in the session; a caller of the JSON API with a token has
+    no session and chooses by ``g.api_locale``), else Simplified Chinese."""
     if has_request_context():
-        chosen = session.get("lang")
+        chosen = g.get("api_locale") or session.get("lang")
         if chosen in LANGUAGES:
             return str(chosen)
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])

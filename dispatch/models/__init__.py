@@ -15,6 +15,7 @@ from dispatch.models.places import (
     ServicePointKind,
     Studio,
 )
+from dispatch.models.tokens import ApiToken
 from dispatch.models.vocabulary import (
     OPEN_STATUSES,
     Action,
@@ -28,7 +29,8 @@ from dispatch.models.vocabulary import (
 LedgerIsAppendOnly = ledger_guard.LedgerIsAppendOnly
 
 __all__ = [
-    "OPEN_STATUSES", "Action", "ApiClient", "AssignmentStatus", "Case", "CaseEvent", "CaseKind",
+    "OPEN_STATUSES", "Action", "ApiClient", "ApiToken", "AssignmentStatus", "Case", "CaseEvent",
+    "CaseKind",
     "CasePhoto",
     "CaseStatus", "Category", "Channel", "DutyShift", "ImportBatch", "InboxMessage",
     "LedgerExport", "Notification", "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome",

@@ -202,3 +202,19 @@ def ensure_allowed(case: Case, actor: Actor, action: str) -> Transition:
     if action in GUARDS and not GUARDS[action][0](case, actor):
         raise IllegalTransition(action, case.status, reason=GUARDS[action][1]())
     return transition
+
+
+def may_read_case(case: Case, user: User) -> bool:
+    """A case in the JSON API: the desk reads every case; a captain or volunteer the work
+    they or their team hold, and what is open to claim."""
+    if not user.active:
+        return False
+    if user.role in DESK_ROLES:
+        return True
+    return _is_crew(case, user) or _is_reviewer(case, user) or holder_id(case) == user.id \
+        or (case.status == CaseStatus.RECEIVED and case.kind in CLAIMABLE_KINDS)
+
+
+def may_see_reporter(case: Case, user: User) -> bool:
+    """The resident's name and the exact place: the desk, and whoever does the work."""
+    return user.role in DESK_ROLES or _is_crew(case, user) or holder_id(case) == user.id

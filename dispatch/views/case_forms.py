@@ -34,14 +34,17 @@ def posted_data() -> CombinedMultiDict:
 
 
 def build_forms(case: Case, actions: list[Transition], formdata: object = None,
-                posted: str | None = None) -> dict[str, ActionForm]:
-    """One form per allowed action; only the posted one is bound to the request data."""
+                posted: str | None = None, meta: dict | None = None) -> dict[str, ActionForm]:
+    """One form per allowed action; only the posted one is bound to the request data.
+    ``meta`` goes to the forms (the JSON API turns their CSRF field off: it checks CSRF
+    itself, by header)."""
     forms: dict[str, ActionForm] = {}
     choices = None
     for transition in actions:
         action = transition.action
         bound = formdata if action == posted else None
-        form = ACTION_FORMS[action](formdata=bound, prefix=action, version=case.version)
+        form = ACTION_FORMS[action](formdata=bound, prefix=action, version=case.version,
+                                    meta=meta or {})
         if hasattr(form, "assignee"):
             if choices is None:
                 choices = [SelectChoice("", _("— choose —"))] + [

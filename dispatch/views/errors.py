@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -37,15 +37,20 @@ log = logging.getLogger(__name__)
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
-def render_error(status: int, message: str, **context: object) -> tuple[str, int]:
+def render_error(status: int, message: str, **context: object) -> tuple[object, int]:
+    if _wants_json():
+        return jsonify(status=status, message=message), status
     title = TITLES.get(status, TITLES[500])()
     return render_template("errors/error.html", status=status, title=title,
                            message=message, **context), status
 
 
-def render_standalone(status: int, message: str) -> tuple[str, int, dict[str, str]]:
+def render_standalone(status: int, message: str) -> tuple[object, int, dict[str, str]]:
     """The page for the server's own failures: no database, no context processors."""
     _rollback_quietly()
+    headers = {"Retry-After": "10"} if status == 503 else {}
+    if _wants_json():
+        return jsonify(status=status, message=message), status, headers
     try:
         language = str(get_locale() or "zh")
     except Exception:  # the locale comes from the session cookie; never fail here
@@ -53,8 +58,12 @@ def render_standalone(status: int, message: str) -> tuple[str, int, dict[str, st
     page = current_app.jinja_env.get_template("errors/standalone.html").render(
         status=status, title=TITLES.get(status, TITLES[500])(), message=message,
         language=language)
-    headers = {"Retry-After": "10"} if status == 503 else {}
     return page, status, headers
+
+
+def _wants_json() -> bool:
+    """The JSON API answers its errors in JSON (``status`` and ``message``)."""
+    return request.path.startswith("/api/")
 
 
 def _rollback_quietly() -> None:
@@ -78,28 +87,30 @@ def _back_url() -> str | None:
 
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def _domain_error(error: DomainError) -> tuple[str, int]:
+    def _domain_error(error: DomainError) -> tuple[object, int]:
         db.session.rollback()
         return render_error(error.http_status, error.message(), back_url=_back_url())
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(_error: CSRFError) -> tuple[str, int]:
+    def _csrf_error(_error: CSRFError) -> tuple[object, int]:
         return render_error(400, _("This form has expired or did not come from this site. "
                                    "Go back, reload the page and try again."))
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> tuple[str, int]:
+    def _http_error(error: HTTPException) -> tuple[object, int]:
         status = error.code or 500
         messages = {
             404: _("There is no such page or case."),
             403: _("Your role does not allow this."),
             405: _("This address does not accept that kind of request."),
+            413: _("The request is too large."),
+            415: _("This kind of content is not accepted here."),
             429: _("Too many attempts. Please wait a little and try again."),
         }
         return render_error(status, messages.get(status, error.description or ""))
 
     @app.errorhandler(500)
-    def _server_error(error: Exception) -> tuple[str, int, dict[str, str]]:
+    def _server_error(error: Exception) -> tuple[object, int, dict[str, str]]:
         if isinstance(getattr(error, "original_exception", None), UNAVAILABLE):
             return _database_unavailable(error)
         return render_standalone(500, _("The server could not finish this request. "
@@ -108,7 +119,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     @app.errorhandler(PoolTimeout)
-    def _database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
+    def _database_unavailable(error: Exception) -> tuple[object, int, dict[str, str]]:
         log.error("database unavailable for %s %s: %s", request.method, request.path,
                   getattr(error, "original_exception", error))
         return render_standalone(503, _("The service is temporarily unavailable. "

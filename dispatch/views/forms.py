@@ -173,3 +173,8 @@ def show_error(form: FlaskForm, error: InvalidInput, fallback: Field,
     if not isinstance(field, Field):
         field = fallback
     field.errors = [*field.errors, error.message()]
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("What the token is for"), validators=[
+        DataRequired(_l("Give the token a name.")), Length(max=60)])

@@ -1,6 +1,9 @@
-"""A small JSON API for the pages' own scripts. Read-only, no personal data."""
+"""The JSON API: /api (a few read-only endpoints for the pages' own scripts, no personal
+data) and /api/v1 (staff tools, described by OpenAPI 3.1 at /api/v1/openapi.json)."""
 
-from dispatch.views.api import places
+from dispatch.views.api import cases, directory, places, v1
 from dispatch.views.api.blueprint import bp
 
-__all__ = ["bp", "places"]
+bp.register_blueprint(v1.bp)
+
+__all__ = ["bp", "cases", "directory", "places", "v1"]
