@@ -1,6 +1,7 @@
 """Runs one RQ worker for the app, on the queues named in the config.
 
     python worker.py            # what `make run` starts beside the web server
+    python worker.py --burst    # run what is queued now, then exit (operations, tests)
 
 Every job runs in a fresh app context (its own database session, removed afterwards) in
 the work horse that RQ forks for it; the horse opens its own database connections rather
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import sys
 import time
 from types import FrameType
 from typing import Any
@@ -27,7 +29,7 @@ from rq import Worker
 from sqlalchemy.orm import configure_mappers
 
 import dispatch.jobs.delivery  # noqa: F401  (imported in the parent, not in every horse)
-from dispatch import create_app
+from dispatch import create_app, logs
 from dispatch.extensions import db, get_redis
 
 log = logging.getLogger("dispatch.worker")
@@ -41,12 +43,23 @@ class AppWorker(Worker):
     max_connection_wait_time = 10.0  # RQ waits up to 60 s between tries while Redis is away
 
     def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:
-        with self.app.app_context():
-            db.engine.dispose(close=False)  # a forked horse must not reuse pooled sockets
-            try:
-                return super().perform_job(job, queue, execution)
-            finally:
-                db.session.remove()
+        # The id of the request that queued the job: in every line the job logs, and in the
+        # meta of the jobs it queues in turn.
+        token = logs.set_job_request_id((job.meta or {}).get("request_id"))
+        started = time.monotonic()
+        try:
+            with self.app.app_context():
+                db.engine.dispose(close=False)  # a forked horse must not reuse pooled sockets
+                try:
+                    ok = super().perform_job(job, queue, execution)
+                finally:
+                    db.session.remove()
+            log.info("job %s %s", job.id, "done" if ok else "failed", extra={
+                "job_id": job.id, "job": job.func_name, "ok": ok,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1)})
+            return ok
+        finally:
+            logs.reset_job_request_id(token)
 
 
 def _stop_listening(worker: AppWorker) -> None:
@@ -60,12 +73,18 @@ def _stop_listening(worker: AppWorker) -> None:
         worker.pubsub.close()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    burst = "--burst" in (sys.argv[1:] if argv is None else argv)
+    logs.configure()
     app = create_app()
     with app.app_context():
         connection = get_redis()
     configure_mappers()  # once here, not in every forked horse (the jobs are imported above)
     AppWorker.app = app
+    if burst:
+        AppWorker(list(app.config["RQ_QUEUES"]), connection=connection,
+                  job_monitoring_interval=JOB_MONITORING_INTERVAL).work(burst=True)
+        return
     run(list(app.config["RQ_QUEUES"]), connection)
 
 

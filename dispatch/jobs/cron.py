@@ -24,6 +24,8 @@ import redis
 from rq.cron import CronScheduler
 from rq.exceptions import SchedulerNotFound
 
+from dispatch import logs
+
 log = logging.getLogger("dispatch.cron")
 SCHEDULE = "dispatch.jobs.schedule"
 OUTAGE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
@@ -84,7 +86,7 @@ def build(url: str) -> SturdyCronScheduler:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure()
     url = os.environ.get("REDIS_URL")
     if not url:
         print("REDIS_URL is not set", file=sys.stderr)

@@ -26,6 +26,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch import logs
 from dispatch.extensions import db, get_queue
 from dispatch.jobs.delivery import deliver
 from dispatch.models import Notification
@@ -48,7 +49,7 @@ def enqueue(notification_id: int, again: bool = False) -> bool:
     queue = get_queue()
     try:
         queue.enqueue(deliver, notification_id, job_id=job_id, retry=RETRY, job_timeout=30,
-                      unique=True)
+                      unique=True, meta=logs.job_meta())  # the request id, for the logs
     except DuplicateJobError:
         # A job of that id exists. Waiting, running or scheduled for a retry: leave it.
         # Over while the row is still unsent: start a new one, or the row would never go
