@@ -104,8 +104,12 @@ def run(queues: list[str], connection: redis.Redis) -> None:
             worker.work(with_scheduler=True)
         except OUTAGE as error:
             log.error("worker: Redis unreachable (%s)", error)
-        if worker is not None and worker._stop_requested:
-            break  # RQ's own signal handlers saw SIGINT/SIGTERM: a warm shutdown
+        if worker is not None and (worker._stop_requested
+                                   or worker._shutdown_requested_date is not None):
+            # RQ's own signal handlers saw SIGINT/SIGTERM: a warm shutdown. (An idle worker
+            # stops by raising StopRequested inside work(), which leaves _stop_requested
+            # False; the date is set in both cases.)
+            break
         if worker is not None:
             _stop_listening(worker)
         if time.monotonic() - started > 60:
