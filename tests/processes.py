@@ -7,10 +7,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -198,3 +200,81 @@ def receiving(delay: float = 0.0) -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+# -- a PostgreSQL server of the test's own, to restart at will ------------------------------
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@dataclass
+class OwnPostgres:
+    """A throwaway cluster (initdb into a temporary folder, a free port, no fsync), run as the
+    ``postgres`` user when the test runs as root (initdb refuses root). Never the shared one."""
+
+    folder: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str, timeout: float = 60) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        done = subprocess.run([*prefix, *args], capture_output=True, text=True,
+                              timeout=timeout)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def pg_ctl(self, action: str, *extra: str) -> None:
+        self._run(str(PG_BIN / "pg_ctl"), action, "-D", str(self.folder / "data"), "-w",
+                  "-l", str(self.folder / "server.log"), *extra)
+
+    def start(self) -> None:
+        self.pg_ctl("start", "-o", f"-p {self.port} -k {self.folder} -c listen_addresses="
+                    "127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+
+    def stop(self) -> None:
+        self.pg_ctl("stop", "-m", "fast")
+
+
+@contextlib.contextmanager
+def own_postgres() -> Iterator[OwnPostgres]:
+    folder = Path(tempfile.mkdtemp(prefix="dispatch-own-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    server = OwnPostgres(folder, free_port())
+    try:
+        server._run(str(PG_BIN / "initdb"), "-D", str(folder / "data"), "-U", "postgres",
+                    "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
+        server.start()
+        yield server
+    finally:
+        with contextlib.suppress(AssertionError, subprocess.TimeoutExpired):
+            server.pg_ctl("stop", "-m", "immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- what a resident's phone sends ---------------------------------------------------------
+
+SPOT = (27.8655, 112.9468)  # inside the tests' region (tests/factories.py)
+TOKEN = re.compile(r'name="submission_token" type="hidden" value="([^"]+)"')
+
+
+def report_form(session: requests.Session, base: str, category: str) -> dict[str, str]:
+    """Step 2's hidden fields (CSRF, a fresh submission token) and a resident's text."""
+    page = session.get(f"{base}/report/details?kind=hazard&category={category}"
+                       f"&lat={SPOT[0]}&lon={SPOT[1]}", timeout=30)
+    assert page.status_code == 200, page.text[:300]
+    token, csrf = TOKEN.search(page.text), CSRF.search(page.text)
+    assert token and csrf
+    return {"csrf_token": csrf.group(1), "kind": "hazard", "category": category,
+            "lat": str(SPOT[0]), "lon": str(SPOT[1]), "address": "天鹤村小区7栋旁",
+            "submission_token": token.group(1), "description": "路灯不亮，晚上很黑"}
+
+
+def file_report(session: requests.Session, base: str, form: dict[str, str],
+                photo: bytes | None = None) -> requests.Response:
+    files = {"photos": ("photo.jpg", photo, "image/jpeg")} if photo else {
+        "photos": ("", b"", "application/octet-stream")}
+    return session.post(f"{base}/report/details", data=form, files=files,
+                        allow_redirects=False, timeout=60)

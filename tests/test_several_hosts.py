@@ -32,9 +32,16 @@ from dispatch.models import Case, CaseEvent, Channel, InboxMessage, Notification
 from dispatch.services.cases import lifecycle
 from tests.conftest import wait_until
 from tests.factories import World, gen_user
-from tests.processes import csrf_of, host_env, hosts, receiving, sign_in
+from tests.processes import (
+    csrf_of,
+    file_report,
+    host_env,
+    hosts,
+    receiving,
+    report_form,
+    sign_in,
+)
 from tests.test_claims import open_wish
-from tests.test_reports import SPOT
 
 pytestmark = pytest.mark.hosts
 # Periodic jobs queued at a scheduler's first tick, then every 5 and 10 minutes: once in
@@ -71,17 +78,8 @@ def race_claims(pairs: list[tuple[requests.Session, str, str]], wish: Case) -> l
 def file_with_photo(base: str, world: World) -> str:
     """A resident files a hazard with one photo on ``base``; its public page's path."""
     session = requests.Session()
-    page = session.get(f"{base}/report/details?kind=hazard&category={world.category.code}"
-                       f"&lat={SPOT[0]}&lon={SPOT[1]}", timeout=30).text
-    token = re.search(r'name="submission_token" type="hidden" value="([^"]+)"', page)
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token and csrf
-    response = session.post(f"{base}/report/details", data={
-        "csrf_token": csrf.group(1), "kind": "hazard", "category": world.category.code,
-        "lat": str(SPOT[0]), "lon": str(SPOT[1]), "address": "天鹤村小区7栋旁",
-        "submission_token": token.group(1), "description": "路灯不亮，晚上很黑"},
-        files={"photos": ("photo.jpg", photo_bytes(), "image/jpeg")},
-        allow_redirects=False, timeout=60)
+    response = file_report(session, base, report_form(session, base, world.category.code),
+                           photo_bytes())
     assert response.status_code == 302, response.text[:500]
     return response.headers["Location"].split("?")[0]
 
