@@ -7,12 +7,17 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import redis
+import requests
 from flask import Flask, url_for
 from flask_migrate import stamp
 from rq.job import Job
@@ -22,12 +27,18 @@ from dispatch import create_app, logs
 from dispatch.config import PROJECT_ROOT
 from dispatch.extensions import db
 from dispatch.models import Notification
-from tests.conftest import WebClient
+from tests.conftest import WebClient, wait_until
 from tests.factories import World
+from tests.processes import host_env, hosts
 from tests.test_reports import details_form
 
 DEAD_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/nothing-listens"
 DEAD_REDIS = "redis://127.0.0.1:1/0"
+
+
+def children(pid: int) -> set[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(child) for child in path.read_text().split()} if path.exists() else set()
 
 
 def test_healthz_answers_without_touching_the_database_or_redis(tmp_path: Path) -> None:
@@ -145,3 +156,34 @@ def test_a_stale_or_missing_fingerprint_still_gets_the_file_briefly_cached(
 def test_pages_link_their_scripts_and_styles_by_fingerprint(web: WebClient) -> None:
     page = web.get("/report").get_data(as_text=True)
     assert "/static/css/mobile.css?v=" in page
+
+
+def test_gunicorn_reloads_gracefully_on_hup_without_refusing_a_request(
+        app: Flask, redis_url: str, tmp_path: Path) -> None:
+    env = host_env(app.config["SQLALCHEMY_DATABASE_URI"], redis_url, "k" * 32,
+                   tmp_path / "uploads")
+    with hosts(1, env, tmp_path) as [host]:
+        web = host.web(workers=1, threads=4)
+        [before] = children(web.popen.pid)
+        codes: list[int] = []
+        stop = threading.Event()
+
+        def keep_asking() -> None:
+            session = requests.Session()
+            while not stop.is_set():
+                codes.append(session.get(host.base + "/healthz", timeout=30).status_code)
+
+        asker = threading.Thread(target=keep_asking)
+        asker.start()
+        try:
+            time.sleep(0.5)
+            os.kill(web.popen.pid, signal.SIGHUP)
+            wait_until(lambda: children(web.popen.pid) - {before}, 60, "the new worker")
+            wait_until(lambda: before not in children(web.popen.pid), 60,
+                       "the old worker to leave")
+            time.sleep(0.5)
+        finally:
+            stop.set()
+            asker.join(30)
+        assert web.popen.poll() is None  # the same master
+        assert codes and set(codes) == {200}, Counter(codes)
