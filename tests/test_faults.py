@@ -242,3 +242,21 @@ def test_a_retry_long_overdue_counts_as_abandoned(world: World, redis_url: str) 
     relay_pending()
     assert any(key.startswith(f"rq:job:notify-{inbox.id}-again-".encode())
                for key in connection.scan_iter(f"rq:job:notify-{inbox.id}*"))
+
+
+def test_a_hanging_job_is_stopped_by_its_timeout_and_the_worker_goes_on(
+        app: Flask, redis_url: str) -> None:
+    """worker.py's default SimpleWorker: no work horse to kill, yet the timeout holds."""
+    connection = redis.Redis.from_url(redis_url)
+    queue = Queue("default", connection=connection)
+    hanging = queue.enqueue("time.sleep", 60, job_timeout=2)
+    after = queue.enqueue(check_health)
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "REDIS_URL": redis_url, "SECRET_KEY": app.config["SECRET_KEY"]}
+    done = subprocess.run([sys.executable, str(PROJECT_ROOT / "worker.py"), "--burst"],
+                          env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=50)
+    assert done.returncode == 0, done.stderr
+    assert hanging.get_status(refresh=True) == JobStatus.FAILED
+    assert "JobTimeoutException" in (hanging.latest_result().exc_string or "")
+    assert after.get_status(refresh=True) == JobStatus.FINISHED
