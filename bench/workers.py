@@ -25,10 +25,13 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from rq import Worker
+from rq.job import Job, JobStatus
 
 from bench.common import throwaway_stack
 from bench.notify import (
@@ -42,13 +45,13 @@ from bench.notify import (
     received_cases,
     worker_environment,
 )
-from dispatch.extensions import get_queue, get_redis
+from dispatch.extensions import get_redis
 from dispatch.models import Channel
 
 PG_SCHEMA = "bench_workers"
 # (label, kind for bench.notify.worker_main, processes)
 SETUPS = [("fork ×1", "fork", 1), ("simple ×1", "simple", 1), ("fork ×2", "fork", 2),
-          ("simple ×2", "simple", 2), ("simple ×4", "simple", 4)]
+          ("simple ×2", "simple", 2), ("fork ×4", "fork", 4), ("simple ×4", "simple", 4)]
 TARGET = 0.8  # deliveries/s at least this × the no-op rate of the chosen set-up
 
 
@@ -104,32 +107,44 @@ class Measured:
         return self.delivery_rate / self.noop_rate if self.noop_rate else 0.0
 
 
-def drain_with(workers: Workers, kind: str, processes: int, job_ids: list[str]) -> float:
-    """Jobs/s of ``processes`` burst workers started together on the queued jobs: from the
-    first one's ``work()`` beginning to the last one's end (their start-up is not counted)."""
-    if get_queue().count != len(job_ids):
-        raise WorkerFailed(f"{get_queue().count} jobs queued, {len(job_ids)} expected")
-    running = [workers.start(kind, "burst") for _ in range(processes)]
-    spans = []
+def drain_with(workers: Workers, kind: str, processes: int,
+               enqueue: Callable[[], list[str]]) -> float:
+    """Jobs/s of ``processes`` workers of ``kind``, all started and listening first (their
+    start-up is not counted): from queueing the jobs to the last one's end."""
+    connection = get_redis()
+    running = [workers.start(kind, "serve") for _ in range(processes)]
+    deadline = time.monotonic() + 120
+    while Worker.count(connection=connection) < processes:
+        if time.monotonic() > deadline or any(p.poll() is not None for p in running):
+            raise WorkerFailed("the workers did not start")
+        time.sleep(0.05)
+    started = time.time()
+    job_ids = enqueue()
+    deadline = time.monotonic() + 600 + 2 * len(job_ids)
+    while True:
+        jobs = Job.fetch_many(job_ids, connection=connection)
+        if all(job is not None and job.get_status(refresh=False) in (
+                JobStatus.FINISHED, JobStatus.FAILED) for job in jobs):
+            break
+        if time.monotonic() > deadline:
+            raise WorkerFailed("the jobs did not finish")
+        time.sleep(0.05)
+    ended = max(job.ended_at.timestamp() for job in jobs if job and job.ended_at)
+    if any(job.get_status(refresh=False) != JobStatus.FINISHED for job in jobs if job):
+        raise WorkerFailed("a job failed")
     for process in running:
-        out, _ = process.communicate(timeout=600 + 2 * len(job_ids))
-        lines = out.decode().strip().splitlines()
-        if process.returncode != 0 or not lines:
-            raise WorkerFailed(f"a worker exited with {process.returncode}: "
-                               f"{workers.tail(process)}")
-        spans.append(json.loads(lines[-1]))
-    seconds = max(s["ended"] for s in spans) - min(s["began"] for s in spans)
-    return len(job_ids) / seconds
+        workers.stop(process)
+    return len(job_ids) / (ended - started)
 
 
 def measure(workers: Workers, label: str, kind: str, processes: int, case_ids: list[int],
             tag: str) -> Measured:
-    drain_with(workers, kind, processes, queue_noops(20, f"{tag}-warm")())  # not reported
-    noop = drain_with(workers, kind, processes, queue_noops(len(case_ids), tag)())
+    drain_with(workers, kind, processes, queue_noops(20, f"{tag}-warm"))  # not reported
+    noop = drain_with(workers, kind, processes, queue_noops(len(case_ids), tag))
     assign_all(case_ids)  # NOTIFY_AFTER_COMMIT is off: the rows wait in the outbox
     # The webhook rows only: the inbox rows (a database insert) are not what is measured.
     rows = [row for row in outbox_rows(case_ids) if row.channel == Channel.WEBHOOK]
-    delivered = drain_with(workers, kind, processes, queue_rows(rows)())
+    delivered = drain_with(workers, kind, processes, queue_rows(rows))
     return Measured(label, noop, delivered)
 
 
