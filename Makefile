@@ -1,6 +1,8 @@
 # Two commands on a fresh machine with Python 3.11 and make:
-#   make run    web + worker on SQLite and an embedded Redis, with demo data
+#   make run    web (gunicorn) + worker on SQLite and an embedded Redis, with demo data
 #   make test   the whole test suite (SQLite + embedded Redis unless TEST_* URLs are set)
+# and the production stack on this machine, against DATABASE_URL / REDIS_URL:
+#   make serve  migrate, then gunicorn + RQ_WORKERS worker.py processes + the cron scheduler
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,8 +10,10 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app dispatch
 # pytest-xdist workers for `make test` ("auto": one per CPU; 0: no parallelism)
 TEST_WORKERS ?= auto
+# RQ worker processes for `make serve` (bench/README.md "Workers" says why two)
+RQ_WORKERS ?= 2
 
-.PHONY: run test lint translations screenshots messages clean
+.PHONY: run serve test lint translations screenshots messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +33,11 @@ translations: $(VENV)/.installed
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	$(BIN)/python -m dispatch.dev.devstack
+	$(BIN)/python -m dispatch.dev.devstack --demo
+
+serve: $(VENV)/.installed translations
+	$(FLASK) db upgrade
+	$(BIN)/python -m dispatch.dev.devstack --workers $(RQ_WORKERS)
 
 test: $(VENV)/.installed-dev translations
 	@if [ -x /usr/bin/chromium ]; then \

@@ -22,14 +22,17 @@ from dispatch.extensions import babel, csrf, db, limiter, login_manager, migrate
 from dispatch.geo import maps
 from dispatch.views import (
     api,
+    assets,
     auth,
     desk,
     errors,
     field,
+    health,
     inbox,
     open311,
     params,
     public,
+    requests,
     security,
     templating,
     tokens,
@@ -48,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings_from_environment(instance_path))
     app.config.update(config or {})
 
+    requests.register(app)  # the request id first: everything after may log
     _connect_redis(app, instance_path)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -59,11 +63,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     params.register(app)  # the <id:...> converter, before the blueprints' rules
 
     for blueprint in (public.bp, auth.bp, desk.bp, field.bp, api.bp, inbox.bp, open311.bp,
-                      tokens.bp):
+                      tokens.bp, health.bp):
         app.register_blueprint(blueprint)
     maps.use_local_assets()
     errors.register(app)
     templating.register(app)
+    assets.register(app)
     security.register(app)
     cli.register(app)
     return app

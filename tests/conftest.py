@@ -229,6 +229,8 @@ def redis_outage(app: Flask, tmp_path: Path) -> Iterator[Callable[[], str]]:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "fault: a slow fault test of the whole `make run` stack "
                                        "(runs in `make test`; deselect with -m 'not fault')")
+    config.addinivalue_line("markers", "hosts: several gunicorn hosts over one PostgreSQL and "
+                                       "one Redis (skipped on SQLite)")
 
 
 def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> None:

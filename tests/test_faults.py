@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ import redis
 from flask import Flask
 from rq import Queue, SimpleWorker
 from rq.cron import get_cron_job_history_key
-from rq.job import Job
+from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from dispatch import create_app
@@ -222,3 +224,39 @@ def test_an_unexpected_error_gets_the_apps_own_500_page_without_the_database(
     assert "Internal Server Error" not in page
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_retry_long_overdue_counts_as_abandoned(world: World, redis_url: str) -> None:
+    """Its worker's scheduler was killed holding RQ's lock: nobody moves it for minutes."""
+    walk(world.case, world, "assign")
+    db.session.commit()
+    connection = redis.Redis.from_url(redis_url)
+    inbox = db.session.scalars(select(Notification).where(
+        Notification.channel == Channel.INBOX)).first()
+    assert inbox is not None
+    job = Job.fetch(f"notify-{inbox.id}", connection=connection)
+    queue = Queue("default", connection=connection)
+    queue.remove(job)
+    ScheduledJobRegistry(queue=queue).schedule(job, datetime.now(UTC) - timedelta(minutes=2))
+    job.set_status(JobStatus.SCHEDULED)
+    relay_pending()
+    assert any(key.startswith(f"rq:job:notify-{inbox.id}-again-".encode())
+               for key in connection.scan_iter(f"rq:job:notify-{inbox.id}*"))
+
+
+def test_a_hanging_job_is_stopped_by_its_timeout_and_the_worker_goes_on(
+        app: Flask, redis_url: str) -> None:
+    """worker.py's default SimpleWorker: no work horse to kill, yet the timeout holds."""
+    connection = redis.Redis.from_url(redis_url)
+    queue = Queue("default", connection=connection)
+    hanging = queue.enqueue("time.sleep", 60, job_timeout=2)
+    after = queue.enqueue(check_health)
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "REDIS_URL": redis_url, "SECRET_KEY": app.config["SECRET_KEY"]}
+    done = subprocess.run([sys.executable, str(PROJECT_ROOT / "worker.py"), "--burst"],
+                          env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=50)
+    assert done.returncode == 0, done.stderr
+    assert hanging.get_status(refresh=True) == JobStatus.FAILED
+    assert "JobTimeoutException" in (hanging.latest_result().exc_string or "")
+    assert after.get_status(refresh=True) == JobStatus.FINISHED

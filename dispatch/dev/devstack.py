@@ -1,8 +1,12 @@
-"""``make run``: the web server and one RQ worker together, on the embedded defaults.
+"""``make run`` and ``make serve``: the production stack on one machine.
 
-Starts the embedded Redis when REDIS_URL is unset, then the worker, the cron scheduler
-(dispatch/jobs/cron.py, running dispatch/jobs/schedule.py) and the web server as child
-processes; prints the URL and the demo logins; Ctrl-C (or SIGTERM) stops all of them.
+Starts the embedded Redis when REDIS_URL is unset, then ``--workers`` RQ workers
+(``worker.py``), the cron scheduler (dispatch/jobs/cron.py, running dispatch/jobs/schedule.py)
+and gunicorn (``gunicorn.conf.py``) as child processes; prints the URL (and, with ``--demo``,
+the demo logins); Ctrl-C (or SIGTERM) stops all of them.
+
+    python -m dispatch.dev.devstack --demo              # make run: one worker, the demo banner
+    python -m dispatch.dev.devstack --workers 2         # make serve
 
 A child that dies is started again after a short pause that grows while it keeps dying
 (1 s, 2 s, ... up to 30 s; back to 1 s once it has run a minute), and the launcher says so;
@@ -11,6 +15,7 @@ the other children go on.
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -93,7 +98,12 @@ def _stop_on_sigterm(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt  # the same clean stop as Ctrl-C
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("RQ_WORKERS", "1")),
+                        help="RQ worker processes (worker.py)")
+    parser.add_argument("--demo", action="store_true", help="print the demo logins")
+    args = parser.parse_args(argv)
     env = dict(os.environ)
     started_redis = False
     if not env.get("REDIS_URL"):
@@ -102,19 +112,23 @@ def main() -> int:
         started_redis = True
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     python = sys.executable
-    worker = Child("worker", [python, str(PROJECT_ROOT / "worker.py")], env)
+    workers = [Child(f"worker {n + 1}", [python, str(PROJECT_ROOT / "worker.py")], env)
+               for n in range(max(args.workers, 1))]
     scheduler = Child("scheduler", [python, "-m", "dispatch.jobs.cron"], env)
-    web = Child("web", [python, "-m", "flask", "--app", "dispatch", "run", "--host", HOST,
-                        "--port", PORT, "--no-reload"], env)
-    children = (web, worker, scheduler)
-    password = env.get("DEMO_PASSWORD", "dispatch-demo")
+    # gunicorn, as in production (gunicorn.conf.py); HOST/PORT pick the address.
+    web = Child("web", [python, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"),
+                        "--bind", f"{HOST}:{PORT}"], env)
+    children = (*workers, scheduler, web)
     _wait_for_port(HOST, int(PORT), web.process)
-    print(f"\n  Dispatch is running: http://{HOST}:{PORT}/\n")
-    print(f"  Demo logins (password for all: {password}):")
-    for username, who in DEMO_LOGINS:
-        print(f"    {username:<12} {who}")
-    print("\n  Press Ctrl-C to stop the web server, the worker and the embedded Redis.\n",
-          flush=True)
+    print(f"\n  Dispatch is running: http://{HOST}:{PORT}/  (gunicorn, {len(workers)} RQ "
+          f"worker(s), the cron scheduler)\n")
+    if args.demo:
+        password = env.get("DEMO_PASSWORD", "dispatch-demo")
+        print(f"  Demo logins (password for all: {password}):")
+        for username, who in DEMO_LOGINS:
+            print(f"    {username:<12} {who}")
+    print("\n  Press Ctrl-C to stop the web server, the workers"
+          + (" and the embedded Redis." if started_redis else "."), "\n", flush=True)
     try:
         while True:
             for child in children:
@@ -124,8 +138,9 @@ def main() -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        web.stop(signal.SIGTERM)
-        worker.stop(signal.SIGINT)  # RQ's warm shutdown
+        web.stop(signal.SIGTERM)  # gunicorn's graceful stop
+        for worker in workers:
+            worker.stop(signal.SIGINT)  # RQ's warm shutdown
         scheduler.stop(signal.SIGINT)
         for child in children:
             child.wait()

@@ -9,6 +9,13 @@ succeeded), so once Redis answers, each periodic job is queued once, not once pe
 an interval job's next run is counted from that enqueue, a cron job's from the next match.
 
     python -m dispatch.jobs.cron          # what `make run` starts; REDIS_URL from the environment
+
+**Several hosts**, each running its own scheduler: RQ's schedulers do not know of each other,
+and each would queue every periodic job. So only the one holding a lease in Redis
+(``dispatch.cron.leader``, renewed at every tick, ``LEASE_SECONDS``) queues anything; the
+others tick idle and take the lease over when it lapses (its holder stopped: at once; it died
+or lost Redis: within ``LEASE_SECONDS``). The new leader's interval jobs run once at once
+(they are all safe to run twice); its cron-expression jobs keep to their times.
 """
 
 from __future__ import annotations
@@ -18,29 +25,67 @@ import os
 import signal
 import sys
 import time
+import uuid
 from types import FrameType
 
 import redis
 from rq.cron import CronScheduler
 from rq.exceptions import SchedulerNotFound
 
+from dispatch import logs
+
 log = logging.getLogger("dispatch.cron")
 SCHEDULE = "dispatch.jobs.schedule"
 OUTAGE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 FIRST_PAUSE, LONGEST_PAUSE = 1.0, 10.0
+LEASE_KEY = "dispatch.cron.leader"
+LEASE_SECONDS = 90  # longer than the longest sleep between a leader's ticks (60 s)
+FOLLOWER_SLEEP = 5.0  # how often a scheduler without the lease tries to take it
+# Take the lease if nobody holds it, or renew it if we do; 1 when we hold it afterwards.
+TAKE_OR_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  redis.call('expire', KEYS[1], ARGV[2])
+  return 1
+end
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
+return 0
+"""
+GIVE_UP = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
 
 
 class SturdyCronScheduler(CronScheduler):
     """RQ's scheduler, whose loop waits out Redis instead of exiting."""
 
     stopping = False
+    leading = False
+    lease_id = ""
+
+    def holds_lease(self) -> bool:
+        """Take or renew the leader's lease; whether this scheduler leads now."""
+        if not self.lease_id:
+            self.lease_id = f"{self.name}:{uuid.uuid4().hex[:8]}"
+        leading = bool(self.connection.eval(TAKE_OR_RENEW, 1, LEASE_KEY, self.lease_id,
+                                            LEASE_SECONDS))
+        if leading != self.leading:
+            log.info("cron scheduler %s: %s", self.name,
+                     "leads: queues the periodic jobs" if leading
+                     else "follows: another scheduler queues the periodic jobs")
+        self.leading = leading
+        return leading
 
     def tick(self) -> float:
-        """Queue what is due, heartbeat; return how long to sleep. Raises on an outage."""
+        """Queue what is due (if leading), heartbeat; return how long to sleep. Raises on an
+        outage."""
+        if not self.holds_lease():
+            self.heartbeat()
+            return FOLLOWER_SLEEP
         if self.enqueue_jobs():
             self.save()
         self.heartbeat()
-        return self.calculate_sleep_interval()
+        return min(self.calculate_sleep_interval(), LEASE_SECONDS / 3)
 
     def run(self) -> None:
         """Tick until ``stopping`` (SIGINT/SIGTERM under ``main``)."""
@@ -62,6 +107,8 @@ class SturdyCronScheduler(CronScheduler):
                 self._sleep(sleep_for)
         finally:
             try:
+                if self.leading:  # hand over now, not when the lease lapses
+                    self.connection.eval(GIVE_UP, 1, LEASE_KEY, self.lease_id)
                 self.register_death()
             except (*OUTAGE, SchedulerNotFound):
                 pass  # Redis is away or lost it: the registry entry expires by itself
@@ -84,7 +131,7 @@ def build(url: str) -> SturdyCronScheduler:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure()
     url = os.environ.get("REDIS_URL")
     if not url:
         print("REDIS_URL is not set", file=sys.stderr)

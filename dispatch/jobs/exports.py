@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
+from dispatch import logs
 from dispatch.extensions import db, get_queue
 from dispatch.jobs.base import job
 from dispatch.models.desk import LedgerExport
@@ -58,7 +59,8 @@ def enqueue(export_id: int, again: bool = True) -> bool:
     queue = get_queue()
     try:
         queue.enqueue(export_ledger, export_id, job_id=job_id, job_timeout=JOB_TIMEOUT,
-                      unique=True, result_ttl=3600, failure_ttl=7 * 86400)
+                      unique=True, result_ttl=3600, failure_ttl=7 * 86400,
+                      meta=logs.job_meta())
     except DuplicateJobError:
         job = Job.fetch(job_id, connection=queue.connection)
         if job.get_status(refresh=True) in OVER and again:

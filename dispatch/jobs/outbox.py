@@ -18,14 +18,16 @@ from typing import Any
 import redis
 from flask import current_app, has_app_context
 from rq import Retry
-from rq.exceptions import DuplicateJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 from rq.utils import now
 from rq.worker import Worker
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch import logs
 from dispatch.extensions import db, get_queue
 from dispatch.jobs.delivery import deliver
 from dispatch.models import Notification
@@ -37,6 +39,7 @@ RETRY = Retry(max=3, interval=[10, 60, 300])  # growing back-off; then listed as
 # 30 s: a heartbeat older than this means nobody runs it any more (even under a SimpleWorker,
 # which sends none). RQ's own cleanup would notice only 7 to 14 minutes later.
 STALE_HEARTBEAT = timedelta(seconds=35)
+OVERDUE_RETRY = timedelta(seconds=30)  # a live worker's scheduler moves a due retry within 1 s
 OVER = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED)
 
 
@@ -48,7 +51,7 @@ def enqueue(notification_id: int, again: bool = False) -> bool:
     queue = get_queue()
     try:
         queue.enqueue(deliver, notification_id, job_id=job_id, retry=RETRY, job_timeout=30,
-                      unique=True)
+                      unique=True, meta=logs.job_meta())  # the request id, for the logs
     except DuplicateJobError:
         # A job of that id exists. Waiting, running or scheduled for a retry: leave it.
         # Over while the row is still unsent: start a new one, or the row would never go
@@ -66,7 +69,11 @@ def enqueue(notification_id: int, again: bool = False) -> bool:
 
 def _abandoned(job: Job, status: JobStatus | None) -> bool:
     """Started, but the worker running it is gone: its entry has expired, it was on this
-    host and its process no longer exists, or the job's heartbeat has stopped."""
+    host and its process no longer exists, or the job's heartbeat has stopped. Or a retry
+    long overdue: the worker whose scheduler held RQ's lock was killed, and the others
+    take the lock over only after minutes (its 61 s expiry, checked every 120 s)."""
+    if status == JobStatus.SCHEDULED:
+        return _overdue_retry(job)
     if status != JobStatus.STARTED:
         return False
     if job.last_heartbeat and now() - job.last_heartbeat > STALE_HEARTBEAT:
@@ -80,6 +87,15 @@ def _abandoned(job: Job, status: JobStatus | None) -> bool:
     if hostname.decode() == socket.gethostname() and pid:
         return not _process_exists(int(pid))
     return False
+
+
+def _overdue_retry(job: Job) -> bool:
+    registry = ScheduledJobRegistry(job.origin, connection=job.connection)
+    try:
+        due = registry.get_scheduled_time(job)
+    except NoSuchJobError:
+        return False
+    return now() - due > OVERDUE_RETRY
 
 
 def _process_exists(pid: int) -> bool:

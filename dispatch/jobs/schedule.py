@@ -3,6 +3,8 @@
     python -m dispatch.jobs.cron     # `make run` starts it beside the worker (see cron.py)
 """
 
+import os
+
 from rq import cron
 
 from dispatch.jobs.periodic import (
@@ -14,8 +16,10 @@ from dispatch.jobs.periodic import (
 )
 
 cron.register(release_expired_claims, "default", interval=300, job_timeout=120)
-# Anything the web request could not queue (Redis was down) goes out from here.
-cron.register(relay_notifications, "default", interval=60, job_timeout=120)
+# Anything the web request could not queue (Redis was down) goes out from here: at most this
+# long after Redis is back (RELAY_SECONDS; the fault tests shorten it).
+cron.register(relay_notifications, "default", interval=int(os.environ.get("RELAY_SECONDS", "60")),
+              job_timeout=120)
 cron.register(escalate_overdue_cases, "default", interval=600, job_timeout=300)
 cron.register(auto_confirm_replied, "default", cron="30 2 * * *", job_timeout=300)  # 02:30 UTC
 cron.register(daily_digest, "default", cron="30 0 * * *", job_timeout=300)  # 08:30 Beijing

@@ -86,6 +86,18 @@ def _back_url() -> str | None:
 
 
 def register(app: Flask) -> None:
+    @app.teardown_appcontext
+    def _remove_session_quietly(_error: BaseException | None) -> None:
+        """Runs before Flask-SQLAlchemy's own teardown (teardowns run last registered
+        first). Its ``session.remove()`` rolls back, and when PostgreSQL has just restarted
+        that rollback fails on the dead connection: the error would escape the app after
+        the response was made and gunicorn would answer its own bare 500 instead."""
+        try:
+            db.session.remove()
+        except Exception:  # the connection is gone; SQLAlchemy has discarded it already
+            log.warning("closing the session after a request failed", exc_info=True)
+            db.session.registry.clear()
+
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> tuple[object, int]:
         db.session.rollback()
