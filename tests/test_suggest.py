@@ -127,7 +127,7 @@ def test_the_box_search_finds_the_same_as_scoring_everyone(world: World) -> None
         .where(VolunteerProfile.on_duty.is_(True), User.active.is_(True))).all()
     found = [_Found(f"user:{u.id}", u.id, u.display_name, False, p.latitude, p.longitude,
                     tuple(p.skills), True) for u, p in everyone] + \
-        dispatching._teams(case, keep=1000)
+        dispatching._teams(case)
     loads = dispatching.open_work([f.id for f in found if f.is_team],
                                   [f.id for f in found if not f.is_team])
     for limit in (1, 5, 12):

@@ -141,10 +141,11 @@ def _box(latitude: float, radius_m: float) -> tuple[float, float]:
 def _rtree(session: Session, points: PointTable, query: Select[Any], latitude: float,
            longitude: float, limit: int | None, within_m: float | None) -> list[Hit]:
     tree = points.rtree.c
-    radius = within_m if within_m is not None else FIRST_BOX_M
+    widest = within_m if within_m is not None else math.pi * EARTH_RADIUS_M
+    radius = widest if limit is None else min(FIRST_BOX_M, widest)
     while True:
         dlat, dlon = _box(latitude, radius)
-        if dlat >= 180 and dlon >= 360:  # the whole earth: no box is narrower than a scan
+        if dlat >= 90 and dlon >= 360:  # the whole earth: no box is narrower than a scan
             rows = session.execute(query).all()
         else:
             rows = session.execute(query.join(points.rtree, tree.id == points.id).where(
@@ -152,7 +153,6 @@ def _rtree(session: Session, points: PointTable, query: Select[Any], latitude: f
                 tree.max_lon >= longitude - dlon, tree.min_lon <= longitude + dlon)).all()
         # The box holds the circle of ``radius``: every row inside that circle was read.
         hits = _ranked(rows, latitude, longitude, None, radius)
-        if within_m is not None or (limit is not None and len(hits) >= limit) \
-                or radius >= math.pi * EARTH_RADIUS_M:
+        if radius >= widest or (limit is not None and len(hits) >= limit):
             return hits if limit is None else hits[:limit]
-        radius = min(radius * 3, math.pi * EARTH_RADIUS_M)
+        radius = min(radius * 3, widest)
