@@ -81,8 +81,9 @@ def _render_home(posted_forms: dict[int, dict] | None = None, status: int = 200
     return render_template("field/home.html", cards=cards, nearby=nearby,
                            claim_forms=claim_forms, map=maps.embed(fmap),
                            from_phone=from_phone,
-                           nearby_km=current_app.config["NEARBY_KM"], open_claims=claims.open_claims_of(
-                               current_user.id), remaining=claims.remaining), status
+                           nearby_km=current_app.config["NEARBY_KM"],
+                           open_claims=claims.open_claims_of(current_user.id),
+                           remaining=claims.remaining), status
 
 
 @bp.get("/")
