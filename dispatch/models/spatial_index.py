@@ -88,10 +88,12 @@ def postgresql_statements(table: str, extension: str) -> list[str]:
 
 
 def installed_extension(connection: Connection) -> str | None:
-    """"postgis", else "earthdistance" when installed in this PostgreSQL database, else None."""
+    """"postgis", else "earthdistance" when installed in this PostgreSQL database in a schema
+    on the search path (its functions must resolve, unqualified), else None."""
     names = set(connection.execute(text(
-        "SELECT extname FROM pg_extension WHERE extname IN ('postgis', 'earthdistance')"
-    )).scalars())
+        "SELECT e.extname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname IN ('postgis', 'earthdistance') "
+        "AND n.nspname = ANY(current_schemas(false))")).scalars())
     return next((name for name in ("postgis", "earthdistance") if name in names), None)
 
 

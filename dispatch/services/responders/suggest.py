@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, select, union_all
 
 from dispatch.extensions import db
 from dispatch.geo import spatial
@@ -175,22 +175,28 @@ def _volunteers(case: Case, count: int) -> list[_Found]:
 
 
 def open_work(team_ids: Sequence[int], user_ids: Sequence[int]) -> dict[str, int]:
-    """Open (handling) cases in hand, keyed "team:N" / "user:N", in one grouped COUNT."""
+    """Open (handling) cases in hand, keyed "team:N" / "user:N", in one statement: three
+    grouped COUNTs, each on its own index (the team; the volunteer recorded as handling it;
+    the volunteer assigned, when nobody is recorded), joined by UNION ALL."""
     if not team_ids and not user_ids:
         return {}
-    person = func.coalesce(Case.handled_by_id, Case.assigned_volunteer_id)
-    rows = db.session.execute(
-        select(Case.assigned_team_id, person, func.count())
-        .where(Case.status == CaseStatus.HANDLING,
-               or_(Case.assigned_team_id.in_(team_ids), person.in_(user_ids)))
-        .group_by(Case.assigned_team_id, person)).all()
+    handling = Case.status == CaseStatus.HANDLING
+    parts = []
+    if team_ids:
+        parts.append(select(literal("team"), Case.assigned_team_id, func.count())
+                     .where(handling, Case.assigned_team_id.in_(team_ids))
+                     .group_by(Case.assigned_team_id))
+    if user_ids:
+        parts.append(select(literal("user"), Case.handled_by_id, func.count())
+                     .where(handling, Case.handled_by_id.in_(user_ids))
+                     .group_by(Case.handled_by_id))
+        parts.append(select(literal("user"), Case.assigned_volunteer_id, func.count())
+                     .where(handling, Case.handled_by_id.is_(None),
+                            Case.assigned_volunteer_id.in_(user_ids))
+                     .group_by(Case.assigned_volunteer_id))
     counts: dict[str, int] = {}
-    users = set(user_ids)
-    for team_id, user_id, n in rows:
-        if team_id is not None:
-            counts[f"team:{team_id}"] = counts.get(f"team:{team_id}", 0) + n
-        if user_id is not None and user_id in users:
-            counts[f"user:{user_id}"] = counts.get(f"user:{user_id}", 0) + n
+    for kind, key, n in db.session.execute(union_all(*parts)).all():
+        counts[f"{kind}:{key}"] = counts.get(f"{kind}:{key}", 0) + n
     return counts
 
 
