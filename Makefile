@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app dispatch
 # pytest-xdist workers for `make test` ("auto": one per CPU; 0: no parallelism)
 TEST_WORKERS ?= auto
 
-.PHONY: run test lint translations screenshots messages clean
+.PHONY: run test lint translations screenshots messages clean bench load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ test: $(VENV)/.installed-dev translations
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+
+# Every benchmark in bench/, briefly; one table of ratios into bench/README.md.
+# PostgreSQL runs use 127.0.0.1:5432 (own schema or database per script, dropped after).
+bench: $(VENV)/.installed-dev translations
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Refresh docs/screenshots/ from the browser walkthrough (needs /usr/bin/chromium).
 screenshots: $(VENV)/.installed-dev translations
