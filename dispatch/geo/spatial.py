@@ -116,17 +116,19 @@ def _knn(backend: str, points: PointTable, query: Select[Any], latitude: float,
         there = func.geography(func.ST_SetSRID(func.ST_MakePoint(longitude, latitude),
                                                literal_column("4326")), type_=Geography)
         order = here.distance_centroid(there)  # <->
-        near = func.ST_DWithin(here, there, within_m * MARGIN) if within_m is not None else None
+        near = func.ST_DWithin(here, there, (within_m or 0.0) * MARGIN)
     else:
         here, there = (func.ll_to_earth(points.latitude, points.longitude),
                        func.ll_to_earth(latitude, longitude))
         order = here.op("<->")(there)
-        near = (func.earth_box(there, within_m * MARGIN).op("@>")(here)
-                if within_m is not None else None)
-    if near is not None:
-        query = query.where(near)
-    query = query.order_by(order)
-    return query.limit(limit + SLACK) if limit is not None else query
+        near = func.earth_box(there, (within_m or 0.0) * MARGIN).op("@>")(here)
+    if limit is not None:
+        # k nearest: the index's ordered scan alone, cut to the radius afterwards (in
+        # ``_ranked``). A radius test beside it makes the planner guess how many rows pass
+        # it, and a wrong guess (it has no statistics for a circle) trades the k-nearest
+        # scan for reading every row in the circle and sorting them.
+        return query.order_by(order).limit(limit + SLACK)
+    return query.where(near).order_by(order)
 
 
 def _box(latitude: float, radius_m: float) -> tuple[float, float]:
