@@ -60,8 +60,10 @@ def step(host: str, users: int, seconds: int, workdir: Path, env: dict[str, str]
     subprocess.run([str(Path(sys.executable).parent / "locust"), "-f",
                     str(HERE / "locustfile.py"), "--headless", "--host", host, "-u", str(users),
                     "-r", str(max(1, users // 2)), "-t", f"{seconds}s", "--csv", str(prefix),
-                    "--only-summary", "--loglevel", "WARNING"], env=env, check=False,
-                   capture_output=True, timeout=seconds + 60)
+                    # users finish the request in hand: a filing the server stored is then
+                    # one the resident was told of
+                    "--stop-timeout", "20", "--only-summary", "--loglevel", "WARNING"],
+                   env=env, check=False, capture_output=True, timeout=seconds + 90)
     with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     total = next(r for r in rows if r["Name"] == "Aggregated")
@@ -83,7 +85,11 @@ def check(url: str, filed: list[str], claimed: list[str], cases_before: int) -> 
             problems.append("an accepted filing is missing or stored twice")
         total = connection.scalar(select(func.count()).select_from(Case))
         if total != cases_before + len(filed):
-            problems.append(f"{total - cases_before} new cases for {len(filed)} filings")
+            extra = connection.execute(select(Case.tracking_code, Case.title, Case.kind)
+                                       .where(Case.tracking_code.not_in(filed or [""]))
+                                       .order_by(Case.id.desc()).limit(3)).all()
+            problems.append(f"{total - cases_before} new cases for {len(filed)} filings "
+                            f"(newest not accepted: {extra})")
         for case_id in set(claimed):
             lines = connection.scalar(select(func.count()).select_from(CaseEvent).where(
                 CaseEvent.case_id == int(case_id), CaseEvent.action == "claim"))

@@ -55,7 +55,8 @@ def run_one(name: str, args: list[str], timeout: float) -> tuple[list[dict], str
     if code != 0 or not rows:
         rows.append({"name": f"bench.{name}", "figure": None, "baseline": None, "unit": "",
                      "ratio": None, "target": "", "met": None,
-                     "error": f"exit {code}" if code != 0 else "no RESULT line"})
+                     **({"error": f"failed (exit {code})"} if code != 0 else
+                        {"note": "no RESULT line: see its own output"})})
     for row in rows:
         row["command"] = shown
     return rows, output
@@ -74,7 +75,8 @@ def table(rows: list[dict], when: str) -> str:
              "| --- | ---: | ---: | ---: | --- | --- | --- |"]
     for r in rows:
         ratio = "—" if r.get("ratio") is None else f"{r['ratio']:,.2f}×"
-        met = {True: "yes", False: "no", None: r.get("error", "—")}[r.get("met")]
+        met = {True: "yes", False: "no"}.get(r.get("met"),  # type: ignore[arg-type]
+                                             r.get("error") or r.get("note") or "—")
         lines.append(f"| {r['name']} | {_number(r.get('figure'), r.get('unit', ''))} | "
                      f"{_number(r.get('baseline'), r.get('unit', ''))} | {ratio} | "
                      f"{r.get('target', '')} | {met} | `{r['command']}` |")
