@@ -61,7 +61,7 @@ def test_the_assignment_dropdown_offers_no_team_in_another_city(world: World) ->
     assert f"team:{nearer.id}" in keys and f"team:{world.team.id}" in keys
     distances = [c.distance_m for c in choices]
     assert distances == sorted(distances)  # nearest first, teams and volunteers together
-    assert all(d is not None and d <= 30_000 for d in distances)
+    assert all(d is not None and d <= 30_000 for d in distances)  # no far team to pad it
     suggested = [s.key for s in dispatching.suggest(world.case, limit=10)]
     assert f"team:{elsewhere.id}" not in suggested
 
@@ -73,6 +73,10 @@ def test_a_case_far_from_every_team_still_offers_the_nearest_few(world: World) -
     db.session.commit()
     teams = [c for c in dispatching.candidates(lonely) if c.is_team]
     assert 1 <= len(teams) <= dispatching.MIN_TEAMS  # never an empty list
+    local = gen_team(world.region, latitude=lonely.latitude + 0.01, longitude=lonely.longitude)
+    db.session.commit()
+    teams = [c.key for c in dispatching.candidates(lonely) if c.is_team]
+    assert teams == [f"team:{local.id}"]  # one team near: no far one to pad the list
 
 
 def test_the_demo_volunteer_lives_near_open_wishes(app: Flask) -> None:

@@ -26,8 +26,8 @@ four times as many are read. Open work only adds to a score, so the shortlist is
 widened on scores without it; then the open work of the whole shortlist comes from one
 grouped COUNT. Distances are great-circle distances on the mean sphere (within 0.5 % of the
 ellipsoid's, which no walk to a case notices), computed once per row by the index's query.
-Teams are few: the active ones within ``ASSIGN_RADIUS_KM`` (at least the ``MIN_TEAMS``
-nearest) are read, with whether anyone is on duty, in one query.
+Teams are few: the active ones within ``ASSIGN_RADIUS_KM`` (the ``MIN_TEAMS`` nearest when
+none is) are read, with whether anyone is on duty, in one query.
 
 The assignment dropdown (``candidates``) lists the same teams and the nearest on-duty
 volunteers within ``ASSIGN_RADIUS_KM``, nearest first, so a studio is never offered a team
@@ -56,7 +56,7 @@ LOAD_KM = 1.0
 NO_SKILL_KM = 3.0
 TEAM_OFF_DUTY_KM = 5.0
 SHORTLIST = 40  # volunteers read from the index in the first round (then ×4)
-MIN_TEAMS = 3  # the nearest teams offered even when none is within the radius
+MIN_TEAMS = 3  # the nearest teams offered when none is within the radius
 MAX_TEAMS = 10  # teams in the dropdown and among the suggestions
 DROPDOWN_VOLUNTEERS = 20
 
@@ -138,9 +138,9 @@ def _radius_m() -> float:
 
 def _teams(case: Case) -> list[_Found]:
     """Active teams within ``ASSIGN_RADIUS_KM`` of the case, nearest first, at most
-    ``MAX_TEAMS`` (and at least the ``MIN_TEAMS`` nearest, however far), each with whether
-    anyone is on duty (an EXISTS that stops at the first member found). Teams are few: a
-    scan of the active ones, measured here."""
+    ``MAX_TEAMS`` (when none is that near, the ``MIN_TEAMS`` nearest, however far), each
+    with whether anyone is on duty (an EXISTS that stops at the first member found). Teams
+    are few: a scan of the active ones, measured here."""
     someone = (select(VolunteerProfile.user_id).join(User, User.id == VolunteerProfile.user_id)
                .where(VolunteerProfile.team_id == Team.id, VolunteerProfile.on_duty.is_(True),
                       User.active.is_(True)).exists())
@@ -153,7 +153,7 @@ def _teams(case: Case) -> list[_Found]:
                     for r in rows), key=lambda t: (t.distance_m, t.id))
     radius = _radius_m()
     near = [t for t in found if t.distance_m <= radius][:MAX_TEAMS]
-    return near if len(near) >= MIN_TEAMS else found[:MIN_TEAMS]
+    return near or found[:MIN_TEAMS]
 
 
 def _team_name(name_zh: str, name_en: str) -> str:
