@@ -6,7 +6,8 @@ another, all on 127.0.0.1; then runs locust headless for ``--seconds`` per step 
 number of users in ``--steps``. Per step it prints requests/s, p50/p95/p99 (all requests and
 page views: the slowest page's p99) and errors. Afterwards it checks, in the database, that
 every accepted filing is stored exactly once (one case per tracking code the residents were
-given, no other new case) and every accepted claim wrote exactly one ``claim`` ledger line,
+given, no other new case), every accepted claim and finish wrote exactly one ``claim`` /
+``finish`` ledger line,
 and that every case's ledger numbers run 1, 2, 3… without a gap or a repeat.
 """
 
@@ -27,8 +28,11 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, func, make_url, select, text
 
+from bench.claim import open_wishes
 from bench.results import result
+from dispatch import create_app
 from dispatch.config import normalise_database_url
+from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent
 
 HERE = Path(__file__).parent
@@ -74,7 +78,8 @@ def step(host: str, users: int, seconds: int, workdir: Path, env: dict[str, str]
             "page_p99": max((float(r["99%"]) for r in pages), default=0.0)}
 
 
-def check(url: str, filed: list[str], claimed: list[str], cases_before: int) -> list[str]:
+def check(url: str, filed: list[str], claimed: list[str], finished: list[str],
+          cases_before: int) -> list[str]:
     problems = []
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -90,6 +95,12 @@ def check(url: str, filed: list[str], claimed: list[str], cases_before: int) -> 
                                        .order_by(Case.id.desc()).limit(3)).all()
             problems.append(f"{total - cases_before} new cases for {len(filed)} filings "
                             f"(newest not accepted: {extra})")
+        for case_id in set(finished):
+            lines = connection.scalar(select(func.count()).select_from(CaseEvent).where(
+                CaseEvent.case_id == int(case_id), CaseEvent.action == "finish"))
+            if lines != finished.count(case_id):
+                problems.append(f"case {case_id}: {finished.count(case_id)} finishes accepted, "
+                                f"{lines} finish lines")
         for case_id in set(claimed):
             lines = connection.scalar(select(func.count()).select_from(CaseEvent).where(
                 CaseEvent.case_id == int(case_id), CaseEvent.action == "claim"))
@@ -111,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--steps", default="4,8,16,32", help="locust users per step")
     parser.add_argument("--seconds", type=int, default=30, help="per step")
+    parser.add_argument("--wishes", type=int, default=200,
+                        help="open micro-wishes added near the demo volunteer to be claimed")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args(argv)
@@ -135,10 +148,18 @@ def main(argv: list[str] | None = None) -> int:
                "INSTANCE_PATH": str(workdir / "instance"),
                "UPLOAD_DIR": str(workdir / "uploads"), "LOAD_PASSWORD": password,
                "LOAD_FILED": str(workdir / "filed.txt"),
-               "LOAD_CLAIMED": str(workdir / "claimed.txt")}
+               "LOAD_CLAIMED": str(workdir / "claimed.txt"),
+               "LOAD_FINISHED": str(workdir / "finished.txt")}
         flask = [str(Path(sys.executable).parent / "flask"), "--app", "dispatch"]
         for command in (["db", "upgrade"], ["seed-demo"]):
             subprocess.run(flask + command, env=env, check=True, capture_output=True)
+        extra = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": env["REDIS_URL"],
+                            "SECRET_KEY": env["SECRET_KEY"],
+                            "INSTANCE_PATH": str(workdir / "instance")})
+        with extra.app_context():
+            open_wishes(args.wishes)  # near the demo volunteer's base, for the claims
+            db.session.remove()
+            db.engine.dispose()
         engine = create_engine(url)
         with engine.connect() as connection:
             cases_before = connection.scalar(select(func.count()).select_from(Case)) or 0
@@ -163,10 +184,12 @@ def main(argv: list[str] | None = None) -> int:
                 best = r
         filed = (workdir / "filed.txt").read_text().split() if (
             workdir / "filed.txt").exists() else []
-        claimed = (workdir / "claimed.txt").read_text().split() if (
-            workdir / "claimed.txt").exists() else []
-        problems = check(url, filed, claimed, cases_before)
-        print(f"check: {len(filed)} filings and {len(claimed)} claims accepted: "
+        claimed, finished = (
+            (workdir / name).read_text().split() if (workdir / name).exists() else []
+            for name in ("claimed.txt", "finished.txt"))
+        problems = check(url, filed, claimed, finished, cases_before)
+        print(f"check: {len(filed)} filings, {len(claimed)} claims and {len(finished)} "
+              "finishes accepted: "
               + ("; ".join(problems) if problems else "each stored exactly once"))
         if best:
             print(f"highest load with zero errors and page p99 < {TARGET_P99_MS:g} ms: "

@@ -2,10 +2,11 @@
 
 Residents file a report (step 2's form with its CSRF token, a fresh submission token) and
 read their case's page; coordinators sign in and look at the board, the case list and case
-pages; volunteers sign in, look at their page and claim an open wish near them, then
-release it with a reason (so the wishes stay claimable for the next). Page views are named
+pages; volunteers sign in, look at their page, claim an open wish near them, check in on
+site and finish it with a note. Page views are named
 ``page: …``, form posts ``post: …``. Every accepted filing's tracking code and every accepted
-claim is appended to the files named by LOAD_FILED / LOAD_CLAIMED for the check afterwards.
+claim and finish is appended to the files named by LOAD_FILED / LOAD_CLAIMED /
+LOAD_FINISHED for the check afterwards.
 """
 
 from __future__ import annotations
@@ -123,4 +124,26 @@ class Volunteer(HttpUser):
                 response.failure(f"claim: HTTP {response.status_code}")
                 return
         _append("LOAD_CLAIMED", case_id)
-        self.client.get("/v/", name="page: /v/")
+        if self._step(case_id, "arrive", {}) and self._step(
+                case_id, "finish", {"finish-note": "已完成，居民满意。"},
+                files={"finish-photos": ("", b"", "application/octet-stream")}):
+            _append("LOAD_FINISHED", case_id)
+
+    def _step(self, case_id: str, action: str, fields: dict[str, str],
+              files: dict | None = None) -> bool:
+        """One of my work card's actions, with the version and token its page carries."""
+        page = self.client.get("/v/", name="page: /v/").text
+        card = page.split(f'data-case="{case_id}"', 1)[-1]
+        version = re.search(rf'name="{action}-version" type="hidden" value="(\d+)"', card)
+        token = CSRF.search(page)
+        if version is None or token is None:
+            return False
+        with self.client.post(f"/v/cases/{case_id}/actions/{action}", name=f"post: {action}",
+                              allow_redirects=False, catch_response=True, files=files,
+                              data={"csrf_token": token.group(1),
+                                    f"{action}-version": version.group(1), **fields}
+                              ) as response:
+            if response.status_code != 302:
+                response.failure(f"{action}: HTTP {response.status_code}")
+                return False
+        return True
