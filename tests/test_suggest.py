@@ -1,5 +1,5 @@
 """Suggested responders: nearest first, skills, duty and load counted, the unavailable left
-out, and the box search agreeing with a scan of everyone."""
+out, and the spatial index search agreeing with a scan of everyone."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def test_reassigning_does_not_suggest_the_current_assignee(world: World) -> None
     assert f"team:{world.team.id}" not in keys and f"team:{world.outsider_team.id}" in keys
 
 
-def test_the_box_search_finds_the_same_as_scoring_everyone(world: World) -> None:
+def test_the_index_search_finds_the_same_as_scoring_everyone(world: World) -> None:
     case = far_case(world)
     rng = random.Random(5)
     for _ in range(300):  # spread over ~60 km, some busy, some without the skill
