@@ -38,7 +38,7 @@ from dispatch.models import Case, CaseEvent
 HERE = Path(__file__).parent
 PG_DATABASE = "bench_load"
 TARGET_P99_MS = 300.0
-QUICK_RUNS = [["--steps", "4,8,16", "--seconds", "15"]]
+QUICK_RUNS = [["--steps", "1,2,4,8", "--seconds", "15"]]
 
 
 def free_port() -> int:
@@ -117,6 +117,17 @@ def check(url: str, filed: list[str], claimed: list[str], finished: list[str],
     return problems
 
 
+def report(r: dict, what: str, met: bool) -> None:
+    """The RESULT line: the slowest page's p99 against the 300 ms budget (a fixed target,
+    not a measurement: the load has no bare baseline), at the step's requests/s."""
+    result(f"locust mix, gunicorn on PostgreSQL: {what} step, {r['users']} users, "
+           f"{r['rps']:.1f} req/s, {r['errors']} errors: page p99",
+           figure=r["page_p99"], baseline=TARGET_P99_MS, unit="ms",
+           ratio=r["page_p99"] / TARGET_P99_MS,
+           target=f"p99 < {TARGET_P99_MS:g} ms (baseline column: the budget; ratio p99 ÷ "
+                  "budget)", met=met)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
@@ -174,9 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gunicorn -w {args.workers} --threads {args.threads} on PostgreSQL; "
               f"{args.seconds} s per step")
         print(" users │  req/s │ requests │ errors │  p50 ms │  p95 ms │  p99 ms │ page p99 ms")
-        best = None
+        best, steps = None, []
         for users in [int(n) for n in args.steps.split(",")]:
             r = step(host, users, args.seconds, workdir, env)
+            steps.append(r)
             print(f"{r['users']:>6} │ {r['rps']:6.1f} │ {r['requests']:>8} │ {r['errors']:>6} │ "
                   f"{r['p50']:7.0f} │ {r['p95']:7.0f} │ {r['p99']:7.0f} │ {r['page_p99']:8.0f}",
                   flush=True)
@@ -194,13 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         if best:
             print(f"highest load with zero errors and page p99 < {TARGET_P99_MS:g} ms: "
                   f"{best['rps']:.1f} requests/s ({best['users']} users)")
-            result("locust mix through gunicorn, PostgreSQL: highest req/s with 0 errors and "
-                   f"page p99 < {TARGET_P99_MS:g} ms", figure=best["rps"],
-                   baseline=best["page_p99"], unit="", ratio=best["page_p99"] / TARGET_P99_MS,
-                   target=f"page p99 {best['page_p99']:.0f} ms / {TARGET_P99_MS:g} ms "
-                          "(ratio: p99 ÷ target)", met=True)
+            report(best, "highest load with 0 errors and page p99 under the target", True)
         else:
             print("no step kept zero errors with page p99 under the target")
+            report(steps[0], "no step met the target; the lightest", False)
         return 1 if problems else 0
     finally:
         for process in reversed(processes):
