@@ -4,9 +4,13 @@ SQLite: an R*Tree virtual table per table (cases_rtree, volunteer_profiles_rtree
 from the rows and kept in step by triggers. PostgreSQL: PostGIS when the server has it
 (CREATE EXTENSION postgis, a GiST index on the point as geography), else cube +
 earthdistance (a GiST index on ll_to_earth(latitude, longitude)); when neither extension can
-be created the schema is left as it is and the queries scan (dispatch/geo/spatial.py says
+be created the spatial part is left out and the queries scan (dispatch/geo/spatial.py says
 which backend it found). The statements are the ones dispatch/models/spatial_index.py gives
 create_all, copied so that this revision never changes.
+
+Also three indexes for counting open work in hand per responder (the suggestions read it for
+every shortlist): (assigned_team_id, status), (handled_by_id, status),
+(assigned_volunteer_id, status).
 
 Revision ID: 0009_spatial_index
 Revises: 0008_feedback_secret
@@ -63,8 +67,15 @@ def _try_extensions(bind, names):
     return True
 
 
+OPEN_WORK_INDEXES = {"ix_cases_team_status": "assigned_team_id",
+                     "ix_cases_handler_status": "handled_by_id",
+                     "ix_cases_volunteer_status": "assigned_volunteer_id"}
+
+
 def upgrade():
     bind = op.get_bind()
+    for name, column in OPEN_WORK_INDEXES.items():
+        op.create_index(name, "cases", [column, "status"], unique=False)
     if bind.dialect.name == "sqlite":
         for table, key in TABLES.items():
             for statement in _sqlite(table, key):
@@ -81,6 +92,8 @@ def upgrade():
 
 def downgrade():
     bind = op.get_bind()
+    for name in OPEN_WORK_INDEXES:
+        op.drop_index(name, table_name="cases")
     if bind.dialect.name == "sqlite":
         for table in TABLES:
             for suffix in ("insert", "update", "delete"):
