@@ -13,7 +13,7 @@ TEST_WORKERS ?= auto
 # RQ worker processes for `make serve` (bench/README.md "Workers" says why two)
 RQ_WORKERS ?= 2
 
-.PHONY: run serve test lint translations screenshots messages clean
+.PHONY: run serve test lint translations screenshots messages clean bench load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test: $(VENV)/.installed-dev translations
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+
+# Every benchmark in bench/, briefly; one table of ratios into bench/README.md.
+# PostgreSQL runs use 127.0.0.1:5432 (own schema or database per script, dropped after).
+bench: $(VENV)/.installed-dev translations
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Refresh docs/screenshots/ from the browser walkthrough (needs /usr/bin/chromium).
 screenshots: $(VENV)/.installed-dev translations

@@ -72,6 +72,10 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         # "Me too" per address; each browser is counted once per case besides.
         "SUPPORT_LIMITS": env.get("SUPPORT_LIMITS", "10 per hour"),
         "SERVICE_RADIUS_KM": float(env.get("SERVICE_RADIUS_KM", "30")),
+        # A volunteer's "near me" list: open wishes and tasks within this distance.
+        "NEARBY_KM": float(env.get("NEARBY_KM", "5")),
+        # Suggested responders and the assignment dropdown: teams and volunteers this near.
+        "ASSIGN_RADIUS_KM": float(env.get("ASSIGN_RADIUS_KM", "30")),
         # Decoded pixels per photo, checked from the header before decoding (Pillow's own
         # limit is about 89 million). A 50 MP phone photo is 8160x6144 = 50.1 M pixels,
         # about 150 MB decoded as RGB; 52 M takes it and refuses the 88 MP bombs.

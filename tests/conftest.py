@@ -67,12 +67,27 @@ def postgres_url(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
+        _create_spatial_extensions(connection)
     engine.dispose()
     app = create_app(_config(url, redis_url, tmp_path_factory.mktemp("pg-instance")))
     with app.app_context():
         db.create_all()
         db.engine.dispose()
     yield url
+
+
+SPATIAL_EXTENSIONS = ("cube", "earthdistance", "postgis")
+
+
+def _create_spatial_extensions(connection: Any) -> None:
+    """Every spatial extension this server has (models/spatial_index.py then indexes on
+    PostGIS if present, and tests/test_spatial.py compares it with cube + earthdistance)."""
+    available = set(connection.execute(text(
+        "SELECT name FROM pg_available_extensions WHERE name = ANY(:names)"),
+        {"names": list(SPATIAL_EXTENSIONS)}).scalars())
+    for name in SPATIAL_EXTENSIONS:
+        if name in available:
+            connection.execute(text(f"CREATE EXTENSION IF NOT EXISTS {name}"))
 
 
 def make_url_redis(url: str) -> str:

@@ -1,5 +1,5 @@
 """Suggested responders: nearest first, skills, duty and load counted, the unavailable left
-out, and the box search agreeing with a scan of everyone."""
+out, and the spatial index search agreeing with a scan of everyone."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def test_reassigning_does_not_suggest_the_current_assignee(world: World) -> None
     assert f"team:{world.team.id}" not in keys and f"team:{world.outsider_team.id}" in keys
 
 
-def test_the_box_search_finds_the_same_as_scoring_everyone(world: World) -> None:
+def test_the_index_search_finds_the_same_as_scoring_everyone(world: World) -> None:
     case = far_case(world)
     rng = random.Random(5)
     for _ in range(300):  # spread over ~60 km, some busy, some without the skill
@@ -127,7 +127,7 @@ def test_the_box_search_finds_the_same_as_scoring_everyone(world: World) -> None
         .where(VolunteerProfile.on_duty.is_(True), User.active.is_(True))).all()
     found = [_Found(f"user:{u.id}", u.id, u.display_name, False, p.latitude, p.longitude,
                     tuple(p.skills), True) for u, p in everyone] + \
-        dispatching._teams(case, keep=1000)
+        dispatching._teams(case)
     loads = dispatching.open_work([f.id for f in found if f.is_team],
                                   [f.id for f in found if not f.is_team])
     for limit in (1, 5, 12):

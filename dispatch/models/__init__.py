@@ -1,6 +1,6 @@
 """All models, importable from one place (Alembic and the CLI need them registered)."""
 
-from dispatch.models import ledger_guard
+from dispatch.models import ledger_guard, spatial_index  # noqa: F401 (DDL events)
 from dispatch.models.api_clients import ApiClient
 from dispatch.models.base import utcnow
 from dispatch.models.case import Case, CaseEvent, CasePhoto, Category, Supporter

@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -173,6 +174,12 @@ class Case(db.Model):
         CheckConstraint("feedback_rating IS NULL OR feedback_rating BETWEEN 1 AND 5",
                         name="rating_range"),
         CheckConstraint("version >= 1", name="version_positive"),
+        # Open work in hand per responder (suggest.open_work): the responder's id with the
+        # status, so SQLite seeks each id's handling cases instead of reading every handling
+        # case through the status index.
+        Index("ix_cases_team_status", "assigned_team_id", "status"),
+        Index("ix_cases_handler_status", "handled_by_id", "status"),
+        Index("ix_cases_volunteer_status", "assigned_volunteer_id", "status"),
     )
 
     @property

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 
 from dispatch.extensions import db
-from dispatch.geo.distance import quick_distance_m
+from dispatch.geo import spatial
 from dispatch.models import OPEN_STATUSES, Case, CaseKind, CaseStatus, Studio, User, utcnow
 from dispatch.models.people import FIELD_ROLES
+from dispatch.models.spatial_index import CASE_POINTS
 from dispatch.services.permissions import CLAIMABLE_KINDS
 
 
@@ -83,15 +85,20 @@ def work_of(user: User) -> list[Case]:
     return list(db.session.scalars(query))
 
 
-def claimable_near(latitude: float, longitude: float, limit: int = 20
-                   ) -> list[tuple[Case, float]]:
-    """Open micro-wishes and published tasks, nearest first (the volunteer's "near me")."""
-    open_cases = db.session.scalars(select(Case).where(
-        Case.status == CaseStatus.RECEIVED, Case.kind.in_(CLAIMABLE_KINDS)))
-    ranked = sorted(((case, quick_distance_m(latitude, longitude, case.latitude,
-                                             case.longitude))
-                     for case in open_cases), key=lambda pair: pair[1])
-    return ranked[:limit]
+def claimable_near(latitude: float, longitude: float, limit: int = 20,
+                   radius_km: float | None = None) -> list[tuple[Case, float]]:
+    """Open micro-wishes and published tasks within ``radius_km`` (``NEARBY_KM``), nearest
+    first, from the spatial index (the volunteer's "near me")."""
+    radius = current_app.config["NEARBY_KM"] if radius_km is None else radius_km
+    query = select(Case.id).where(Case.status == CaseStatus.RECEIVED,
+                                  Case.kind.in_(CLAIMABLE_KINDS))
+    hits = spatial.nearest(db.session, CASE_POINTS, query, latitude, longitude, limit=limit,
+                           within_m=radius * 1000)
+    if not hits:
+        return []
+    cases = {c.id: c for c in db.session.scalars(select(Case).where(
+        Case.id.in_([h.id for h in hits])))}
+    return [(cases[h.id], h.distance_m) for h in hits]
 
 
 def case_by_tracking_code(code: str) -> Case | None:

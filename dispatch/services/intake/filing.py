@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import math
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -24,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.extensions import db
+from dispatch.geo import spatial
 from dispatch.geo.distance import quick_distance_m
 from dispatch.models import (
     OPEN_STATUSES,
@@ -35,6 +35,7 @@ from dispatch.models import (
     Region,
     Supporter,
 )
+from dispatch.models.spatial_index import CASE_POINTS
 from dispatch.services.cases import lifecycle
 from dispatch.services.cases.ledger import add_supporters
 from dispatch.services.errors import IllegalTransition, InvalidInput
@@ -48,8 +49,9 @@ from dispatch.services.photos import (
 )
 
 LOOKALIKE_RADIUS_M = 150
-METRES_PER_DEGREE = 111_320.0
-WISH_GRID_MARGIN = 0.0006  # a wish's public point is at most 0.0005° from where it is
+# A wish's public point is at most 0.0005° (of latitude and of longitude: ~71 m at the
+# diagonal, at these latitudes) from where it is.
+WISH_GRID_MARGIN_M = 80.0
 
 
 def feedback_key(submission_token: str) -> str:
@@ -86,22 +88,19 @@ def lookalikes(category_id: int, latitude: float, longitude: float,
     to their public point (a wish's is blurred, and so is whether it is in range: else
     moving the query point would trace the edge of the circle around the exact one).
 
-    The database narrows to a box around the point and returns the nearest few by a flat
-    approximation, so the cost stays the same however many reports a spot collects."""
-    scale = max(math.cos(math.radians(latitude)), 0.01)
-    dlat = radius_m / METRES_PER_DEGREE + WISH_GRID_MARGIN
-    dlon = dlat / scale
-    flat_distance = ((Case.latitude - latitude) * (Case.latitude - latitude)
-                     + (Case.longitude - longitude) * (Case.longitude - longitude)
-                     * scale * scale)
-    candidates = db.session.scalars(select(Case).where(
-        Case.category_id == category_id, Case.status.in_(OPEN_STATUSES),
-        Case.latitude.between(latitude - dlat, latitude + dlat),
-        Case.longitude.between(longitude - dlon, longitude + dlon))
-        .order_by(flat_distance).limit(limit * 2))
-    near = [(case, quick_distance_m(latitude, longitude, *case.public_point))
-            for case in candidates]
-    return sorted((pair for pair in near if pair[1] <= radius_m), key=lambda p: p[1])[:limit]
+    The spatial index (``geo/spatial.py``) reads the nearest few (by the exact point) within
+    the radius widened by the blur, so the cost stays the same however many reports a spot
+    or the city collects."""
+    query = select(Case.id).where(Case.category_id == category_id,
+                                  Case.status.in_(OPEN_STATUSES))
+    hits = spatial.nearest(db.session, CASE_POINTS, query, latitude, longitude,
+                           limit=limit * 4, within_m=radius_m + WISH_GRID_MARGIN_M)
+    cases = {c.id: c for c in db.session.scalars(select(Case).where(
+        Case.id.in_([h.id for h in hits])))} if hits else {}
+    near = [(cases[h.id], quick_distance_m(latitude, longitude, *cases[h.id].public_point))
+            for h in hits]
+    return sorted((pair for pair in near if pair[1] <= radius_m),
+                  key=lambda p: (p[1], p[0].id))[:limit]
 
 
 @dataclass

@@ -18,16 +18,20 @@ walking this much farther":
 Ties go to the nearer one. Every suggestion carries the reason in words
 ("1.2 km · Skills match: Repairs · On duty today · 1 open in hand").
 
-Speed: volunteers are looked up by a box around the case (the index
-``ix_volunteer_profiles_lat_lon``), nearest first by a flat-earth measure, at most
-``SHORTLIST`` rows (a box of 1 km to start). Since penalties are never negative, anyone left
-outside the box (or cut off the shortlist) scores at least the distance to the box's edge
-(or to the last one kept): when the ``limit``-th score is within that distance the ranking
-is exact, otherwise the box widens (×3, up to ``MAX_ROUNDS`` times). Open work only adds
-to a score, so the box is first widened on scores without it; then the open work of the
-whole shortlist comes from one grouped COUNT. The shortlist is ranked on the flat distance
-and the exact geodesic distance (and score) is computed for the best 2 × ``limit`` only.
-Teams are few: all active ones are read, with whether anyone is on duty, in one query.
+Speed: volunteers come from the spatial index (``dispatch/geo/spatial.py``: R*Tree,
+PostGIS or earthdistance), the ``SHORTLIST`` nearest suitable ones (on duty, active) first.
+Since penalties are never negative, anyone not read scores at least the distance of the last
+one read: when the ``limit``-th score is within that distance the ranking is exact, otherwise
+four times as many are read. Open work only adds to a score, so the shortlist is first
+widened on scores without it; then the open work of the whole shortlist comes from one
+grouped COUNT. Distances are great-circle distances on the mean sphere (within 0.5 % of the
+ellipsoid's, which no walk to a case notices), computed once per row by the index's query.
+Teams are few: the active ones within ``ASSIGN_RADIUS_KM`` (the ``MIN_TEAMS`` nearest when
+none is) are read, with whether anyone is on duty, in one query.
+
+The assignment dropdown (``candidates``) lists the same teams and the nearest on-duty
+volunteers within ``ASSIGN_RADIUS_KM``, nearest first, so a studio is never offered a team
+in another city (the demo spans five, 600–700 km apart).
 """
 
 from __future__ import annotations
@@ -36,23 +40,25 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, select, union_all
 
 from dispatch.extensions import db
-from dispatch.geo.distance import distance_m
+from dispatch.geo import spatial
+from dispatch.geo.spatial import sphere_m
 from dispatch.models import Case, CaseStatus, Team, User, VolunteerProfile
 from dispatch.models.base import in_english
 from dispatch.models.people import FIELD_ROLES, SKILL_LABELS
+from dispatch.models.spatial_index import VOLUNTEER_POINTS
 
 LOAD_KM = 1.0
 NO_SKILL_KM = 3.0
 TEAM_OFF_DUTY_KM = 5.0
-SHORTLIST = 40  # volunteers scored exactly per round
-FIRST_BOX_KM = 1.0
-MAX_BOX_KM = 200.0
-MAX_ROUNDS = 6  # 2, 6, 18, 54, 162, 200 km
-KM_PER_DEGREE = 111.32
+SHORTLIST = 40  # volunteers read from the index in the first round (then ×4)
+MIN_TEAMS = 3  # the nearest teams offered when none is within the radius
+MAX_TEAMS = 10  # teams in the dropdown and among the suggestions
+DROPDOWN_VOLUNTEERS = 20
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ class _Found:
     longitude: float
     skills: tuple[str, ...]
     on_duty: bool
+    distance_m: float = math.nan  # from the case, on the sphere (nan: not yet measured)
 
 
 def parse_assignee(key: str) -> tuple[Team | None, User | None]:
@@ -117,11 +124,6 @@ def parse_assignee(key: str) -> tuple[Team | None, User | None]:
     return None, None
 
 
-def _flat_km(lat: float, lon: float, lat2: float, lon2: float) -> float:
-    dx = (lon2 - lon) * math.cos(math.radians(lat))
-    return math.hypot(lat2 - lat, dx) * KM_PER_DEGREE
-
-
 def _current_key(case: Case) -> str | None:
     if case.assigned_team_id is not None:
         return f"team:{case.assigned_team_id}"
@@ -130,136 +132,127 @@ def _current_key(case: Case) -> str | None:
     return None
 
 
-def _teams(case: Case, keep: int) -> list[_Found]:
-    """Active teams, the ``keep`` nearest (teams are few: a flat measure picks them), each
-    with whether anyone is on duty (an EXISTS that stops at the first member found)."""
+def _radius_m() -> float:
+    return float(current_app.config["ASSIGN_RADIUS_KM"]) * 1000
+
+
+def _teams(case: Case) -> list[_Found]:
+    """Active teams within ``ASSIGN_RADIUS_KM`` of the case, nearest first, at most
+    ``MAX_TEAMS`` (when none is that near, the ``MIN_TEAMS`` nearest, however far), each
+    with whether anyone is on duty (an EXISTS that stops at the first member found). Teams
+    are few: a scan of the active ones, measured here."""
     someone = (select(VolunteerProfile.user_id).join(User, User.id == VolunteerProfile.user_id)
                .where(VolunteerProfile.team_id == Team.id, VolunteerProfile.on_duty.is_(True),
                       User.active.is_(True)).exists())
     rows = db.session.execute(select(Team.id, Team.name_zh, Team.name_en, Team.latitude,
                                      Team.longitude, Team.skills, someone.label("on_duty"))
                               .where(Team.active.is_(True))).all()
-    rows.sort(key=lambda r: _flat_km(case.latitude, case.longitude, r.latitude, r.longitude))
-    return [_Found(f"team:{r.id}", r.id, _team_name(r.name_zh, r.name_en), True, r.latitude,
-                   r.longitude, tuple(r.skills or ()), bool(r.on_duty)) for r in rows[:keep]]
+    found = sorted((_Found(f"team:{r.id}", r.id, _team_name(r.name_zh, r.name_en), True,
+                           r.latitude, r.longitude, tuple(r.skills or ()), bool(r.on_duty),
+                           sphere_m(case.latitude, case.longitude, r.latitude, r.longitude))
+                    for r in rows), key=lambda t: (t.distance_m, t.id))
+    radius = _radius_m()
+    near = [t for t in found if t.distance_m <= radius][:MAX_TEAMS]
+    return near or found[:MIN_TEAMS]
 
 
 def _team_name(name_zh: str, name_en: str) -> str:
     return name_en if in_english() and name_en else name_zh
 
 
-def _volunteers(case: Case, half_km: float, cap: int) -> list[_Found]:
-    """On-duty active volunteers inside a box of ``half_km`` around the case, nearest
-    first, at most ``cap``."""
-    dlat = half_km / KM_PER_DEGREE
-    dlon = half_km / (KM_PER_DEGREE * max(0.01, math.cos(math.radians(case.latitude))))
-    squeeze = math.cos(math.radians(case.latitude)) ** 2
-    near = ((VolunteerProfile.latitude - case.latitude) * (VolunteerProfile.latitude
-                                                           - case.latitude)
-            + (VolunteerProfile.longitude - case.longitude)
-            * (VolunteerProfile.longitude - case.longitude) * squeeze)
-    rows = db.session.execute(
-        select(User.id, User.display_name, VolunteerProfile.latitude,
-               VolunteerProfile.longitude, VolunteerProfile.skills)
-        .join(User, User.id == VolunteerProfile.user_id)
-        .where(VolunteerProfile.latitude.between(case.latitude - dlat, case.latitude + dlat),
-               VolunteerProfile.longitude.between(case.longitude - dlon,
-                                                  case.longitude + dlon),
-               VolunteerProfile.on_duty.is_(True), User.active.is_(True),
-               User.role.in_(FIELD_ROLES))
-        .order_by(near).limit(cap)).all()
-    return [_Found(f"user:{r.id}", r.id, r.display_name, False, r.latitude, r.longitude,
-                   tuple(r.skills or ()), True) for r in rows]
+def _volunteers(case: Case, count: int) -> list[_Found]:
+    """The ``count`` nearest on-duty active volunteers within ``ASSIGN_RADIUS_KM``, nearest
+    first, from the spatial index."""
+    query = (select(VolunteerProfile.user_id, User.display_name, VolunteerProfile.skills)
+             .join(User, User.id == VolunteerProfile.user_id)
+             .where(VolunteerProfile.on_duty.is_(True), User.active.is_(True),
+                    User.role.in_(FIELD_ROLES)))
+    hits = spatial.nearest(db.session, VOLUNTEER_POINTS, query, case.latitude,
+                           case.longitude, limit=count, within_m=_radius_m())
+    return [_Found(f"user:{h.id}", h.id, h.row.display_name, False, h.row.latitude,
+                   h.row.longitude, tuple(h.row.skills or ()), True, h.distance_m)
+            for h in hits]
 
 
 def open_work(team_ids: Sequence[int], user_ids: Sequence[int]) -> dict[str, int]:
-    """Open (handling) cases in hand, keyed "team:N" / "user:N", in one grouped COUNT."""
+    """Open (handling) cases in hand, keyed "team:N" / "user:N", in one statement: three
+    grouped COUNTs, each on its own index (the team; the volunteer recorded as handling it;
+    the volunteer assigned, when nobody is recorded), joined by UNION ALL."""
     if not team_ids and not user_ids:
         return {}
-    person = func.coalesce(Case.handled_by_id, Case.assigned_volunteer_id)
-    rows = db.session.execute(
-        select(Case.assigned_team_id, person, func.count())
-        .where(Case.status == CaseStatus.HANDLING,
-               or_(Case.assigned_team_id.in_(team_ids), person.in_(user_ids)))
-        .group_by(Case.assigned_team_id, person)).all()
+    handling = Case.status == CaseStatus.HANDLING
+    parts = []
+    if team_ids:
+        parts.append(select(literal("team"), Case.assigned_team_id, func.count())
+                     .where(handling, Case.assigned_team_id.in_(team_ids))
+                     .group_by(Case.assigned_team_id))
+    if user_ids:
+        parts.append(select(literal("user"), Case.handled_by_id, func.count())
+                     .where(handling, Case.handled_by_id.in_(user_ids))
+                     .group_by(Case.handled_by_id))
+        parts.append(select(literal("user"), Case.assigned_volunteer_id, func.count())
+                     .where(handling, Case.handled_by_id.is_(None),
+                            Case.assigned_volunteer_id.in_(user_ids))
+                     .group_by(Case.assigned_volunteer_id))
     counts: dict[str, int] = {}
-    users = set(user_ids)
-    for team_id, user_id, n in rows:
-        if team_id is not None:
-            counts[f"team:{team_id}"] = counts.get(f"team:{team_id}", 0) + n
-        if user_id is not None and user_id in users:
-            counts[f"user:{user_id}"] = counts.get(f"user:{user_id}", 0) + n
+    for kind, key, n in db.session.execute(union_all(*parts)).all():
+        counts[f"{kind}:{key}"] = counts.get(f"{kind}:{key}", 0) + n
     return counts
 
 
-def _score(case: Case, found: Iterable[_Found], loads: dict[str, int],
-           keep: int | None = None) -> list[Suggestion]:
-    """Scored and sorted. With ``keep``, a flat-earth distance ranks everyone first and
-    the exact geodesic is computed for the best ``keep`` × 2 only (it costs ~70 µs each)."""
+def _score(case: Case, found: Iterable[_Found], loads: dict[str, int]) -> list[Suggestion]:
+    """Scored and sorted, best first (ties: the nearer, then the key)."""
     needed = set(case.category.skills or ())
-
-    def penalty(item: _Found) -> float:
-        matched = any(s in needed for s in item.skills)
-        return (LOAD_KM * loads.get(item.key, 0)
-                + (NO_SKILL_KM if needed and not matched else 0.0)
-                + (0.0 if item.on_duty else TEAM_OFF_DUTY_KM))
-
-    items = list(found)
-    if keep is not None:
-        items.sort(key=lambda i: _flat_km(case.latitude, case.longitude, i.latitude,
-                                          i.longitude) + penalty(i))
-        items = items[:keep * 2]
     scored = []
-    for item in items:
-        metres = distance_m(case.latitude, case.longitude, item.latitude, item.longitude)
+    for item in found:
+        metres = item.distance_m
+        if math.isnan(metres):
+            metres = sphere_m(case.latitude, case.longitude, item.latitude, item.longitude)
+        matched = any(s in needed for s in item.skills)
+        penalty = (LOAD_KM * loads.get(item.key, 0)
+                   + (NO_SKILL_KM if needed and not matched else 0.0)
+                   + (0.0 if item.on_duty else TEAM_OFF_DUTY_KM))
         scored.append(Suggestion(item.key, item.name, item.is_team, metres,
                                  tuple(s for s in item.skills if s in needed), item.on_duty,
-                                 loads.get(item.key, 0), metres / 1000 + penalty(item)))
+                                 loads.get(item.key, 0), metres / 1000 + penalty))
     return sorted(scored, key=lambda s: (s.score, s.distance_m, s.key))
 
 
 def suggest(case: Case, limit: int = 5) -> list[Suggestion]:
     """The ``limit`` best available teams and volunteers for ``case``, best first."""
     skip = _current_key(case)
-    teams = [t for t in _teams(case, keep=max(limit * 3, 10)) if t.key != skip]
-    half_km, cap = FIRST_BOX_KM, max(SHORTLIST, limit * 4)
-    ranked: list[Suggestion] = []
-    for _round in range(MAX_ROUNDS):
-        people = [p for p in _volunteers(case, half_km, cap) if p.key != skip]
-        # Everyone not looked at is at least this far (km) from the case; flat distances
-        # are within 0.5 % of geodesic ones at this scale.
-        reach = half_km
-        if len(people) >= cap:
-            reach = min(reach, max(_flat_km(case.latitude, case.longitude, p.latitude,
-                                            p.longitude) for p in people))
-        reach *= 0.995
-        last = half_km >= MAX_BOX_KM or _round == MAX_ROUNDS - 1
+    teams = [t for t in _teams(case) if t.key != skip]
+    count = max(SHORTLIST, limit * 4)
+    while True:
+        read = _volunteers(case, count)
+        people = [p for p in read if p.key != skip]
+        # Everyone not read is at least as far (km) as the last one read; when fewer than
+        # asked came back, nobody suitable was left unread.
+        complete = len(read) < count
+        reach = math.inf if complete else read[-1].distance_m / 1000
         # Open work only adds to a score: if even without it the shortlist is not good
         # enough, widen before counting anything.
-        if not last and not _enough(_score(case, [*teams, *people], {}, keep=limit), limit,
-                                    reach):
-            half_km, cap = min(half_km * 3, MAX_BOX_KM), cap * 2
+        if not complete and not _enough(_score(case, [*teams, *people], {})[:limit], limit,
+                                        reach):
+            count *= 4
             continue
         loads = open_work([t.id for t in teams], [p.id for p in people])
-        ranked = _score(case, [*teams, *people], loads, keep=limit)[:limit]
-        if last or _enough(ranked, limit, reach):
+        ranked = _score(case, [*teams, *people], loads)[:limit]
+        if complete or _enough(ranked, limit, reach):
             return ranked
-        half_km, cap = min(half_km * 3, MAX_BOX_KM), cap * 2
-    return ranked
+        count *= 4
 
 
 def _enough(ranked: list[Suggestion], limit: int, reach_km: float) -> bool:
     return len(ranked) >= limit and ranked[limit - 1].score <= reach_km
 
 
-def candidates(case: Case, volunteers: int = 30) -> list[Candidate]:
-    """The assignment dropdown: every active team and the nearest on-duty volunteers,
-    nearest first. (Anyone else may still be assigned by key; the service checks them.)"""
+def candidates(case: Case, volunteers: int = DROPDOWN_VOLUNTEERS) -> list[Candidate]:
+    """The assignment dropdown: the teams near the case (``_teams``) and the nearest on-duty
+    volunteers within ``ASSIGN_RADIUS_KM``, nearest first. (Anyone else may still be
+    assigned by key, as a suggestion does; the service checks them.)"""
     needed = set(case.category.skills or ())
-    found = _teams(case, keep=10_000) + _volunteers(case, MAX_BOX_KM, volunteers)
-    choices = [Candidate(item.key, item.name, item.is_team,
-                         distance_m(case.latitude, case.longitude, item.latitude,
-                                    item.longitude),
+    found = _teams(case) + _volunteers(case, volunteers)
+    choices = [Candidate(item.key, item.name, item.is_team, item.distance_m,
                          len(needed & set(item.skills))) for item in found]
-    return sorted(choices, key=lambda c: (c.distance_m is None, c.distance_m or 0.0))
-
+    return sorted(choices, key=lambda c: (c.distance_m is None, c.distance_m or 0.0, c.key))

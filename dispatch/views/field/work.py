@@ -3,7 +3,7 @@ tasks near them to claim, and the next step of each."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -80,8 +80,10 @@ def _render_home(posted_forms: dict[int, dict] | None = None, status: int = 200
                    for case, _distance in nearby}
     return render_template("field/home.html", cards=cards, nearby=nearby,
                            claim_forms=claim_forms, map=maps.embed(fmap),
-                           from_phone=from_phone, open_claims=claims.open_claims_of(
-                               current_user.id), remaining=claims.remaining), status
+                           from_phone=from_phone,
+                           nearby_km=current_app.config["NEARBY_KM"],
+                           open_claims=claims.open_claims_of(current_user.id),
+                           remaining=claims.remaining), status
 
 
 @bp.get("/")
