@@ -222,7 +222,10 @@ def describe(path: str, violations: list[dict[str, Any]]) -> str:
                      f"({len(violation['nodes'])}x)")
         for node in violation["nodes"][:6]:
             summary = node.get("failureSummary", "").replace("\n", " ")[:220]
-            lines.append(f"      {' '.join(map(str, node['target']))[:120]} -- {summary}")
+            related = {" ".join(map(str, r["target"])) for check in node.get("any", [])
+                       for r in check.get("relatedNodes", [])}
+            lines.append(f"      {' '.join(map(str, node['target']))[:120]} -- {summary}"
+                         + (f" (beside: {', '.join(sorted(related))[:200]})" if related else ""))
     return "\n".join(lines)
 
 
