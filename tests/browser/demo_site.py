@@ -18,9 +18,11 @@ from werkzeug.serving import make_server
 from dispatch import create_app
 from dispatch.extensions import db
 from dispatch.models import Case, CaseKind, CaseStatus, Team, User
+from dispatch.services.cases import claims, lifecycle
 from dispatch.services.desk import exports
 from dispatch.services.intake import imports
 from dispatch.services.intake.filing import hash_feedback_key
+from dispatch.services.permissions import Actor
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.conftest import PASSWORD, _config
 
@@ -96,6 +98,26 @@ def _first(statement: Any) -> Any:
     return found
 
 
+def give_the_volunteer_more_cards() -> None:
+    """Besides the demo volunteer's accepted work: a micro-wish they claimed (its clock
+    shows) and work sent back after the check (the reason shows), so /v/ has more states."""
+    volunteer = _first(select(User).where(User.username == "volunteer"))
+    admin = Actor.of(_first(select(User).where(User.username == "admin")))
+    open_wish = _first(select(Case).where(Case.kind == CaseKind.WISH,
+                                          Case.status == CaseStatus.RECEIVED,
+                                          Case.assigned_volunteer_id.is_(None),
+                                          Case.assigned_team_id.is_(None)).order_by(Case.id))
+    claims.claim(open_wish, Actor.of(volunteer))
+    sent_back = _first(select(Case).where(Case.status == CaseStatus.REGISTERED)
+                       .order_by(Case.id.desc()))
+    lifecycle.receive(sent_back, admin)
+    lifecycle.assign(sent_back, admin, volunteer=volunteer)
+    lifecycle.accept(sent_back, Actor.of(volunteer))
+    lifecycle.arrive(sent_back, Actor.of(volunteer))
+    lifecycle.finish(sent_back, Actor.of(volunteer), note="已清理")
+    lifecycle.return_work(sent_back, admin, note="还有一袋垃圾没有运走")
+
+
 def demo_places() -> dict[str, Any]:
     """Ids and codes of demo rows in the states the pages should be seen in."""
     def case(kind: CaseKind | None = None, *statuses: CaseStatus) -> Case:
@@ -114,6 +136,7 @@ def demo_places() -> dict[str, Any]:
     export = exports.request_export(coordinator, date(2026, 1, 1), date(2026, 1, 31), "csv")
     with SAMPLE.open("rb") as upload:
         batch, _ignored = imports.create_batch(upload, SAMPLE.name, taishan)
+    give_the_volunteer_more_cards()
     places = {
         "hazard_category": handling.category.code,
         "wish_category": wish.category.code,
@@ -170,8 +193,7 @@ class Visitors:
         """The page of (who, language) at ``url``, loaded without a script error."""
         page = self.page(who, language)
         self.errors.clear()
-        page.goto(url)
-        page.wait_for_load_state("networkidle")
+        page.goto(url)  # waits for "load": the page's own scripts have run
         assert not self.errors, f"{url}: script errors {self.errors}"
         return page
 

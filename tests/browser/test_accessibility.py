@@ -24,7 +24,6 @@ BLOCKING = ("serious", "critical")
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """The serious and critical WCAG 2.2 AA violations axe finds on the page as it is."""
-    page.wait_for_load_state("networkidle")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(url=AXE_URL)
     found = page.evaluate(

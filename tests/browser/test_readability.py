@@ -85,7 +85,6 @@ def test_body_text_on_phone_pages_is_at_least_16_px(row: tuple[str | None, str],
     who, path = row
     base, places = site
     page = visitors.visit(who, "zh", base + path.format(**places))
-    page.wait_for_load_state("networkidle")
     small = page.evaluate(SMALL_TEXT, SMALL_TEXT_ALLOWED)
     assert not small, f"{path}: text under {MIN_TEXT} px:\n" + "\n".join(small[:15])
 
