@@ -27,6 +27,7 @@ from dispatch.views import (
     errors,
     field,
     inbox,
+    open311,
     params,
     public,
     security,
@@ -56,7 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     params.register(app)  # the <id:...> converter, before the blueprints' rules
 
-    for blueprint in (public.bp, auth.bp, desk.bp, field.bp, api.bp, inbox.bp):
+    for blueprint in (public.bp, auth.bp, desk.bp, field.bp, api.bp, inbox.bp, open311.bp):
         app.register_blueprint(blueprint)
     maps.use_local_assets()
     errors.register(app)

@@ -1,4 +1,5 @@
-"""Flask commands: ``seed-demo`` and ``create-user`` (``db upgrade`` comes from Flask-Migrate)."""
+"""Flask commands: ``seed-demo``, ``create-user`` and ``api-key`` (``db upgrade`` comes from
+Flask-Migrate)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from dispatch.dev.demo import seed
 from dispatch.extensions import db, get_queue
 from dispatch.jobs.periodic import check_health
 from dispatch.models import Role, Studio
-from dispatch.services.errors import InvalidInput
+from dispatch.services.errors import InvalidInput, NotFound
+from dispatch.services.open_data import api_keys
 from dispatch.services.responders.accounts import create_user
 
 
 def register(app: Flask) -> None:
     register_ops(app)
+    register_api_keys(app)
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
@@ -68,3 +71,38 @@ def register_ops(app: Flask) -> None:
                 raise click.ClickException("the job failed; see the worker's log")
             time.sleep(0.1)
         raise click.ClickException(f"no worker answered within {timeout:g} s")
+
+
+def register_api_keys(app: Flask) -> None:
+    @app.cli.group("api-key")
+    def api_key() -> None:
+        """Open311 API keys of outside clients: issue, list, revoke."""
+
+    @api_key.command("issue")
+    @click.argument("name")
+    def issue(name: str) -> None:
+        """Issue a key to the client NAME; the key is printed once, only its hash is kept."""
+        try:
+            issued = api_keys.issue(name)
+        except InvalidInput as error:
+            raise click.BadParameter(error.message(), param_hint="NAME") from error
+        db.session.commit()
+        click.echo(f"Client {issued.client.id} {issued.client.name!r}: {issued.key}")
+
+    @api_key.command("list")
+    def list_keys() -> None:
+        """The clients, their key's first characters and whether it still works."""
+        for client in api_keys.all_clients():
+            state = "active" if client.active else f"revoked {client.revoked_at:%Y-%m-%d}"
+            click.echo(f"{client.id}\t{client.key_prefix}…\t{state}\t{client.name}")
+
+    @api_key.command("revoke")
+    @click.argument("client_id", type=int)
+    def revoke(client_id: int) -> None:
+        """Revoke the key of client CLIENT_ID (see ``api-key list``)."""
+        try:
+            revoked = api_keys.revoke(client_id)
+        except NotFound as error:
+            raise click.BadParameter(f"no client {client_id}", param_hint="CLIENT_ID") from error
+        db.session.commit()
+        click.echo("Revoked." if revoked else "It was already revoked.")

@@ -94,6 +94,15 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "AUTO_CONFIRM_DAYS": int(env.get("AUTO_CONFIRM_DAYS", "7")),
         # An import file with more rows is refused without reading the rest.
         "IMPORT_MAX_ROWS": int(env.get("IMPORT_MAX_ROWS", "2000")),
+        # Open311: service requests filed per API key, reads per address, the body limit,
+        # and the jurisdiction_id (unset: any is accepted; set: another one is a 404).
+        "OPEN311_KEY_LIMITS": env.get("OPEN311_KEY_LIMITS", "30 per minute;1000 per day"),
+        "OPEN311_READ_LIMITS": env.get("OPEN311_READ_LIMITS", "300 per minute"),
+        "OPEN311_MAX_BODY": int(env.get("OPEN311_MAX_BODY", str(1024 * 1024))),
+        "OPEN311_JURISDICTION": env.get("OPEN311_JURISDICTION", ""),
+        "OPEN311_CONTACT": env.get("OPEN311_CONTACT", "the studio's coordinators"),
+        "OPEN311_KEY_SERVICE": env.get("OPEN311_KEY_SERVICE",
+                                       "ask an administrator for an API key"),
     }
 
 

@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic and the CLI need them registered)."""
 
 from dispatch.models import ledger_guard
+from dispatch.models.api_clients import ApiClient
 from dispatch.models.base import utcnow
 from dispatch.models.case import Case, CaseEvent, CasePhoto, Category, Supporter
 from dispatch.models.desk import DutyShift, ImportBatch, LedgerExport
@@ -27,7 +28,8 @@ from dispatch.models.vocabulary import (
 LedgerIsAppendOnly = ledger_guard.LedgerIsAppendOnly
 
 __all__ = [
-    "OPEN_STATUSES", "Action", "AssignmentStatus", "Case", "CaseEvent", "CaseKind", "CasePhoto",
+    "OPEN_STATUSES", "Action", "ApiClient", "AssignmentStatus", "Case", "CaseEvent", "CaseKind",
+    "CasePhoto",
     "CaseStatus", "Category", "Channel", "DutyShift", "ImportBatch", "InboxMessage",
     "LedgerExport", "Notification", "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome",
     "PhotoStage", "Region", "Role", "ServicePoint", "ServicePointKind", "Studio", "Supporter",

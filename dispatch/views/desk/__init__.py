@@ -1,11 +1,12 @@
 """The coordinator's desk: the board, cases, teams, rota, import, monthly report, exports
-and deliveries.
+and deliveries, and (admins) the Open311 API keys.
 
 Each module adds its routes to the one blueprint in ``blueprint.py``; importing them here is
 what puts them on it.
 """
 
 from dispatch.views.desk import (
+    api_clients,
     board,
     cases,
     exports,
@@ -17,5 +18,5 @@ from dispatch.views.desk import (
 )
 from dispatch.views.desk.blueprint import bp
 
-__all__ = ["bp", "board", "cases", "exports", "imports", "monthly", "notifications", "rota",
-           "teams"]
+__all__ = ["bp", "api_clients", "board", "cases", "exports", "imports", "monthly",
+           "notifications", "rota", "teams"]
