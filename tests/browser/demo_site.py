@@ -32,7 +32,7 @@ LANGUAGES = ("zh", "en")
 
 # Who looks: None is a resident (no account). Phone for everyone but the desk.
 VIEWPORTS = {None: PHONE, "volunteer": PHONE, "captain": PHONE, "coordinator": DESKTOP,
-             "coord.taishan": DESKTOP}
+             "coord.taishan": DESKTOP, "admin": DESKTOP}
 
 # (who, path): {names} are filled from the demo rows found by demo_places() below.
 PAGES: list[tuple[str | None, str]] = [
@@ -81,6 +81,7 @@ PAGES: list[tuple[str | None, str]] = [
     ("coord.taishan", "/desk/import"),
     ("coord.taishan", "/desk/import/{batch_id}"),
     ("coord.taishan", "/desk/cases/{inspection_id}"),
+    ("admin", "/desk/api-clients"),
 ]
 
 # Forms sent empty, to check the page that shows their errors: (who, path, submit button).
