@@ -8,6 +8,7 @@ a map as three parts (the div, the script, and the asset links from ``map_assets
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from typing import Any
 import folium
 from flask import current_app
 from flask_babel import gettext as _
-from folium.plugins import MarkerCluster
+from folium.plugins import FeatureGroupSubGroup, MarkerCluster
+from folium.utilities import JsCode
 from markupsafe import Markup, escape
 
 from dispatch.geo.coords import TileCRS, to_display
@@ -41,6 +43,9 @@ LOCAL_CSS = [
 
 LOCAL_CLUSTER_JS = [
     ("markerclusterjs", f"{VENDOR}/leaflet.markercluster-1.5.3/leaflet.markercluster.js")]
+LOCAL_SUBGROUP_JS = [
+    ("featuregroupsubgroupjs",
+     f"{VENDOR}/leaflet.featuregroup.subgroup-1.0.2/leaflet.featuregroup.subgroup.js")]
 LOCAL_CLUSTER_CSS = [
     ("markerclustercss", f"{VENDOR}/leaflet.markercluster-1.5.3/MarkerCluster.css"),
     ("markerclusterdefaultcss", f"{VENDOR}/leaflet.markercluster-1.5.3/MarkerCluster.Default.css"),
@@ -52,6 +57,7 @@ def use_local_assets() -> None:
     folium.Map.default_css = LOCAL_CSS
     MarkerCluster.default_js = LOCAL_CLUSTER_JS
     MarkerCluster.default_css = LOCAL_CLUSTER_CSS
+    FeatureGroupSubGroup.default_js = LOCAL_SUBGROUP_JS
 
 
 def safe_text(text: object) -> Markup:
@@ -64,6 +70,20 @@ def safe_text(text: object) -> Markup:
     for char, entity in (("`", "&#96;"), ("$", "&#36;"), ("\\", "&#92;")):
         escaped = escaped.replace(char, entity)
     return Markup(escaped)
+
+
+_JS_STRING_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                      ("`", "\\u0060"), ("$", "\\u0024"))
+
+
+def js_text(text: object) -> JsCode:
+    """Plain text as a JavaScript string literal for a Leaflet option (a marker's title):
+    JSON with every character that could close a script or a template literal escaped,
+    so the text arrives exactly as typed and nothing in it can run."""
+    literal = json.dumps(str(text), ensure_ascii=True)
+    for char, escaped in _JS_STRING_ESCAPES:
+        literal = literal.replace(char, escaped)
+    return JsCode(literal)
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,9 @@ def add_marker(fmap: folium.Map, latitude: float, longitude: float, *, popup: st
         popup=folium.Popup(safe_text(popup), max_width=260) if popup else None,
         tooltip=folium.Tooltip(safe_text(tooltip)) if tooltip else None,
         icon=folium.Icon(color=colour, icon=icon),
+        # Leaflet makes the marker a button; its title is the button's accessible name
+        # (a DOM property: plain text, never parsed as HTML).
+        title=js_text(tooltip or popup) if tooltip or popup else None,
     ).add_to(fmap)
 
 
@@ -125,6 +148,7 @@ def embed(fmap: folium.Map) -> MapEmbed:
 
 CLUSTER_OPTIONS = {"chunkedLoading": True, "showCoverageOnHover": False,
                    "maxClusterRadius": 50, "disableClusteringAtZoom": 18}
+PLACE_CLUSTER_OPTIONS = {"showCoverageOnHover": False, "maxClusterRadius": 40}
 # Awesome-markers colour and Font Awesome icon of each kind of service point.
 SERVICE_POINT_ICONS = {
     "rest_station": ("orange", "mug-hot"),
@@ -167,7 +191,10 @@ def board_map(centre: tuple[float, float], *, teams: Sequence[Any],
 
     # Tooltips only, no popups: Folium compiles every element it renders as a template, so
     # each one costs about a millisecond; the volunteers, who may be many, are one GeoJSON.
-    team_layer = folium.FeatureGroup(name=_("Teams")).add_to(fmap)
+    # Teams and service points share one cluster (two layers of it), so neighbours of either
+    # kind group instead of one marker half hiding another: too small a target (WCAG 2.5.8).
+    places = MarkerCluster(control=False, options=PLACE_CLUSTER_OPTIONS).add_to(fmap)
+    team_layer = FeatureGroupSubGroup(places, name=_("Teams")).add_to(fmap)
     for team in teams:
         duty = _("On duty") if team.on_duty else _("Not on duty")
         folium.Marker(
@@ -175,6 +202,7 @@ def board_map(centre: tuple[float, float], *, teams: Sequence[Any],
             tooltip=folium.Tooltip(_lines(team.name, duty, _("%(n)d open cases", n=team.load))),
             icon=folium.Icon(color="green" if team.on_duty else "gray", icon="users",
                              prefix="fa"),
+            title=js_text(f"{team.name} · {duty}"),
             z_index_offset=-500,  # under the cases
         ).add_to(team_layer)
 
@@ -197,13 +225,14 @@ def board_map(centre: tuple[float, float], *, teams: Sequence[Any],
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         ).add_to(volunteer_layer)
 
-    point_layer = folium.FeatureGroup(name=_("Service points")).add_to(fmap)
+    point_layer = FeatureGroupSubGroup(places, name=_("Service points")).add_to(fmap)
     for point in points:
         colour, icon = SERVICE_POINT_ICONS.get(str(point.kind), ("blue", "location-dot"))
         folium.Marker(
             list(to_display(point.latitude, point.longitude, crs)),
             tooltip=folium.Tooltip(_lines(point.name, point.kind.label, point.address)),
             icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
+            title=js_text(f"{point.name} · {point.kind.label}"),
             z_index_offset=-1000,
         ).add_to(point_layer)
 

@@ -47,6 +47,17 @@ class LanguageForm(FlaskForm):
     next = HiddenField()
 
 
+# The phone pages' larger-text setting: a cookie of its own, kept for a year (the session
+# ends with the browser; an older resident's choice should not).
+TEXT_SIZE_COOKIE = "text_size"
+TEXT_SIZES = ("normal", "large")
+
+
+class TextSizeForm(FlaskForm):
+    size = HiddenField(validators=[DataRequired(), AnyOf(TEXT_SIZES)])
+    next = HiddenField()
+
+
 class ActionForm(FlaskForm):
     """Base of every case action: carries the version the page was rendered at, so a
     stale page is refused with a conflict instead of overwriting someone else's step."""

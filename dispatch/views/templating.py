@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, request
 from flask_babel import format_datetime, format_timedelta, get_locale
@@ -15,7 +16,7 @@ from dispatch.models import AssignmentStatus, Case, CaseStatus, InboxMessage
 from dispatch.models.people import SKILL_LABELS
 from dispatch.services.permissions import may_see_reporter_phone
 from dispatch.services.phones import display_phone, mask_phone
-from dispatch.views.forms import LanguageForm
+from dispatch.views.forms import TEXT_SIZE_COOKIE, LanguageForm
 
 STATUS_COLOURS = {
     CaseStatus.REGISTERED: "secondary",
@@ -57,6 +58,14 @@ def sees_reporter_phone(case: Case) -> bool:
                                   else None)
 
 
+def error_aria(field: Any) -> dict[str, str]:
+    """The attributes that tell a screen reader a field has errors and where they are
+    written: ``aria-invalid`` and ``aria-describedby`` (the ``<id>-error`` block)."""
+    if not field.errors:
+        return {}
+    return {"aria_invalid": "true", "aria_describedby": f"{field.id}-error"}
+
+
 def _unread_count() -> int:
     if not current_user.is_authenticated:
         return 0
@@ -72,6 +81,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(display_phone)
     app.add_template_global(status_badge)
     app.add_template_global(sees_reporter_phone)
+    app.add_template_global(error_aria)
 
     @app.context_processor
     def _globals() -> dict[str, object]:
@@ -80,4 +90,5 @@ def register(app: Flask) -> None:
             "unread_count": _unread_count(),
             "current_language": locale.language if locale else "zh",
             "language_form": LanguageForm(formdata=None, next=request.full_path),
+            "text_large": request.cookies.get(TEXT_SIZE_COOKIE) == "large",
         }

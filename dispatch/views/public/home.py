@@ -25,12 +25,14 @@ from dispatch.models import OPEN_STATUSES, CaseEvent, CaseStatus, utcnow
 from dispatch.services.cases.queries import case_by_tracking_code
 from dispatch.services.intake.filing import holds_feedback_key
 from dispatch.services.responders.studios import studios_today
-from dispatch.views.forms import LanguageForm
+from dispatch.views.forms import TEXT_SIZE_COOKIE, LanguageForm, TextSizeForm
 from dispatch.views.public.blueprint import bp
 from dispatch.views.public.browser import feedback_key_for
 from dispatch.views.public.forms import ResidentFeedbackForm, SupportForm
 from dispatch.views.public.public_maps import case_map
 from dispatch.views.redirects import safe_next
+
+TEXT_SIZE_MAX_AGE = 365 * 24 * 3600
 
 
 @bp.get("/")
@@ -44,6 +46,21 @@ def set_language() -> Response:
     if form.validate_on_submit() and form.lang.data in LANGUAGES:
         session["lang"] = form.lang.data
     return redirect(safe_next(form.next.data) or "/")
+
+
+@bp.post("/text-size")
+def set_text_size() -> Response:
+    """The larger-text setting of the phone pages, kept in a cookie across visits."""
+    form = TextSizeForm()
+    response = redirect(safe_next(form.next.data) or "/")
+    if form.validate_on_submit():
+        if form.size.data == "large":
+            response.set_cookie(TEXT_SIZE_COOKIE, "large", max_age=TEXT_SIZE_MAX_AGE,
+                                secure=current_app.config["SESSION_COOKIE_SECURE"],
+                                httponly=True, samesite="Lax")
+        else:
+            response.delete_cookie(TEXT_SIZE_COOKIE, httponly=True, samesite="Lax")
+    return response
 
 
 @bp.get("/track")
