@@ -14,12 +14,14 @@ from dispatch.models.places import (
     ServicePointKind,
     Studio,
 )
+from dispatch.models.reception import ReceptionSession, ReceptionVisit, VisitOutcome
 from dispatch.models.vocabulary import (
     OPEN_STATUSES,
     Action,
     AssignmentStatus,
     CaseKind,
     CaseStatus,
+    IntakeChannel,
     Outcome,
     PhotoStage,
 )
@@ -29,7 +31,9 @@ LedgerIsAppendOnly = ledger_guard.LedgerIsAppendOnly
 __all__ = [
     "OPEN_STATUSES", "Action", "AssignmentStatus", "Case", "CaseEvent", "CaseKind", "CasePhoto",
     "CaseStatus", "Category", "Channel", "DutyShift", "ImportBatch", "InboxMessage",
+    "IntakeChannel",
     "LedgerExport", "Notification", "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome",
-    "PhotoStage", "Region", "Role", "ServicePoint", "ServicePointKind", "Studio", "Supporter",
-    "Team", "User", "VolunteerProfile", "utcnow",
+    "PhotoStage", "ReceptionSession", "ReceptionVisit", "Region", "Role", "ServicePoint",
+    "ServicePointKind", "Studio", "Supporter",
+    "Team", "User", "VisitOutcome", "VolunteerProfile", "utcnow",
 ]

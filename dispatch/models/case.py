@@ -30,6 +30,7 @@ from dispatch.models.vocabulary import (
     AssignmentStatus,
     CaseKind,
     CaseStatus,
+    IntakeChannel,
     Outcome,
     PhotoStage,
 )
@@ -84,6 +85,10 @@ class Case(db.Model):
     reporter_name: Mapped[str | None] = mapped_column(String(60))
     reporter_phone: Mapped[str | None] = mapped_column(String(20))  # E.164
     reporter_wants_updates: Mapped[bool] = mapped_column(default=False)
+    # How it reached the studio (来访 来电 微信群 信件 巡查, or 网上: the resident's form).
+    channel: Mapped[IntakeChannel] = mapped_column(
+        enum_column(IntakeChannel, "channel"), default=IntakeChannel.ONLINE,
+        server_default=IntakeChannel.ONLINE.value, index=True)
 
     status: Mapped[CaseStatus] = mapped_column(
         enum_column(CaseStatus, "status"), default=CaseStatus.REGISTERED, index=True)

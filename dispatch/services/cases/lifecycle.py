@@ -28,6 +28,7 @@ from dispatch.models import (
     CasePhoto,
     CaseStatus,
     Category,
+    IntakeChannel,
     Outcome,
     PhotoStage,
     Studio,
@@ -79,8 +80,10 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
              reporter_name: str | None = None, reporter_phone: str | None = None,
              wants_updates: bool = False, studio: Studio | None = None,
              external_ref: str | None = None, submission_token: str | None = None,
-             actor: Actor | None = None, at: datetime | None = None) -> Case:
-    """登记: a new case, and the first line of its ledger."""
+             actor: Actor | None = None, at: datetime | None = None,
+             channel: IntakeChannel = IntakeChannel.ONLINE) -> Case:
+    """登记: a new case, and the first line of its ledger (which names the channel when
+    the desk registered it: 来访, 来电, 微信群, 信件, 巡查)."""
     actor = actor or Actor.resident()
     if actor.role not in (RESIDENT_ROLE, SYSTEM_ROLE) and not actor.at_desk:
         raise NotPermitted("register")
@@ -101,11 +104,15 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
         reporter_wants_updates=wants_updates and bool(reporter_phone),
         status=CaseStatus.REGISTERED, version=1, created_at=at, updated_at=at,
         due_at=at + timedelta(hours=category.receive_hours), stage_entered_at=at,
+        channel=channel,
     )
     db.session.add(case)
     # One flush inserts the case and its first ledger line together.
+    note = "" if channel is IntakeChannel.ONLINE else _("Channel: %(channel)s",
+                                                         channel=channel.label)
     event = CaseEvent(case=case, seq=1, action="register", from_status=None,
-                      to_status=CaseStatus.REGISTERED, created_at=at, **_actor_fields(actor))
+                      to_status=CaseStatus.REGISTERED, created_at=at, note=note,
+                      **_actor_fields(actor))
     db.session.add(event)
     db.session.flush()
     notifications.plan(case, event)

@@ -10,12 +10,14 @@ from dispatch.views.desk import (
     cases,
     exports,
     imports,
+    intake,
     monthly,
     notifications,
+    reception,
     rota,
     teams,
 )
 from dispatch.views.desk.blueprint import bp
 
-__all__ = ["bp", "board", "cases", "exports", "imports", "monthly", "notifications", "rota",
-           "teams"]
+__all__ = ["bp", "board", "cases", "exports", "imports", "intake", "monthly", "notifications",
+           "reception", "rota", "teams"]
