@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseStatus, IntakeChannel, Outcome
+from dispatch.services.desk.export_files import CASE_COLUMNS
 from tests.factories import World, gen_case
 
 TOKEN = re.compile(r'name="submission_token" type="hidden" value="([^"]+)"')
@@ -123,3 +124,10 @@ def test_the_board_filters_by_channel(signed_in, world: World) -> None:
     desk = signed_in("coordinator")
     page = desk.get("/desk/board?channel=patrol").get_data(as_text=True)
     assert "巡查发现井盖缺失" in page and world.case.title not in page
+
+
+def test_the_export_has_the_channel(world: World) -> None:
+    case = gen_case(world.category, world.studio, channel=IntakeChannel.LETTER)
+    headers = [column.header() for column in CASE_COLUMNS]
+    values = [column.value(case) for column in CASE_COLUMNS]
+    assert values[headers.index("渠道")] == "信件"

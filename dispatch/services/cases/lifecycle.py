@@ -39,6 +39,7 @@ from dispatch.models import (
 )
 from dispatch.models.people import FIELD_ROLES
 from dispatch.services.cases import notifications
+from dispatch.services.cases.answers import answer  # noqa: F401  (the step 当场答复)
 from dispatch.services.cases.ledger import (  # noqa: F401  (re-exported: the lifecycle's API)
     _actor_fields,
     _stamp,
