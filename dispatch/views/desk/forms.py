@@ -43,6 +43,7 @@ from dispatch.models import (
     Region,
     Studio,
 )
+from dispatch.models.vocabulary import CHANNEL_LABELS
 from dispatch.services.cases.queries import CaseFilter
 from dispatch.services.desk.exports import MAX_EXPORT_DAYS
 from dispatch.views.params import IdField, parse_choice, parse_id, strip
@@ -99,7 +100,7 @@ class BoardFilterForm(FlaskForm):
     studio = SelectField(_l("Studio"), validators=[Optional()], filters=[strip])
     channel = SelectField(_l("Channel"), validators=[Optional()], filters=[strip],
                           choices=[SelectChoice("", _l("All channels"))] + [
-                              SelectChoice(c.value, c.label) for c in IntakeChannel])
+                              SelectChoice(c.value, CHANNEL_LABELS[c]) for c in IntakeChannel])
     overdue = BooleanField(_l("Overdue only"))
     q = StringField(_l("Search"), validators=[Optional(), Length(max=60)])
 

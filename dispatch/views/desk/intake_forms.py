@@ -19,8 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from dispatch.models import CaseKind
-from dispatch.models.vocabulary import DESK_CHANNELS
+from dispatch.models.vocabulary import CHANNEL_LABELS, DESK_CHANNELS, KIND_LABELS
 from dispatch.services.desk.intake import NEXT_STEPS, RECEIVE
 from dispatch.views.params import CoordinateField, IdField, strip
 
@@ -29,10 +28,10 @@ class IntakeForm(FlaskForm):
     """One page, keyboard first: channel, who, where, what, and what happens next."""
 
     channel = RadioField(_l("How it reached us"), default="walk_in",
-                         choices=[SelectChoice(c.value, c.label) for c in DESK_CHANNELS],
+                         choices=[SelectChoice(c.value, CHANNEL_LABELS[c]) for c in DESK_CHANNELS],
                          validators=[DataRequired(_l("Choose how the matter reached the studio."))])
     kind = RadioField(_l("What is it?"), default="hazard",
-                      choices=[SelectChoice(k.value, k.label) for k in CaseKind],
+                      choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
                       validators=[DataRequired(_l("Please choose one."))])
     category = SelectField(_l("Category"), filters=[strip], validators=[
         DataRequired(_l("Please choose a category."))])
