@@ -21,6 +21,7 @@ from dispatch.models.vocabulary import (
     AssignmentStatus,
     CaseKind,
     CaseStatus,
+    ClockUnit,
     IntakeChannel,
     Outcome,
     PhotoStage,
@@ -30,7 +31,7 @@ LedgerIsAppendOnly = ledger_guard.LedgerIsAppendOnly
 
 __all__ = [
     "OPEN_STATUSES", "Action", "AssignmentStatus", "Case", "CaseEvent", "CaseKind", "CasePhoto",
-    "CaseStatus", "Category", "Channel", "DutyShift", "ImportBatch", "InboxMessage",
+    "CaseStatus", "Category", "Channel", "ClockUnit", "DutyShift", "ImportBatch", "InboxMessage",
     "IntakeChannel",
     "LedgerExport", "Notification", "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome",
     "PhotoStage", "ReceptionSession", "ReceptionVisit", "Region", "Role", "ServicePoint",

@@ -30,6 +30,7 @@ from dispatch.models.vocabulary import (
     AssignmentStatus,
     CaseKind,
     CaseStatus,
+    ClockUnit,
     IntakeChannel,
     Outcome,
     PhotoStage,
@@ -61,6 +62,10 @@ class Category(BilingualName, db.Model):
     receive_hours: Mapped[int] = mapped_column(default=24)
     handle_hours: Mapped[int] = mapped_column(default=72)
     reply_hours: Mapped[int] = mapped_column(default=120)
+    # What the three clocks above count: hours, or working days (services/workdays.py).
+    clock_unit: Mapped[ClockUnit] = mapped_column(
+        enum_column(ClockUnit, "clock_unit"), default=ClockUnit.HOURS,
+        server_default=ClockUnit.HOURS.value)
     active: Mapped[bool] = mapped_column(default=True)
 
     __table_args__ = (

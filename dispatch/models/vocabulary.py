@@ -60,6 +60,23 @@ CHANNEL_LABELS = {
 DESK_CHANNELS = tuple(c for c in IntakeChannel if c is not IntakeChannel.ONLINE)
 
 
+class ClockUnit(LabelledEnum):
+    """What a category's clocks count: hours, or working days (the official calendar)."""
+
+    HOURS = "hours"
+    WORKDAYS = "workdays"
+
+    @classmethod
+    def _labels(cls) -> dict[ClockUnit, str]:
+        return CLOCK_UNIT_LABELS
+
+
+CLOCK_UNIT_LABELS = {
+    ClockUnit.HOURS: _l("Hours"),
+    ClockUnit.WORKDAYS: _l("Working days"),
+}
+
+
 class CaseStatus(LabelledEnum):
     """The six steps of the reception flow: 登记 接待 处理 回复 反馈 归档."""
 

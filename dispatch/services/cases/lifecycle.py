@@ -11,7 +11,7 @@ Functions flush; the caller commits.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -58,6 +58,7 @@ from dispatch.services.permissions import RESIDENT_ROLE, SYSTEM_ROLE, Actor, ens
 from dispatch.services.phones import normalise_phone
 from dispatch.services.photos import StoredPhoto
 from dispatch.services.text import xml_safe
+from dispatch.services.workdays import deadline
 
 # No 0/O/1/I/L: codes are read aloud over the phone and typed on small keyboards.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -104,7 +105,8 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
         reporter_phone=normalise_phone(reporter_phone),
         reporter_wants_updates=wants_updates and bool(reporter_phone),
         status=CaseStatus.REGISTERED, version=1, created_at=at, updated_at=at,
-        due_at=at + timedelta(hours=category.receive_hours), stage_entered_at=at,
+        due_at=deadline(at, category.receive_hours, category.clock_unit),
+        stage_entered_at=at,
         channel=channel,
     )
     db.session.add(case)

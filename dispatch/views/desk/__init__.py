@@ -7,6 +7,7 @@ what puts them on it.
 
 from dispatch.views.desk import (
     board,
+    calendar,
     cases,
     exports,
     imports,
@@ -19,5 +20,5 @@ from dispatch.views.desk import (
 )
 from dispatch.views.desk.blueprint import bp
 
-__all__ = ["bp", "board", "cases", "exports", "imports", "intake", "monthly", "notifications",
-           "reception", "rota", "teams"]
+__all__ = ["bp", "board", "calendar", "cases", "exports", "imports", "intake", "monthly",
+           "notifications", "reception", "rota", "teams"]
