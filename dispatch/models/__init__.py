@@ -4,6 +4,12 @@ from dispatch.models import ledger_guard
 from dispatch.models.base import utcnow
 from dispatch.models.case import Case, CaseEvent, CasePhoto, Category, Supporter
 from dispatch.models.desk import DutyShift, ImportBatch, LedgerExport
+from dispatch.models.joining import (
+    ApplicationStatus,
+    AuditEntry,
+    OneTimeLink,
+    VolunteerApplication,
+)
 from dispatch.models.notify import Channel, InboxMessage, Notification
 from dispatch.models.people import Role, Team, User, VolunteerProfile
 from dispatch.models.places import (
@@ -30,7 +36,8 @@ from dispatch.models.vocabulary import (
 LedgerIsAppendOnly = ledger_guard.LedgerIsAppendOnly
 
 __all__ = [
-    "OPEN_STATUSES", "Action", "AssignmentStatus", "Case", "CaseEvent", "CaseKind", "CasePhoto",
+    "OPEN_STATUSES", "Action", "ApplicationStatus", "AuditEntry", "OneTimeLink",
+    "VolunteerApplication", "AssignmentStatus", "Case", "CaseEvent", "CaseKind", "CasePhoto",
     "CaseStatus", "Category", "Channel", "ClockUnit", "DutyShift", "ImportBatch", "InboxMessage",
     "IntakeChannel",
     "LedgerExport", "Notification", "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome",

@@ -186,6 +186,7 @@ class Action(enum.StrEnum):
     MODERATE = "moderate"
     MERGED_IN = "merged_in"
     ANSWER = "answer"
+    RETURN_TO_TEAM = "return_to_team"
 
 
 S, A = CaseStatus, AssignmentStatus
@@ -289,6 +290,7 @@ ACTION_LABELS: dict[str, str] = {
     "moderate": _l("Moderated for the public page"),
     "merged_in": _l("Supporters carried over from a duplicate"),
     "answer": _l("Answered on the spot and archived"),
+    "return_to_team": _l("Back to the team: the volunteer left"),
 }
 
 
