@@ -12,10 +12,10 @@ Work they already finished waits for its check as before. The change is in the a
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dispatch.extensions import db
-from dispatch.models import Case, CaseStatus, User, utcnow
+from dispatch.models import Case, CaseStatus, Role, User, utcnow
 from dispatch.models.vocabulary import UNFINISHED_WORK, AssignmentStatus
 from dispatch.services import audit
 from dispatch.services.cases import commands
@@ -31,6 +31,12 @@ def deactivate(user: User, by: User) -> list[int]:
         raise InvalidInput("user", _("You cannot deactivate your own account."))
     if not user.active:
         return []
+    if user.role == Role.COORDINATOR and user.studio_id is not None and not db.session.scalar(
+            select(func.count()).select_from(User).where(
+                User.studio_id == user.studio_id, User.role == Role.COORDINATOR,
+                User.active.is_(True), User.id != user.id)):
+        raise InvalidInput("user", _("%(name)s is the last coordinator of the studio: add "
+                                     "another one first.", name=user.display_name))
     actor = Actor.of(by)
     note = _("%(name)s left: the work goes back to the team.", name=user.display_name)
     moved: list[int] = []

@@ -14,6 +14,7 @@ from dispatch.views.desk import (
     intake,
     monthly,
     notifications,
+    people,
     reception,
     rota,
     teams,
@@ -21,4 +22,4 @@ from dispatch.views.desk import (
 from dispatch.views.desk.blueprint import bp
 
 __all__ = ["bp", "board", "calendar", "cases", "exports", "imports", "intake", "monthly",
-           "notifications", "reception", "rota", "teams"]
+           "notifications", "people", "reception", "rota", "teams"]
