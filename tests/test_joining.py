@@ -156,3 +156,15 @@ def test_anonymisation_after_retention_months_is_counted_in_the_audit_log(app, w
     entry = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "retention.anonymise").order_by(AuditEntry.id.desc())).first()
     assert entry is not None and entry.after["cases"] == 1
+
+
+def test_the_captain_approves_on_the_phone(web, signed_in, world: World) -> None:
+    _apply(web, world)
+    application = _application()
+    captain = signed_in("captain")
+    assert "刘志愿" in captain.get("/v/team/applications").get_data(as_text=True)
+    page = captain.post("/v/team/applications", {"application_id": application.id,
+                                                 "decision": "approve"})
+    assert page.status_code == 200 and "/password/" in page.get_data(as_text=True)
+    outsider = signed_in("outsider_captain")
+    assert "刘志愿" not in outsider.get("/v/team/applications").get_data(as_text=True)
