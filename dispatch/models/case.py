@@ -66,7 +66,9 @@ class Category(BilingualName, db.Model):
     clock_unit: Mapped[ClockUnit] = mapped_column(
         enum_column(ClockUnit, "clock_unit"), default=ClockUnit.HOURS,
         server_default=ClockUnit.HOURS.value)
-    active: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(default=True)  # False: retired (kept, not offered)
+    # Raised by every change on the settings page: a second editor's stale form is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         CheckConstraint("reply_hours > 0", name="reply_hours_positive"),

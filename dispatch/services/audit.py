@@ -24,8 +24,11 @@ def record(actor: User | None, action: str, target: str = "", *,
     return entry
 
 
-def latest(limit: int = 100, action: str | None = None) -> list[AuditEntry]:
+def latest(limit: int = 100, action: str | None = None,
+           target: str | None = None) -> list[AuditEntry]:
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if action:
         query = query.where(AuditEntry.action == action)
+    if target:
+        query = query.where(AuditEntry.target == target)
     return list(db.session.scalars(query))

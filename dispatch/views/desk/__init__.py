@@ -17,9 +17,10 @@ from dispatch.views.desk import (
     people,
     reception,
     rota,
+    settings,
     teams,
 )
 from dispatch.views.desk.blueprint import bp
 
 __all__ = ["bp", "board", "calendar", "cases", "exports", "imports", "intake", "monthly",
-           "notifications", "people", "reception", "rota", "teams"]
+           "notifications", "people", "reception", "rota", "settings", "teams"]
