@@ -49,9 +49,10 @@ def add_working_days(start: datetime, days: int) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
 
 
-def deadline(start: datetime, amount: int, unit: ClockUnit | str) -> datetime:
-    """When a clock of ``amount`` in ``unit`` that starts at ``start`` runs out."""
-    if ClockUnit(unit) is ClockUnit.WORKDAYS:
+def deadline(start: datetime, amount: int, unit: ClockUnit | str | None) -> datetime:
+    """When a clock of ``amount`` in ``unit`` that starts at ``start`` runs out (a category
+    not yet flushed has no unit yet: its default, hours)."""
+    if unit is not None and ClockUnit(unit) is ClockUnit.WORKDAYS:
         return add_working_days(start, amount)
     return start + timedelta(hours=amount)
 
