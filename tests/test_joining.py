@@ -168,3 +168,13 @@ def test_the_captain_approves_on_the_phone(web, signed_in, world: World) -> None
     assert page.status_code == 200 and "/password/" in page.get_data(as_text=True)
     outsider = signed_in("outsider_captain")
     assert "刘志愿" not in outsider.get("/v/team/applications").get_data(as_text=True)
+
+
+def test_a_coordinator_cannot_act_on_an_administrators_account(signed_in, world: World
+                                                                ) -> None:
+    desk = signed_in("coordinator")
+    assert desk.post("/desk/people/deactivate", {"user_id": world.admin.id}
+                     ).status_code == 403
+    assert desk.post("/desk/people/reset", {"user_id": world.admin.id}).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(User, world.admin.id).active

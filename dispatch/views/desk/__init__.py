@@ -15,6 +15,7 @@ from dispatch.views.desk import (
     monthly,
     notifications,
     people,
+    posters,
     reception,
     rota,
     settings,
@@ -23,4 +24,4 @@ from dispatch.views.desk import (
 from dispatch.views.desk.blueprint import bp
 
 __all__ = ["bp", "board", "calendar", "cases", "exports", "imports", "intake", "monthly",
-           "notifications", "people", "reception", "rota", "settings", "teams"]
+           "notifications", "people", "posters", "reception", "rota", "settings", "teams"]

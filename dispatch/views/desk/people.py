@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
-from dispatch.models import User, VolunteerApplication
+from dispatch.models import Role, User, VolunteerApplication
 from dispatch.services import audit
 from dispatch.services.cases import leaving
 from dispatch.services.errors import InvalidInput
@@ -24,6 +24,14 @@ from dispatch.views.joining_forms import DecisionForm, UserActionForm
 def link_url(token: str) -> str:
     base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
     return base + url_for("auth.set_password", token=token)
+
+
+def _target(user_id: int | None) -> User:
+    """The account acted on; only an administrator acts on an administrator's."""
+    user = db.get_or_404(User, user_id)
+    if user.role == Role.ADMIN and current_user.role != Role.ADMIN:
+        abort(403)
+    return user
 
 
 def _page(status: int = 200) -> tuple[str, int]:
@@ -68,7 +76,7 @@ def reset_password() -> tuple[str, int]:
     form = UserActionForm()
     if not form.validate():
         abort(400)
-    user = db.get_or_404(User, form.user_id.data)
+    user = _target(form.user_id.data)
     if not user.active:
         abort(409)
     token = links.create(user, current_user)
@@ -83,7 +91,7 @@ def deactivate_user() -> Response:
     form = UserActionForm()
     if not form.validate():
         abort(400)
-    user = db.get_or_404(User, form.user_id.data)
+    user = _target(form.user_id.data)
     try:
         moved = leaving.deactivate(user, current_user)
     except InvalidInput as error:
