@@ -96,6 +96,10 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "MAIL_FROM": env.get("MAIL_FROM", "dispatch@localhost"),
         # A reply left this many days without feedback is confirmed by the system.
         "AUTO_CONFIRM_DAYS": int(env.get("AUTO_CONFIRM_DAYS", "7")),
+        # Personal data of people who left and residents of cases archived this long ago
+        # is anonymised by the periodic job (services/responders/retention.py).
+        "RETENTION_MONTHS": int(env.get("RETENTION_MONTHS", "24")),
+        "SET_PASSWORD_LINK_HOURS": int(env.get("SET_PASSWORD_LINK_HOURS", "72")),
         # An import file with more rows is refused without reading the rest.
         "IMPORT_MAX_ROWS": int(env.get("IMPORT_MAX_ROWS", "2000")),
         # Open311: service requests filed per API key, reads per address, the body limit,

@@ -144,6 +144,8 @@ def take_step(case: Case, action: str, world: World, actor: Actor | None = None,
         kw.setdefault("note", "已处理" if action == "finish" else "原因说明")
     elif action == "reply":
         kw.setdefault("text", "已为您处理完毕。")
+    elif action == "answer":
+        kw.setdefault("text", "已当场答复。")
     elif action == "give_feedback":
         kw = {"satisfied": True, "rating": 5, **kw}
     elif action == "mark_not_ours":

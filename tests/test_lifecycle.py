@@ -182,7 +182,7 @@ STATE_FOR = {"receive": "registered", "assign": "received", "mark_duplicate": "r
              "decline": "assigned", "arrive": "accepted", "finish": "on_site", "reply": "checked",
              "check_work": "done", "return_work": "done",
              "give_feedback": "replied", "reopen": "feedback_unsatisfied",
-             "archive": "feedback_satisfied", "auto_confirm": "replied"}
+             "archive": "feedback_satisfied", "auto_confirm": "replied", "answer": "received"}
 
 
 def actor_named(world: World, name: str) -> Actor:

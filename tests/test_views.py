@@ -100,7 +100,7 @@ def test_case_page_offers_exactly_the_legal_next_actions(signed_in, world: World
     walk(world.case, world, "receive")
     db.session.commit()
     assert offered_actions(desk.get(f"/desk/cases/{world.case.id}").get_data(as_text=True)) \
-        == {"assign", "mark_duplicate", "mark_not_ours"}
+        == {"assign", "mark_duplicate", "mark_not_ours", "answer"}
 
 
 def test_posting_a_legal_action_moves_the_case_one_step(signed_in, world: World) -> None:

@@ -8,6 +8,7 @@ import os
 from rq import cron
 
 from dispatch.jobs.periodic import (
+    anonymise_expired,
     auto_confirm_replied,
     daily_digest,
     escalate_overdue_cases,
@@ -23,3 +24,4 @@ cron.register(relay_notifications, "default", interval=int(os.environ.get("RELAY
 cron.register(escalate_overdue_cases, "default", interval=600, job_timeout=300)
 cron.register(auto_confirm_replied, "default", cron="30 2 * * *", job_timeout=300)  # 02:30 UTC
 cron.register(daily_digest, "default", cron="30 0 * * *", job_timeout=300)  # 08:30 Beijing
+cron.register(anonymise_expired, "default", cron="45 2 * * *", job_timeout=600)  # 02:45 UTC

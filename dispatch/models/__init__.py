@@ -5,6 +5,12 @@ from dispatch.models.api_clients import ApiClient
 from dispatch.models.base import utcnow
 from dispatch.models.case import Case, CaseEvent, CasePhoto, Category, Supporter
 from dispatch.models.desk import DutyShift, ImportBatch, LedgerExport
+from dispatch.models.joining import (
+    ApplicationStatus,
+    AuditEntry,
+    OneTimeLink,
+    VolunteerApplication,
+)
 from dispatch.models.notify import Channel, InboxMessage, Notification
 from dispatch.models.people import Role, Team, User, VolunteerProfile
 from dispatch.models.places import (
@@ -15,6 +21,7 @@ from dispatch.models.places import (
     ServicePointKind,
     Studio,
 )
+from dispatch.models.reception import ReceptionSession, ReceptionVisit, VisitOutcome
 from dispatch.models.tokens import ApiToken
 from dispatch.models.vocabulary import (
     OPEN_STATUSES,
@@ -22,6 +29,8 @@ from dispatch.models.vocabulary import (
     AssignmentStatus,
     CaseKind,
     CaseStatus,
+    ClockUnit,
+    IntakeChannel,
     Outcome,
     PhotoStage,
 )
@@ -29,11 +38,12 @@ from dispatch.models.vocabulary import (
 LedgerIsAppendOnly = ledger_guard.LedgerIsAppendOnly
 
 __all__ = [
-    "OPEN_STATUSES", "Action", "ApiClient", "ApiToken", "AssignmentStatus", "Case", "CaseEvent",
-    "CaseKind",
-    "CasePhoto",
-    "CaseStatus", "Category", "Channel", "DutyShift", "ImportBatch", "InboxMessage",
+    "OPEN_STATUSES", "Action", "ApiClient", "ApiToken", "ApplicationStatus", "AuditEntry",
+    "OneTimeLink", "VolunteerApplication", "AssignmentStatus", "Case", "CaseEvent", "CaseKind",
+    "CasePhoto", "CaseStatus", "Category", "Channel", "ClockUnit", "DutyShift", "ImportBatch",
+    "InboxMessage", "IntakeChannel",
     "LedgerExport", "Notification", "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome",
-    "PhotoStage", "Region", "Role", "ServicePoint", "ServicePointKind", "Studio", "Supporter",
-    "Team", "User", "VolunteerProfile", "utcnow",
+    "PhotoStage", "ReceptionSession", "ReceptionVisit", "Region", "Role", "ServicePoint",
+    "ServicePointKind", "Studio", "Supporter",
+    "Team", "User", "VisitOutcome", "VolunteerProfile", "utcnow",
 ]

@@ -31,6 +31,8 @@ from dispatch.models.vocabulary import (
     AssignmentStatus,
     CaseKind,
     CaseStatus,
+    ClockUnit,
+    IntakeChannel,
     Outcome,
     PhotoStage,
 )
@@ -61,7 +63,13 @@ class Category(BilingualName, db.Model):
     receive_hours: Mapped[int] = mapped_column(default=24)
     handle_hours: Mapped[int] = mapped_column(default=72)
     reply_hours: Mapped[int] = mapped_column(default=120)
-    active: Mapped[bool] = mapped_column(default=True)
+    # What the three clocks above count: hours, or working days (services/workdays.py).
+    clock_unit: Mapped[ClockUnit] = mapped_column(
+        enum_column(ClockUnit, "clock_unit"), default=ClockUnit.HOURS,
+        server_default=ClockUnit.HOURS.value)
+    active: Mapped[bool] = mapped_column(default=True)  # False: retired (kept, not offered)
+    # Raised by every change on the settings page: a second editor's stale form is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         CheckConstraint("reply_hours > 0", name="reply_hours_positive"),
@@ -85,6 +93,10 @@ class Case(db.Model):
     reporter_name: Mapped[str | None] = mapped_column(String(60))
     reporter_phone: Mapped[str | None] = mapped_column(String(20))  # E.164
     reporter_wants_updates: Mapped[bool] = mapped_column(default=False)
+    # How it reached the studio (来访 来电 微信群 信件 巡查, or 网上: the resident's form).
+    channel: Mapped[IntakeChannel] = mapped_column(
+        enum_column(IntakeChannel, "channel"), default=IntakeChannel.ONLINE,
+        server_default=IntakeChannel.ONLINE.value, index=True)
 
     status: Mapped[CaseStatus] = mapped_column(
         enum_column(CaseStatus, "status"), default=CaseStatus.REGISTERED, index=True)

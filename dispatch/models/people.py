@@ -71,6 +71,8 @@ class User(UserMixin, db.Model):
     notify_by_email: Mapped[bool] = mapped_column(default=False, server_default=false())
     language: Mapped[str | None] = mapped_column(String(5))  # of messages; None: default
     active: Mapped[bool] = mapped_column(default=True)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # left; kept
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of the session's user id: raised at sign-out, a password change or deactivation,
     # so that every copy of an older session cookie stops working at once.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")

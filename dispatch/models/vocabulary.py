@@ -32,6 +32,51 @@ KIND_LABELS = {
 }
 
 
+class IntakeChannel(LabelledEnum):
+    """How a matter reached the studio: the resident's own form online, or the desk's
+    register for a walk-in, a phone call, a WeChat group message, a letter or a patrol."""
+
+    WALK_IN = "walk_in"
+    PHONE = "phone"
+    WECHAT = "wechat"
+    LETTER = "letter"
+    PATROL = "patrol"
+    ONLINE = "online"
+
+    @classmethod
+    def _labels(cls) -> dict[IntakeChannel, str]:
+        return CHANNEL_LABELS
+
+
+CHANNEL_LABELS = {
+    IntakeChannel.WALK_IN: _l("Walk-in"),
+    IntakeChannel.PHONE: _l("Phone call"),
+    IntakeChannel.WECHAT: _l("WeChat group"),
+    IntakeChannel.LETTER: _l("Letter"),
+    IntakeChannel.PATROL: _l("Patrol"),
+    IntakeChannel.ONLINE: _l("Online"),
+}
+# What the desk registers; "online" is the resident's own form.
+DESK_CHANNELS = tuple(c for c in IntakeChannel if c is not IntakeChannel.ONLINE)
+
+
+class ClockUnit(LabelledEnum):
+    """What a category's clocks count: hours, or working days (the official calendar)."""
+
+    HOURS = "hours"
+    WORKDAYS = "workdays"
+
+    @classmethod
+    def _labels(cls) -> dict[ClockUnit, str]:
+        return CLOCK_UNIT_LABELS
+
+
+CLOCK_UNIT_LABELS = {
+    ClockUnit.HOURS: _l("Hours"),
+    ClockUnit.WORKDAYS: _l("Working days"),
+}
+
+
 class CaseStatus(LabelledEnum):
     """The six steps of the reception flow: 登记 接待 处理 回复 反馈 归档."""
 
@@ -140,6 +185,8 @@ class Action(enum.StrEnum):
     RETURN_WORK = "return_work"
     MODERATE = "moderate"
     MERGED_IN = "merged_in"
+    ANSWER = "answer"
+    RETURN_TO_TEAM = "return_to_team"
 
 
 S, A = CaseStatus, AssignmentStatus
@@ -206,6 +253,10 @@ TRANSITIONS: dict[str, Transition] = {Action(t.action): t for t in (
     _t("reopen", S.FEEDBACK, None, S.HANDLING, A.ASSIGNED, {DESK},
        _l("Send back for handling"), danger=True),
     _t("archive", S.FEEDBACK, None, S.ARCHIVED, None, {DESK}, _l("Archive")),
+    # 当场答复: a question answered there and then (a reception day's walk-in, a call):
+    # the answer is the reply, and the case is archived as resolved in the same step.
+    _t("answer", S.RECEIVED, None, S.ARCHIVED, None, {DESK},
+       _l("Answer on the spot and archive")),
 )}
 
 # How each ledger line reads: what happened, in the past tense (buttons use the labels above).
@@ -238,6 +289,8 @@ ACTION_LABELS: dict[str, str] = {
     "return_work": _l("Check failed: work sent back"),
     "moderate": _l("Moderated for the public page"),
     "merged_in": _l("Supporters carried over from a duplicate"),
+    "answer": _l("Answered on the spot and archived"),
+    "return_to_team": _l("Back to the team: the volunteer left"),
 }
 
 

@@ -20,8 +20,11 @@ from werkzeug.wrappers import Response
 
 from dispatch.extensions import db, limiter, login_manager
 from dispatch.models import User
+from dispatch.services.errors import InvalidInput
+from dispatch.services.responders import links
 from dispatch.services.responders.accounts import authenticate, end_sessions, session_is_current
-from dispatch.views.forms import LoginForm
+from dispatch.views.forms import LoginForm, show_error
+from dispatch.views.joining_forms import SetPasswordForm
 from dispatch.views.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -96,3 +99,27 @@ def logout() -> Response:
     _fresh_session()
     flash(_("You have signed out."), "success")
     return redirect(url_for("public.home"))
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+def set_password(token: str) -> Response | tuple[str, int]:
+    """A one-time link from the studio: a new volunteer's first password, or a reset."""
+    link = links.valid_link(token)
+    if link is None:
+        return render_template("auth/set_password.html", form=None), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = links.redeem(token, form.password.data or "")
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error, fallback=form.password)
+            return render_template("auth/set_password.html", form=form,
+                                   username=link.user.username), 422
+        db.session.commit()
+        flash(_("Your password is set. Sign in with %(username)s.", username=user.username),
+              "success")
+        return redirect(url_for("auth.login"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/set_password.html", form=form,
+                           username=link.user.username), status

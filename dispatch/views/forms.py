@@ -105,6 +105,11 @@ class ReplyForm(ActionForm):
             raise ValidationError(_l("Please write the reply to the resident."))
 
 
+class AnswerForm(ActionForm):
+    text = TextAreaField(_l("The answer given (the resident sees it)"), validators=[
+        DataRequired(_l("Please write the answer that was given.")), Length(max=4000)])
+
+
 class EscalateForm(ActionForm):
     note = TextAreaField(_l("Why the lead should look at it"), validators=[
         DataRequired(_l("This field is required.")), Length(max=2000)])
@@ -163,6 +168,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "archive": ActionForm,
     "mark_duplicate": DuplicateForm,
     "mark_not_ours": NotOursForm,
+    "answer": AnswerForm,
 }
 
 

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 from flask_babel import gettext as _
 
 from dispatch.models import Action, Case
-from dispatch.services.cases import claims, lifecycle, replies
+from dispatch.services.cases import answers, claims, lifecycle, replies
 from dispatch.services.cases.queries import case_by_tracking_code
 from dispatch.services.errors import InvalidInput
 from dispatch.services.permissions import Actor, ensure_allowed
@@ -63,6 +63,10 @@ def _give_feedback(case: Case, actor: Actor, fields: Fields) -> object:
         case, actor, satisfied=fields.get("satisfied") == "yes", rating=int(fields["rating"]),
         comment=fields.get("comment") or "", fixed=bool(fields.get("fixed")),
         **_version(fields))
+
+
+def _answer(case: Case, actor: Actor, fields: Fields) -> object:
+    return answers.answer(case, actor, fields.get("text") or "", **_version(fields))
 
 
 def _mark_duplicate(case: Case, actor: Actor, fields: Fields) -> object:
@@ -119,6 +123,7 @@ COMMANDS: dict[str, Command] = {
     Action.MARK_NOT_OURS: _mark_not_ours,
     Action.CLAIM: _claim,
     Action.RELEASE: _release,
+    Action.ANSWER: _answer,
 }
 
 # A lost claim race is answered by the claim itself, naming who holds it.

@@ -7,7 +7,7 @@ and plans the event's notifications. They flush; the caller commits.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -18,6 +18,7 @@ from dispatch.models.vocabulary import STAGE_SECONDS
 from dispatch.services.cases import notifications
 from dispatch.services.errors import Conflict, DomainError
 from dispatch.services.permissions import Actor, ensure_allowed
+from dispatch.services.workdays import deadline
 
 # --- the one place that writes ---------------------------------------------------------
 
@@ -40,12 +41,11 @@ def _deadline(case: Case, action: str, to_status: CaseStatus, at: datetime) -> o
     round of handling; once replied it is the resident's turn. Other steps keep it, so a
     decline or a released claim does not buy time."""
     category = case.category
-    if action == "receive":
-        return at + timedelta(hours=category.handle_hours)
+    unit = category.clock_unit  # hours, or working days by the official calendar
+    if action in ("receive", "reopen", "return_work"):
+        return deadline(at, category.handle_hours, unit)
     if action == "finish":
-        return at + timedelta(hours=category.reply_hours)
-    if action in ("reopen", "return_work"):
-        return at + timedelta(hours=category.handle_hours)
+        return deadline(at, category.reply_hours, unit)
     if to_status in (CaseStatus.REPLIED, CaseStatus.FEEDBACK, CaseStatus.ARCHIVED):
         return None
     return _KEEP

@@ -11,7 +11,7 @@ Functions flush; the caller commits.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -28,6 +28,7 @@ from dispatch.models import (
     CasePhoto,
     CaseStatus,
     Category,
+    IntakeChannel,
     Outcome,
     PhotoStage,
     Studio,
@@ -38,6 +39,7 @@ from dispatch.models import (
 )
 from dispatch.models.people import FIELD_ROLES
 from dispatch.services.cases import notifications
+from dispatch.services.cases.answers import answer  # noqa: F401  (the step 当场答复)
 from dispatch.services.cases.ledger import (  # noqa: F401  (re-exported: the lifecycle's API)
     _actor_fields,
     _stamp,
@@ -56,6 +58,7 @@ from dispatch.services.permissions import RESIDENT_ROLE, SYSTEM_ROLE, Actor, ens
 from dispatch.services.phones import normalise_phone
 from dispatch.services.photos import StoredPhoto
 from dispatch.services.text import xml_safe
+from dispatch.services.workdays import deadline
 
 # No 0/O/1/I/L: codes are read aloud over the phone and typed on small keyboards.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -79,8 +82,10 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
              reporter_name: str | None = None, reporter_phone: str | None = None,
              wants_updates: bool = False, studio: Studio | None = None,
              external_ref: str | None = None, submission_token: str | None = None,
-             actor: Actor | None = None, at: datetime | None = None) -> Case:
-    """登记: a new case, and the first line of its ledger."""
+             actor: Actor | None = None, at: datetime | None = None,
+             channel: IntakeChannel = IntakeChannel.ONLINE) -> Case:
+    """登记: a new case, and the first line of its ledger (which names the channel when
+    the desk registered it: 来访, 来电, 微信群, 信件, 巡查)."""
     actor = actor or Actor.resident()
     if actor.role not in (RESIDENT_ROLE, SYSTEM_ROLE) and not actor.at_desk:
         raise NotPermitted("register")
@@ -100,12 +105,17 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
         reporter_phone=normalise_phone(reporter_phone),
         reporter_wants_updates=wants_updates and bool(reporter_phone),
         status=CaseStatus.REGISTERED, version=1, created_at=at, updated_at=at,
-        due_at=at + timedelta(hours=category.receive_hours), stage_entered_at=at,
+        due_at=deadline(at, category.receive_hours, category.clock_unit),
+        stage_entered_at=at,
+        channel=channel,
     )
     db.session.add(case)
     # One flush inserts the case and its first ledger line together.
+    note = "" if channel is IntakeChannel.ONLINE else _("Channel: %(channel)s",
+                                                         channel=channel.label)
     event = CaseEvent(case=case, seq=1, action="register", from_status=None,
-                      to_status=CaseStatus.REGISTERED, created_at=at, **_actor_fields(actor))
+                      to_status=CaseStatus.REGISTERED, created_at=at, note=note,
+                      **_actor_fields(actor))
     db.session.add(event)
     db.session.flush()
     notifications.plan(case, event)

@@ -9,7 +9,16 @@ from sqlalchemy import ColumnElement, Select, case, func, or_, select
 
 from dispatch.extensions import db
 from dispatch.geo import spatial
-from dispatch.models import OPEN_STATUSES, Case, CaseKind, CaseStatus, Studio, User, utcnow
+from dispatch.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseKind,
+    CaseStatus,
+    IntakeChannel,
+    Studio,
+    User,
+    utcnow,
+)
 from dispatch.models.people import FIELD_ROLES
 from dispatch.models.spatial_index import CASE_POINTS
 from dispatch.services.permissions import CLAIMABLE_KINDS
@@ -28,6 +37,7 @@ class CaseFilter:
     region_id: int | None = None
     studio_id: int | None = None
     open_only: bool = False
+    channel: IntakeChannel | None = None
 
 
 def overdue_clause() -> ColumnElement[bool]:
@@ -52,6 +62,8 @@ def conditions(case_filter: CaseFilter) -> list[ColumnElement[bool]]:
             select(Studio.id).where(Studio.region_id == case_filter.region_id)))
     if case_filter.overdue_only:
         clauses.append(overdue_clause())
+    if case_filter.channel is not None:
+        clauses.append(Case.channel == case_filter.channel)
     if case_filter.text:
         like = f"%{case_filter.text}%"
         clauses.append(or_(Case.title.ilike(like), Case.address.ilike(like),

@@ -72,6 +72,7 @@ CASE_COLUMNS: tuple[Column, ...] = (
     Column(lambda: _("Studio"), lambda c: c.studio.name if c.studio else "", 16),
     Column(lambda: _("Team or volunteer"), lambda c: c.assignee_name or "", 16),
     Column(lambda: _("Reporter phone (masked)"), lambda c: mask_phone(c.reporter_phone), 14),
+    Column(lambda: _("Channel"), lambda c: c.channel.label, 10),
     Column(lambda: _("Registered at"), lambda c: _local(c.created_at), 17),
     Column(lambda: _("Received at"), lambda c: _local(c.received_at), 17),
     Column(lambda: _("Replied at"), lambda c: _local(c.replied_at), 17),

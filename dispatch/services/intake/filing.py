@@ -31,14 +31,17 @@ from dispatch.models import (
     CaseKind,
     CasePhoto,
     Category,
+    IntakeChannel,
     PhotoStage,
     Region,
+    Studio,
     Supporter,
 )
 from dispatch.models.spatial_index import CASE_POINTS
 from dispatch.services.cases import lifecycle
 from dispatch.services.cases.ledger import add_supporters
 from dispatch.services.errors import IllegalTransition, InvalidInput
+from dispatch.services.permissions import Actor
 from dispatch.services.phones import normalise_phone
 from dispatch.services.photos import (
     MAX_PHOTOS,
@@ -117,6 +120,10 @@ class NewReport:
     reporter_phone: str | None = None
     wants_updates: bool = False
     photos: list[BinaryIO] = field(default_factory=list)
+    # The desk registering for a resident (walk-in, phone …); None: the resident's own form.
+    actor: Actor | None = None
+    channel: IntakeChannel = IntakeChannel.ONLINE
+    studio: Studio | None = None  # None: the studio nearest to the place
 
 
 def _title_from(description: str) -> str:
@@ -126,6 +133,11 @@ def _title_from(description: str) -> str:
 
 def _existing(token: str) -> Case | None:
     return db.session.scalar(select(Case).where(Case.submission_token == token))
+
+
+def filed_by(token: str) -> Case | None:
+    """The case this form already filed, if any (a second submit goes to it)."""
+    return _existing(token) if token else None
 
 
 def file_report(report: NewReport) -> Case:
@@ -145,9 +157,11 @@ def file_report(report: NewReport) -> Case:
             description=report.description, latitude=report.latitude,
             longitude=report.longitude, category=report.category, address=report.address,
             reporter_name=report.reporter_name, reporter_phone=report.reporter_phone,
-            wants_updates=report.wants_updates, submission_token=report.submission_token)
-        # Set on the row just inserted, in the same flush as its photos.
-        case.feedback_key_hash = hash_feedback_key(feedback_key(report.submission_token))
+            wants_updates=report.wants_updates, submission_token=report.submission_token,
+            actor=report.actor, channel=report.channel, studio=report.studio)
+        if report.actor is None:  # only the resident's own link carries a feedback key
+            # Set on the row just inserted, in the same flush as its photos.
+            case.feedback_key_hash = hash_feedback_key(feedback_key(report.submission_token))
         for photo in stored:
             db.session.add(CasePhoto(case_id=case.id, key=photo.key, stage=PhotoStage.REPORT,
                                      width=photo.width, height=photo.height,

@@ -21,7 +21,16 @@ from sqlalchemy.exc import IntegrityError
 
 from dispatch.extensions import db
 from dispatch.geo.distance import nearest, quick_distance_m
-from dispatch.models import Case, CaseKind, Category, Region, Studio, User, utcnow
+from dispatch.models import (
+    Case,
+    CaseKind,
+    Category,
+    IntakeChannel,
+    Region,
+    Studio,
+    User,
+    utcnow,
+)
 from dispatch.models.desk import ImportBatch
 from dispatch.services.cases import lifecycle, notifications
 from dispatch.services.errors import InvalidInput
@@ -194,7 +203,8 @@ def import_batch(batch: ImportBatch, selected: Iterable[int], user: User,
                     description=row["description"] or row["title"],
                     latitude=row["latitude"], longitude=row["longitude"],
                     category=categories[row["category_id"]], address=row["address"],
-                    studio=studio, external_ref=row["ref"] or None, actor=actor, at=now))
+                    studio=studio, external_ref=row["ref"] or None, actor=actor, at=now,
+                    channel=IntakeChannel.PATROL))
     except IntegrityError as error:
         raise ImportConflict("rows", _(
             "Nothing was imported: a reference in this file was imported meanwhile by "

@@ -8,15 +8,22 @@ what puts them on it.
 from dispatch.views.desk import (
     api_clients,
     board,
+    calendar,
     cases,
     exports,
     imports,
+    intake,
     monthly,
     notifications,
+    people,
+    posters,
+    reception,
     rota,
+    settings,
     teams,
 )
 from dispatch.views.desk.blueprint import bp
 
-__all__ = ["bp", "api_clients", "board", "cases", "exports", "imports", "monthly",
-           "notifications", "rota", "teams"]
+__all__ = ["bp", "api_clients", "board", "calendar", "cases", "exports", "imports", "intake",
+           "monthly", "notifications", "people", "posters", "reception", "rota", "settings",
+           "teams"]

@@ -34,7 +34,16 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from dispatch.models import OPEN_STATUSES, CaseKind, CaseStatus, Category, Region, Studio
+from dispatch.models import (
+    OPEN_STATUSES,
+    CaseKind,
+    CaseStatus,
+    Category,
+    IntakeChannel,
+    Region,
+    Studio,
+)
+from dispatch.models.vocabulary import CHANNEL_LABELS
 from dispatch.services.cases.queries import CaseFilter
 from dispatch.services.desk.exports import MAX_EXPORT_DAYS
 from dispatch.views.params import IdField, parse_choice, parse_id, strip
@@ -89,6 +98,9 @@ class BoardFilterForm(FlaskForm):
     category = SelectField(_l("Category"), validators=[Optional()], filters=[strip])
     region = SelectField(_l("Region"), validators=[Optional()], filters=[strip])
     studio = SelectField(_l("Studio"), validators=[Optional()], filters=[strip])
+    channel = SelectField(_l("Channel"), validators=[Optional()], filters=[strip],
+                          choices=[SelectChoice("", _l("All channels"))] + [
+                              SelectChoice(c.value, CHANNEL_LABELS[c]) for c in IntakeChannel])
     overdue = BooleanField(_l("Overdue only"))
     q = StringField(_l("Search"), validators=[Optional(), Length(max=60)])
 
@@ -121,7 +133,9 @@ class BoardFilterForm(FlaskForm):
             studio_id=parse_id(self.studio.data),  # None for "all" or none given
             overdue_only=bool(self.overdue.data),
             text=(self.q.data or "").strip() if not self.q.errors else "",
-            open_only=True)
+            open_only=True,
+            channel=parse_choice(self.channel.data, IntakeChannel)
+            if self._valid(self.channel) else None)
 
     @staticmethod
     def _valid(field: Any) -> bool:
@@ -130,7 +144,7 @@ class BoardFilterForm(FlaskForm):
     def query_args(self) -> dict[str, str]:
         """The filter as query arguments, for links that keep it (pages, the GeoJSON)."""
         args = {name: str(getattr(self, name).data or "")
-                for name in ("status", "kind", "category", "region", "studio", "q")
+                for name in ("status", "kind", "category", "region", "studio", "channel", "q")
                 if not getattr(self, name).errors}
         if self.overdue.data:
             args["overdue"] = "y"

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from dispatch.extensions import db
 from dispatch.models import Studio, utcnow
 from dispatch.services.clock import display_zone
+from dispatch.services.desk import intake_figures
 from dispatch.services.desk import statistics as monthly
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms import MonthForm
@@ -37,4 +38,11 @@ def monthly_report() -> tuple[str, int]:
     return render_template(
         "desk/monthly.html", form=form, report=report, studio=studio,
         chart=monthly.chart_data(report), stages=monthly.STAGES,
-        stage_label=monthly.stage_label, print_view=print_view), 200
+        stage_label=monthly.stage_label, print_view=print_view,
+        **_intake_context(month, studio_id)), 200
+
+
+def _intake_context(month: monthly.Month, studio_id: int | None) -> dict[str, object]:
+    """Cases by channel and the reception days (每月接待), beside the main figures."""
+    return {"by_channel": intake_figures.by_channel(month, studio_id),
+            "reception": intake_figures.reception_figures(month, studio_id)}

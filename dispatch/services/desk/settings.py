@@ -1,0 +1,91 @@
+"""The studio's settings, changed on the desk: here the categories (names, icon, skills,
+the three clocks and what they count, retired or offered). Admins only: categories are
+shared by every studio.
+
+Every change is one conditional UPDATE on the version the form was shown at: a second
+editor whose form is stale gets ``StaleSetting`` with what changed meanwhile, and nothing
+is overwritten. Every change is written to the audit log with the values before and after.
+Nothing is deleted: a category in use is retired (no longer offered to new reports; its
+cases keep it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import update
+
+from dispatch.extensions import db
+from dispatch.models import Category, ClockUnit, User
+from dispatch.models.people import SKILL_LABELS
+from dispatch.services import audit
+from dispatch.services.errors import DomainError, InvalidInput, NotPermitted
+from dispatch.services.workdays import MAX_WORKING_DAYS
+
+FIELDS = ("name_zh", "name_en", "icon", "skills", "receive_hours", "handle_hours",
+          "reply_hours", "clock_unit", "active")
+MAX_HOURS = 24 * 90
+
+
+class StaleSetting(DomainError):
+    """Someone else changed the setting since the form was shown."""
+
+    http_status = 409
+
+    def __init__(self, current: dict[str, Any], changed: list[str], by: str) -> None:
+        super().__init__()
+        self.current, self.changed, self.by = current, changed, by
+
+    def message(self) -> str:
+        return _("%(name)s changed this meanwhile; nothing was saved. Look at the values "
+                 "now and save again.", name=self.by or _("Someone"))
+
+
+def values_of(category: Category) -> dict[str, Any]:
+    values = {name: getattr(category, name) for name in FIELDS}
+    values["clock_unit"] = str(ClockUnit(category.clock_unit))
+    values["skills"] = list(category.skills or [])
+    return values
+
+
+def _checked(values: dict[str, Any]) -> dict[str, Any]:
+    unit = ClockUnit(values["clock_unit"])
+    limit = MAX_WORKING_DAYS if unit is ClockUnit.WORKDAYS else MAX_HOURS
+    for name in ("receive_hours", "handle_hours", "reply_hours"):
+        amount = values[name]
+        if not isinstance(amount, int) or amount <= 0:
+            # A clock of 0 would make every running case overdue at once.
+            raise InvalidInput(name, _("A clock must be at least 1."))
+        if amount > limit:
+            raise InvalidInput(name, _("At most %(n)d.", n=limit))
+    if not (values["name_zh"] or "").strip():
+        raise InvalidInput("name_zh", _("Please give the Chinese name."))
+    values["skills"] = [s for s in values["skills"] if s in SKILL_LABELS]
+    values["clock_unit"] = unit
+    return values
+
+
+def update_category(category: Category, user: User, expected_version: int,
+                    values: dict[str, Any]) -> Category:
+    if user.role.value != "admin":
+        raise NotPermitted("settings")
+    values = _checked({name: values.get(name) for name in FIELDS})
+    before = values_of(category)
+    done = db.session.execute(
+        update(Category).where(Category.id == category.id,
+                               Category.version == expected_version)
+        .values(version=Category.version + 1, **values)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(category)
+    if done != 1:
+        current = values_of(category)
+        last = audit.latest(1, action="category.update", target=f"category:{category.id}")
+        changed = sorted(k for k in FIELDS if last and last[0].after
+                         and last[0].before and last[0].after.get(k) != last[0].before.get(k))
+        raise StaleSetting(current, changed, last[0].actor_name if last else "")
+    after = values_of(category)
+    audit.record(user, "category.update", f"category:{category.id}",
+                 before={k: v for k, v in before.items() if after[k] != v},
+                 after={k: v for k, v in after.items() if before[k] != v})
+    return category
