@@ -14,6 +14,14 @@ from dispatch.models.places import (
     ServicePointKind,
     Studio,
 )
+from dispatch.models.shifts import (
+    Availability,
+    CalendarFeed,
+    Shift,
+    ShiftSignup,
+    ShiftState,
+    SignupState,
+)
 from dispatch.models.vocabulary import (
     OPEN_STATUSES,
     Action,
@@ -27,7 +35,8 @@ from dispatch.models.vocabulary import (
 LedgerIsAppendOnly = ledger_guard.LedgerIsAppendOnly
 
 __all__ = [
-    "OPEN_STATUSES", "Action", "AssignmentStatus", "Case", "CaseEvent", "CaseKind", "CasePhoto",
+    "OPEN_STATUSES", "Action", "AssignmentStatus", "Availability", "CalendarFeed", "Shift",
+    "ShiftSignup", "ShiftState", "SignupState", "Case", "CaseEvent", "CaseKind", "CasePhoto",
     "CaseStatus", "Category", "Channel", "DutyShift", "ImportBatch", "InboxMessage",
     "LedgerExport", "Notification", "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome",
     "PhotoStage", "Region", "Role", "ServicePoint", "ServicePointKind", "Studio", "Supporter",
