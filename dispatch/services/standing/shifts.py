@@ -68,7 +68,8 @@ def publish(plan: ShiftPlan, user: User, now: datetime | None = None) -> list[Sh
     for starts_at, ends_at in times:
         opens_at = (starts_at - timedelta(hours=plan.opens_hours_before)
                     if plan.opens_hours_before else None)
-        shift = Shift(studio_id=user.studio_id, team_id=team_id, captain_id=captain_id,
+        shift = Shift(studio_id=user.studio_id or _team_studio(team_id), team_id=team_id,
+                      captain_id=captain_id,
                       site_name=plan.site_name.strip(), latitude=plan.latitude,
                       longitude=plan.longitude, starts_at=starts_at, ends_at=ends_at,
                       opens_at=opens_at, places=plan.places, skills=sorted(set(plan.skills)),
@@ -83,7 +84,9 @@ def publish(plan: ShiftPlan, user: User, now: datetime | None = None) -> list[Sh
 def _crew(plan: ShiftPlan, user: User) -> tuple[int | None, int | None]:
     if user.role == Role.CAPTAIN:
         team = db.session.scalar(select(Team).where(Team.captain_id == user.id))
-        return (team.id if team else None), user.id
+        if team is None:
+            raise NotPermitted("publish_shift")  # a captain publishes for their team
+        return team.id, user.id
     if plan.captain_id is None:
         return None, None
     captain = db.session.get(User, plan.captain_id)
@@ -91,6 +94,11 @@ def _crew(plan: ShiftPlan, user: User) -> tuple[int | None, int | None]:
         raise InvalidInput("captain_id", _("Choose a captain."))
     team = db.session.scalar(select(Team).where(Team.captain_id == captain.id))
     return (team.id if team else None), captain.id
+
+
+def _team_studio(team_id: int | None) -> int | None:
+    team = db.session.get(Team, team_id) if team_id else None
+    return team.studio_id if team else None
 
 
 def may_lead(shift: Shift, user: User) -> bool:

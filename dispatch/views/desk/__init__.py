@@ -13,9 +13,10 @@ from dispatch.views.desk import (
     monthly,
     notifications,
     rota,
+    shifts,
     teams,
 )
 from dispatch.views.desk.blueprint import bp
 
 __all__ = ["bp", "board", "cases", "exports", "imports", "monthly", "notifications", "rota",
-           "teams"]
+           "shifts", "teams"]

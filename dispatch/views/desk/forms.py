@@ -32,12 +32,19 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
-from wtforms.widgets import HiddenInput
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from dispatch.models import OPEN_STATUSES, CaseKind, CaseStatus, Category, Region, Studio
 from dispatch.services.cases.queries import CaseFilter
 from dispatch.services.desk.exports import MAX_EXPORT_DAYS
-from dispatch.views.params import IdField, parse_choice, parse_id, strip
+from dispatch.views.params import (
+    BoundedIntegerField,
+    CoordinateField,
+    IdField,
+    parse_choice,
+    parse_id,
+    strip,
+)
 
 
 class StatusFilterForm(FlaskForm):
@@ -201,3 +208,41 @@ class ExportForm(FlaskForm):
             raise ValidationError(_l("The end date is before the start date."))
         if (end - start).days + 1 > MAX_EXPORT_DAYS:
             raise ValidationError(_l("At most %(n)d days at a time.", n=MAX_EXPORT_DAYS))
+
+
+# --- Shifts (班次): the publish form; the rule is checked by services/standing/recurrence
+
+
+class ShiftPublishForm(FlaskForm):
+    site_name = StringField(_l("Site"), validators=[
+        DataRequired(_l("Please name the site.")), Length(max=120)])
+    latitude = CoordinateField(_l("Latitude"), limit=90, validators=[
+        InputRequired(_l("Pick the site on the map or type its position."))])
+    longitude = CoordinateField(_l("Longitude"), limit=180, validators=[
+        InputRequired(_l("Pick the site on the map or type its position."))])
+    first_day = DateField(_l("Date (first shift)"), validators=[
+        InputRequired(_l("Please choose a date."))])
+    starts = TimeField(_l("Starts"), validators=[InputRequired(_l("Please give a time."))])
+    ends = TimeField(_l("Ends"), validators=[InputRequired(_l("Please give a time."))])
+    places = BoundedIntegerField(_l("Places"), minimum=1, maximum=500, default=5,
+                                 validators=[InputRequired(_l("How many people?"))])
+    skills = SelectMultipleField(_l("Skills wanted (any one)"), validate_choice=True,
+                                 widget=ListWidget(prefix_label=False),
+                                 option_widget=CheckboxInput())
+    note = TextAreaField(_l("Note for the volunteers"), validators=[
+        Optional(), Length(max=1000)])
+    repeat = SelectField(_l("Repeat"), choices=[
+        SelectChoice("", _l("Once")), SelectChoice("daily", _l("Every day")),
+        SelectChoice("weekdays", _l("Every weekday (Mon–Fri)")),
+        SelectChoice("weekly", _l("Every week"))], validators=[Optional()])
+    until = DateField(_l("Repeat until"), validators=[Optional()])
+    rule = StringField(_l("Or a repeat rule (RFC 5545 RRULE)"), validators=[
+        Optional(), Length(max=500)], filters=[strip])
+    opens_hours_before = BoundedIntegerField(
+        _l("Sign-up opens … hours before (empty: now)"), minimum=1, maximum=24 * 60,
+        validators=[Optional()])
+    captain_id = SelectField(_l("Captain"), validators=[Optional()])
+
+
+class ShiftCancelForm(FlaskForm):
+    whole_series = BooleanField(_l("Also every later shift of this series"))

@@ -12,8 +12,11 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
+    Optional,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+
+from dispatch.views.params import CoordinateField
 
 
 class ShareOutForm(FlaskForm):
@@ -25,3 +28,14 @@ class AvailabilityForm(FlaskForm):
     on_duty = BooleanField(_l("I am on duty and can take work"))
     skills = SelectMultipleField(_l("My skills"), widget=ListWidget(prefix_label=False),
                                  option_widget=CheckboxInput(), validate_choice=True)
+
+
+class ShiftStepForm(FlaskForm):
+    """Sign up, drop out, check out, release, no-show, ask: nothing but the CSRF token."""
+
+
+class ShiftCheckInForm(FlaskForm):
+    """A shift's check-in: the phone's position when it shares it (static/js/volunteer.js)."""
+
+    latitude = CoordinateField(widget=HiddenInput(), limit=90, validators=[Optional()])
+    longitude = CoordinateField(widget=HiddenInput(), limit=180, validators=[Optional()])
