@@ -12,6 +12,7 @@ from dispatch.extensions import db
 from dispatch.models import Studio, utcnow
 from dispatch.services.clock import display_zone
 from dispatch.services.desk import statistics as monthly
+from dispatch.services.standing import rosters
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms import MonthForm
 from dispatch.views.params import parse_id
@@ -37,4 +38,10 @@ def monthly_report() -> tuple[str, int]:
     return render_template(
         "desk/monthly.html", form=form, report=report, studio=studio,
         chart=monthly.chart_data(report), stages=monthly.STAGES,
-        stage_label=monthly.stage_label, print_view=print_view), 200
+        stage_label=monthly.stage_label, print_view=print_view,
+        standing=standing_figures(month, studio_id)), 200
+
+
+def standing_figures(month: monthly.Month, studio_id: int | None) -> rosters.MonthShifts:
+    """The standing arrangements' part of the month (shifts held, hours served)."""
+    return rosters.month_figures(month.start, month.end, studio_id)

@@ -20,6 +20,7 @@ from dispatch.services.cases.queries import claimable_near, work_of
 from dispatch.services.errors import InvalidInput, NotPermitted
 from dispatch.services.permissions import Actor, allowed_actions, work_to_check_by
 from dispatch.services.responders import teams
+from dispatch.services.standing import rosters
 from dispatch.views.case_forms import attach_error, build_forms, fields_of, posted_data
 from dispatch.views.field.blueprint import bp
 from dispatch.views.field.forms import AvailabilityForm, ShareOutForm
@@ -173,7 +174,8 @@ def _availability_form(formdata: object = None) -> AvailabilityForm:
 @bp.get("/me")
 def me() -> str:
     return render_template("field/me.html", form=_availability_form(),
-                           record=teams.record_of(current_user))
+                           record=teams.record_of(current_user),
+                           shift_record=rosters.record_of(current_user))
 
 
 @bp.post("/me")
@@ -181,7 +183,8 @@ def update_me() -> Response | tuple[str, int]:
     form = _availability_form(request.form)
     if not form.validate():
         return render_template("field/me.html", form=form,
-                               record=teams.record_of(current_user)), 422
+                               record=teams.record_of(current_user),
+                               shift_record=rosters.record_of(current_user)), 422
     teams.set_availability(current_user, bool(form.on_duty.data), form.skills.data or [])
     db.session.commit()
     flash(_("Saved."), "success")
