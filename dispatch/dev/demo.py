@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dispatch.dev import demo_data
+from dispatch.dev import demo_data, demo_shifts
 from dispatch.extensions import db
 from dispatch.models import (
     Case,
@@ -127,6 +127,7 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
             added["landmarks"] += 1
     db.session.flush()
     added["duty_shifts"] = _seed_rota(studios, users)
+    added["shifts"] = demo_shifts.seed_shifts(users, now)
     with notifications.quiet():
         for row in demo_data.CASES:
             if _by(Case, external_ref=row["ref"]) is None:

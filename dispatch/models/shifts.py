@@ -68,12 +68,12 @@ class Availability(LabelledEnum):
 
 
 AVAILABILITY_LABELS = {
-    Availability.AVAILABLE: _l("Places left: you can sign up"),
-    Availability.FULL: _l("Full: every place is taken"),
-    Availability.PAST: _l("Already started or over"),
-    Availability.NOT_YET_OPEN: _l("Sign-up is not open yet"),
-    Availability.OVERLAPS: _l("Overlaps a shift you signed up for"),
-    Availability.SKILL_MISSING: _l("Needs a skill you have not listed"),
+    Availability.AVAILABLE: _l("Open for sign-up"),
+    Availability.FULL: _l("Full"),
+    Availability.PAST: _l("Started or over"),
+    Availability.NOT_YET_OPEN: _l("Sign-up not open yet"),
+    Availability.OVERLAPS: _l("Overlaps another shift of yours"),
+    Availability.SKILL_MISSING: _l("A wanted skill is missing"),
     Availability.CANCELLED: _l("Cancelled"),
     Availability.SIGNED_UP: _l("You are signed up"),
 }

@@ -52,3 +52,5 @@ LANDMARKS: list[dict[str, Any]] = _load("landmarks")
 DUTY_SHIFTS: list[tuple[str, str, tuple[int, ...], str, str]] = [
     (studio, username, tuple(weekdays), starts, ends)
     for studio, username, weekdays, starts, ends in _load("duty_shifts")]
+# Shifts (班次), relative to today: see demo_shifts.py for the shape.
+SHIFTS: list[dict[str, Any]] = _load("shifts")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
@@ -31,6 +32,7 @@ from dispatch.models import (
 )
 from dispatch.models.people import FIELD_ROLES
 from dispatch.services import checkin
+from dispatch.services.clock import local
 from dispatch.services.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from dispatch.services.standing.shifts import availability, may_lead
 
@@ -43,12 +45,14 @@ class SignupRefused(DomainError):
 
     http_status = 409
 
-    def __init__(self, status: Availability) -> None:
-        super().__init__(status)
-        self.status = status
+    def __init__(self, status: Availability, shift: Shift) -> None:
+        super().__init__(status, shift.id)
+        self.status, self.shift = status, shift
 
     def message(self) -> str:
-        return _("Not signed up: %(why)s.", why=self.status.label)
+        return _("Not signed up for %(site)s on %(when)s: %(why)s.",
+                 site=self.shift.site_name, when=format_datetime(
+                     local(self.shift.starts_at), "MM-dd HH:mm"), why=self.status.label)
 
 
 class ShiftStepRefused(DomainError):
@@ -76,7 +80,7 @@ def sign_up(shift: Shift, user: User, now: datetime | None = None) -> ShiftSignu
     # that other people can change at the same moment is decided by the UPDATE below.
     status = availability(shift, user, now)
     if status == Availability.SKILL_MISSING:
-        raise SignupRefused(status)
+        raise SignupRefused(status, shift)
     held, other = aliased(ShiftSignup), aliased(Shift)
     overlapping = exists().where(
         held.user_id == user.id, held.state == SignupState.SIGNED_UP,
@@ -91,7 +95,7 @@ def sign_up(shift: Shift, user: User, now: datetime | None = None) -> ShiftSignu
         db.session.refresh(shift)
         status = availability(shift, user, now)
         raise SignupRefused(Availability.FULL if status == Availability.AVAILABLE
-                            else status)
+                            else status, shift)
     signup = ShiftSignup(shift_id=shift.id, user_id=user.id, created_at=now)
     db.session.add(signup)
     db.session.flush()
