@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 from dispatch.extensions import db
 from dispatch.models import Shift, utcnow
 from dispatch.services.errors import DomainError
-from dispatch.services.standing import rosters, shifts, signups
+from dispatch.services.standing import calendar, rosters, shifts, signups
+from dispatch.views.field import work
 from dispatch.views.field.blueprint import bp
 from dispatch.views.field.forms import ShiftCheckInForm, ShiftStepForm
 
@@ -137,3 +138,22 @@ def ask_members(shift_id: int) -> Response:
     flash(_("Asked %(n)d free members.", n=told) if told else
           _("Nobody new to ask: every free member has already been asked."), "success")
     return redirect(url_for(".shift_roster", shift_id=shift.id))
+
+
+@bp.post("/me/calendar")
+def new_calendar_feed() -> tuple[str, int]:
+    """A new secret calendar address, shown once on this page (only its hash is kept)."""
+    _checked(ShiftStepForm())
+    token = calendar.new_feed(current_user)
+    db.session.commit()
+    return work.render_me(calendar_url=url_for("public.calendar_feed", token=token,
+                                               _external=True)), 200
+
+
+@bp.post("/me/calendar/revoke")
+def revoke_calendar_feed() -> Response:
+    _checked(ShiftStepForm())
+    calendar.revoke(current_user)
+    db.session.commit()
+    flash(_("The calendar address no longer works."), "success")
+    return redirect(url_for(".me"))
