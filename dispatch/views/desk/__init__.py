@@ -12,11 +12,12 @@ from dispatch.views.desk import (
     imports,
     monthly,
     notifications,
+    pairings,
     rota,
     shifts,
     teams,
 )
 from dispatch.views.desk.blueprint import bp
 
-__all__ = ["bp", "board", "cases", "exports", "imports", "monthly", "notifications", "rota",
-           "shifts", "teams"]
+__all__ = ["bp", "board", "cases", "exports", "imports", "monthly", "notifications",
+           "pairings", "rota", "shifts", "teams"]

@@ -246,3 +246,29 @@ class ShiftPublishForm(FlaskForm):
 
 class ShiftCancelForm(FlaskForm):
     whole_series = BooleanField(_l("Also every later shift of this series"))
+
+
+# --- Pairings (结对): a household and its member; a hand-over
+
+
+class HouseholdForm(FlaskForm):
+    label = StringField(_l("Estate and building (shown to others)"), validators=[
+        DataRequired(_l("Please give the estate and building.")), Length(max=120)])
+    address = StringField(_l("Full address"), validators=[
+        DataRequired(_l("Please give the address.")), Length(max=255)])
+    latitude = CoordinateField(_l("Latitude"), limit=90, validators=[
+        InputRequired(_l("Pick the site on the map or type its position."))])
+    longitude = CoordinateField(_l("Longitude"), limit=180, validators=[
+        InputRequired(_l("Pick the site on the map or type its position."))])
+    people = TextAreaField(_l("The people"), validators=[Optional(), Length(max=2000)])
+    needs = TextAreaField(_l("Needs"), validators=[Optional(), Length(max=2000)])
+    contact_name = StringField(_l("Contact"), validators=[Optional(), Length(max=60)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=20)])
+    member = SelectField(_l("Paired member"), validators=[Optional()])
+    rhythm_days = BoundedIntegerField(_l("Visit every … days"), minimum=1, maximum=366,
+                                      default=7, validators=[InputRequired()])
+
+
+class HandOverForm(FlaskForm):
+    member = SelectField(_l("Hand over to"), validators=[
+        DataRequired(_l("Choose a volunteer or captain."))])

@@ -1,6 +1,6 @@
 """Field work on the phone: volunteers' and captains' work, claims, team and profile."""
 
-from dispatch.views.field import shifts, work
+from dispatch.views.field import pairings, shifts, work
 from dispatch.views.field.blueprint import bp
 
-__all__ = ["bp", "shifts", "work"]
+__all__ = ["bp", "pairings", "shifts", "work"]

@@ -7,11 +7,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     SelectField,
     SelectMultipleField,
+    TextAreaField,
 )
 from wtforms.validators import (
     DataRequired,
+    InputRequired,
+    Length,
     Optional,
 )
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
@@ -39,3 +43,22 @@ class ShiftCheckInForm(FlaskForm):
 
     latitude = CoordinateField(widget=HiddenInput(), limit=90, validators=[Optional()])
     longitude = CoordinateField(widget=HiddenInput(), limit=180, validators=[Optional()])
+
+
+class VisitForm(FlaskForm):
+    """走访: when, what was found, what was done, the follow-up."""
+
+    visited_at = DateTimeLocalField(_l("When"), format="%Y-%m-%dT%H:%M", validators=[
+        InputRequired(_l("Please give the time of the visit."))])
+    found = TextAreaField(_l("What I found"), validators=[Optional(), Length(max=2000)])
+    done = TextAreaField(_l("What I did"), validators=[Optional(), Length(max=2000)])
+    follow_up = TextAreaField(_l("Follow-up"), validators=[Optional(), Length(max=1000)])
+
+
+class RaiseCaseForm(FlaskForm):
+    """A need found on a visit, filed as a micro-wish case."""
+
+    category = SelectField(_l("Category"), validators=[
+        DataRequired(_l("Choose a category."))])
+    need = TextAreaField(_l("The need"), validators=[
+        DataRequired(_l("Please describe the need.")), Length(max=2000)])
