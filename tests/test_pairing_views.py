@@ -14,7 +14,7 @@ from dispatch.models import Case, Household, Pairing, Visit, utcnow
 from dispatch.services.clock import local
 from tests.conftest import WebClient
 from tests.factories import World
-from tests.pairing_factories import gen_pairing
+from tests.pairing_factories import gen_household, gen_pairing
 
 SignIn = Callable[[str], WebClient]
 
@@ -89,3 +89,15 @@ def test_hand_over_from_the_board(world: World, signed_in: SignIn) -> None:
     assert signed_in("member").get(f"/v/households/{pairing.household_id}").status_code == 403
     assert signed_in("volunteer").get(f"/v/households/{pairing.household_id}").status_code \
         == 200
+
+
+def test_an_unpaired_household_is_paired_from_the_board(world: World, signed_in: SignIn) -> None:
+    household = gen_household(world.coordinator)
+    db.session.commit()
+    desk = signed_in("coordinator")
+    assert f'data-household="{household.id}"' in desk.get("/desk/pairings").get_data(as_text=True)
+    response = desk.post(f"/desk/households/{household.id}/pair",
+                         {"member": str(world.member.id), "rhythm_days": "10"})
+    assert response.status_code == 302
+    pairing = db.session.scalar(select(Pairing).where(Pairing.household_id == household.id))
+    assert pairing is not None and pairing.rhythm_days == 10

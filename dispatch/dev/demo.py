@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dispatch.dev import demo_data, demo_shifts
+from dispatch.dev import demo_data, demo_pairings, demo_shifts
 from dispatch.extensions import db
 from dispatch.models import (
     Case,
@@ -128,6 +128,7 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
     db.session.flush()
     added["duty_shifts"] = _seed_rota(studios, users)
     added["shifts"] = demo_shifts.seed_shifts(users, now)
+    added["households"] = demo_pairings.seed_pairings(users, studios, now)
     with notifications.quiet():
         for row in demo_data.CASES:
             if _by(Case, external_ref=row["ref"]) is None:

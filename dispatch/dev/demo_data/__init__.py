@@ -54,3 +54,5 @@ DUTY_SHIFTS: list[tuple[str, str, tuple[int, ...], str, str]] = [
     for studio, username, weekdays, starts, ends in _load("duty_shifts")]
 # Shifts (班次), relative to today: see demo_shifts.py for the shape.
 SHIFTS: list[dict[str, Any]] = _load("shifts")
+# Households paired with members, and their visits (days ago): see demo_pairings.py.
+PAIRINGS: list[dict[str, Any]] = _load("pairings")

@@ -48,7 +48,7 @@ def _render(form: HouseholdForm | None = None, status: int = 200) -> tuple[str, 
         hand_forms[due.pairing.id] = hand
     return render_template("desk/pairings.html", rows=rows, unpaired=pairings.unpaired(),
                            form=form or _household_form(), hand_forms=hand_forms,
-                           now=utcnow()), status
+                           members=_members(), now=utcnow()), status
 
 
 @bp.get("/pairings")
