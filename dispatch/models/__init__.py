@@ -32,6 +32,7 @@ from dispatch.models.vocabulary import (
     Outcome,
     PhotoStage,
 )
+from dispatch.models.worklog import LogKind, WorkLogEntry
 
 LedgerIsAppendOnly = ledger_guard.LedgerIsAppendOnly
 
@@ -42,5 +43,5 @@ __all__ = [
     "ImportBatch", "InboxMessage",
     "LedgerExport", "Notification", "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome",
     "PhotoStage", "Region", "Role", "ServicePoint", "ServicePointKind", "Studio", "Supporter",
-    "Team", "User", "VolunteerProfile", "utcnow",
+    "Team", "User", "VolunteerProfile", "utcnow", "LogKind", "WorkLogEntry",
 ]

@@ -16,8 +16,9 @@ from dispatch.views.desk import (
     rota,
     shifts,
     teams,
+    worklog,
 )
 from dispatch.views.desk.blueprint import bp
 
 __all__ = ["bp", "board", "cases", "exports", "imports", "monthly", "notifications",
-           "pairings", "rota", "shifts", "teams"]
+           "pairings", "rota", "shifts", "teams", "worklog"]

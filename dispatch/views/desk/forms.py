@@ -14,7 +14,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     Field,
+    FloatField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -272,3 +274,32 @@ class HouseholdForm(FlaskForm):
 class HandOverForm(FlaskForm):
     member = SelectField(_l("Hand over to"), validators=[
         DataRequired(_l("Choose a volunteer or captain."))])
+
+
+# --- The work log (工作日志 / 谈心谈话本)
+
+
+class WorkLogForm(FlaskForm):
+    kind = RadioField(_l("Kind"), choices=[
+        SelectChoice("entry", _l("Work log entry")), SelectChoice("talk", _l("Talk note"))],
+        default="entry", validators=[InputRequired()])
+    happened_at = DateTimeLocalField(_l("When"), format="%Y-%m-%dT%H:%M", validators=[
+        InputRequired(_l("Please give a time."))])
+    with_whom = StringField(_l("Talk with (for talk notes)"), validators=[
+        Optional(), Length(max=120)])
+    text = TextAreaField(_l("What happened"), validators=[
+        DataRequired(_l("Please write what happened.")), Length(max=4000)])
+    hours = FloatField(_l("Hours served"), validators=[Optional()])
+    case_code = StringField(_l("Case tracking code (optional)"), validators=[
+        Optional(), Length(max=16)], filters=[strip])
+    household = SelectField(_l("Household (optional)"), validators=[Optional()])
+
+
+class WorkLogSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=60)])
+    kind = SelectField(_l("Kind"), choices=[
+        SelectChoice("", _l("All")), SelectChoice("entry", _l("Work log entry")),
+        SelectChoice("talk", _l("Talk note"))], validators=[Optional()])

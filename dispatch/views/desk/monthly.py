@@ -12,7 +12,7 @@ from dispatch.extensions import db
 from dispatch.models import Studio, utcnow
 from dispatch.services.clock import display_zone
 from dispatch.services.desk import statistics as monthly
-from dispatch.services.standing import rosters
+from dispatch.services.standing import month as standing
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms import MonthForm
 from dispatch.views.params import parse_id
@@ -42,6 +42,6 @@ def monthly_report() -> tuple[str, int]:
         standing=standing_figures(month, studio_id)), 200
 
 
-def standing_figures(month: monthly.Month, studio_id: int | None) -> rosters.MonthShifts:
-    """The standing arrangements' part of the month (shifts held, hours served)."""
-    return rosters.month_figures(month.start, month.end, studio_id)
+def standing_figures(month: monthly.Month, studio_id: int | None) -> standing.MonthStanding:
+    """The standing arrangements' part of the month (shifts, visits, talks, hours)."""
+    return standing.figures(month.start, month.end, studio_id)
