@@ -56,3 +56,5 @@ DUTY_SHIFTS: list[tuple[str, str, tuple[int, ...], str, str]] = [
 SHIFTS: list[dict[str, Any]] = _load("shifts")
 # Households paired with members, and their visits (days ago): see demo_pairings.py.
 PAIRINGS: list[dict[str, Any]] = _load("pairings")
+# A week of the Shuyuanlu studio's work log and talk notes: see demo_worklog.py.
+WORKLOG: list[dict[str, Any]] = _load("worklog")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
@@ -18,6 +19,7 @@ from dispatch.extensions import db
 from dispatch.models import Case, Household, LogKind, User, WorkLogEntry, utcnow
 from dispatch.models.people import DESK_ROLES
 from dispatch.services.cases import lifecycle
+from dispatch.services.clock import local
 from dispatch.services.errors import InvalidInput, NotPermitted
 from dispatch.services.permissions import Actor
 from dispatch.services.text import xml_safe
@@ -55,8 +57,9 @@ def write(entry: NewEntry, user: User) -> WorkLogEntry:
     db.session.flush()
     if entry.case is not None:  # into the case's ledger, so into the ledger export
         label = _("Talk note") if entry.kind == LogKind.TALK else _("Work log")
-        lifecycle.add_note(entry.case, Actor.of(user),
-                           f"{label}: {text}"[:2000], at=entry.happened_at)
+        # The ledger line is dated when it is written; the entry's own time is in it.
+        when = format_datetime(local(entry.happened_at), "yyyy-MM-dd HH:mm")
+        lifecycle.add_note(entry.case, Actor.of(user), f"{label} ({when}): {text}"[:2000])
     return row
 
 
