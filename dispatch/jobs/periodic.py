@@ -16,6 +16,7 @@ from dispatch.models import Case, utcnow
 from dispatch.services.cases.claims import release_expired
 from dispatch.services.cases.notifications import plan_digests
 from dispatch.services.cases.sweeps import auto_confirm, escalate_overdue
+from dispatch.services.standing.reminders import plan_reminders
 
 
 @job
@@ -59,3 +60,11 @@ def daily_digest() -> int:
     added = plan_digests(utcnow().date().isoformat())
     db.session.commit()  # after commit, the rows are queued like any other
     return added
+
+
+@job
+def standing_reminders() -> int:
+    """Every ten minutes: shift, short-shift and visit reminders, each once (keyed)."""
+    planned = plan_reminders()
+    db.session.commit()  # after commit, the rows are queued like any other
+    return planned

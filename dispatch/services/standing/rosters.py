@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from dispatch.extensions import db
 from dispatch.models import (
@@ -88,11 +89,15 @@ def notify(user: User, key: str, message: Callable[[], str], path: str) -> bool:
         text = message()
     channels = [Channel.INBOX] + ([Channel.EMAIL] if user.notify_by_email and user.email
                                   else [])
-    for channel in channels:
-        db.session.add(Notification(key=f"{key}:{channel.value}", case_id=None,
-                                    channel=channel, text=text, url=_url(path),
-                                    user_id=user.id))
-    db.session.flush()
+    try:
+        # Two sweeps at once: the unique key lets one in; the other's savepoint rolls back.
+        with db.session.begin_nested():
+            for channel in channels:
+                db.session.add(Notification(key=f"{key}:{channel.value}", case_id=None,
+                                            channel=channel, text=text, url=_url(path),
+                                            user_id=user.id))
+    except IntegrityError:
+        return False
     return True
 
 
