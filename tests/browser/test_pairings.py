@@ -25,7 +25,9 @@ def test_a_visit_raises_a_case_the_coordinator_dispatches(
     page = phone.new_page()
     sign_in(page, live_server, "vol.zhaoguiying")
     page.goto(f"{live_server}/v/pairings")
-    assert page.locator(f"[data-household='{household_id}'] .overdue").count() == 1
+    overdue = db.session.scalar(select(Household.id).where(Household.code == "HH-YZ-0502"))
+    assert page.locator(f"[data-household='{overdue}'] .overdue").count() == 1
+    assert page.locator(f"[data-household='{household_id}'] .overdue").count() == 0
     page.screenshot(path=str(shots / "pairings-phone.png"), full_page=True)
     page.locator(f"[data-household='{household_id}']").click()
     page.wait_for_load_state()
@@ -63,9 +65,12 @@ def test_a_visit_raises_a_case_the_coordinator_dispatches(
     desk.goto(f"{live_server}/desk/cases/{case_id}")
     take(desk, live_server, "receive")
     take(desk, live_server, "assign", fill={"note": "请带上扶手和电钻"}, select_first="assignee")
+    desk.goto(f"{live_server}/desk/worklog")
+    assert desk.locator("[data-testid=work-log] [data-entry]").count() >= 5  # the demo week
+    desk.screenshot(path=str(shots / "desk-worklog-desktop.png"), full_page=True)
     desk.goto(f"{live_server}/c/{code}")
     public = desk.content()
-    assert "502" not in public and "王秀兰" not in public and "13903741201" not in public
+    assert address not in public and "王秀兰" not in public and "13903741201" not in public
     desk.context.close()
 
     db.session.expire_all()

@@ -62,9 +62,15 @@ def may_see(household: Household, user: User | None) -> bool:
     return _desk(user) or paired_member_id(household) == user.id
 
 
+class HouseholdIsPrivate(NotPermitted):
+    def message(self) -> str:
+        return _("Only the studio's coordinators and the member paired with this household "
+                 "may see it.")
+
+
 def ensure_may_see(household: Household, user: User) -> None:
     if not may_see(household, user):
-        raise NotPermitted("see_household")
+        raise HouseholdIsPrivate("see_household")
 
 
 def _text(value: str, limit: int) -> str:
