@@ -145,17 +145,22 @@ class MonthShifts:
 
 def month_figures(start: datetime, end: datetime, studio_id: int | None = None
                   ) -> MonthShifts:
-    """Shifts that started in [start, end): how many, sign-ups kept, people who came, the
-    hours they served (check-in to check-out) and no-shows."""
-    query = select(Shift.id).where(Shift.starts_at >= start, Shift.starts_at < end,
-                                   Shift.state == ShiftState.OPEN)
+    """Shifts held: not cancelled, started in [start, end) and by now (the current month
+    leaves out shifts still to come), their sign-ups and no-shows. People who came and the
+    hours they served (check-in to check-out): check-ins in the month."""
+    held = select(Shift.id).where(Shift.starts_at >= start,
+                                  Shift.starts_at < min(end, utcnow()),
+                                  Shift.state == ShiftState.OPEN)
+    came = select(ShiftSignup).join(Shift).where(
+        ShiftSignup.state == SignupState.SIGNED_UP, ShiftSignup.checked_in_at >= start,
+        ShiftSignup.checked_in_at < end)
     if studio_id is not None:
-        query = query.where(Shift.studio_id == studio_id)
-    ids = select(query.subquery().c.id)
-    count = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    signups = list(db.session.scalars(select(ShiftSignup).where(
-        ShiftSignup.shift_id.in_(ids), ShiftSignup.state == SignupState.SIGNED_UP)))
-    served = [s for s in signups if s.checked_in_at is not None]
-    return MonthShifts(count, len(signups), len(served),
+        held = held.where(Shift.studio_id == studio_id)
+        came = came.where(Shift.studio_id == studio_id)
+    count = db.session.scalar(select(func.count()).select_from(held.subquery())) or 0
+    kept = list(db.session.scalars(select(ShiftSignup).where(
+        ShiftSignup.shift_id.in_(held), ShiftSignup.state == SignupState.SIGNED_UP)))
+    served = list(db.session.scalars(came))
+    return MonthShifts(count, len(kept), len(served),
                        round(sum(s.hours for s in served), 1),
-                       sum(1 for s in signups if s.no_show))
+                       sum(1 for s in kept if s.no_show))
