@@ -17,7 +17,7 @@ from dispatch.models.people import FIELD_ROLES
 from dispatch.services.errors import InvalidInput
 from dispatch.services.standing import pairings
 from dispatch.views.desk.blueprint import bp
-from dispatch.views.desk.forms import HandOverForm, HouseholdForm
+from dispatch.views.desk.standing_forms import HandOverForm, HouseholdForm
 from dispatch.views.forms import show_error
 from dispatch.views.params import parse_id
 

@@ -17,7 +17,7 @@ from dispatch.models.people import SKILL_LABELS
 from dispatch.services.errors import InvalidInput
 from dispatch.services.standing import recurrence, shifts
 from dispatch.views.desk.blueprint import bp
-from dispatch.views.desk.forms import ShiftCancelForm, ShiftPublishForm
+from dispatch.views.desk.standing_forms import ShiftCancelForm, ShiftPublishForm
 from dispatch.views.forms import show_error
 from dispatch.views.params import parse_id
 

@@ -15,7 +15,7 @@ from dispatch.services.clock import display_zone, local
 from dispatch.services.errors import InvalidInput
 from dispatch.services.standing import worklog
 from dispatch.views.desk.blueprint import bp
-from dispatch.views.desk.forms import WorkLogForm, WorkLogSearchForm
+from dispatch.views.desk.standing_forms import WorkLogForm, WorkLogSearchForm
 from dispatch.views.forms import show_error
 from dispatch.views.params import parse_choice, parse_id
 
