@@ -85,6 +85,9 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "CLAIM_EXTENSION_HOURS": int(env.get("CLAIM_EXTENSION_HOURS", "72")),  # once
         "MAX_OPEN_CLAIMS": int(env.get("MAX_OPEN_CLAIMS", "3")),  # per volunteer
         "CHECKIN_FAR_M": float(env.get("CHECKIN_FAR_M", "1000")),  # flagged, not refused
+        # A volunteer may drop out of a shift until this many hours before it starts;
+        # after that only the captain releases them.
+        "SHIFT_DROP_HOURS": float(env.get("SHIFT_DROP_HOURS", "12")),
         # Links in notifications point here; the SMS gateway URL takes {phone} {text} {key}.
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL", ""),

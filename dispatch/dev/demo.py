@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dispatch.dev import demo_data
+from dispatch.dev import demo_data, demo_pairings, demo_shifts, demo_worklog
 from dispatch.extensions import db
 from dispatch.models import (
     Case,
@@ -127,11 +127,14 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
             added["landmarks"] += 1
     db.session.flush()
     added["duty_shifts"] = _seed_rota(studios, users)
+    added["shifts"] = demo_shifts.seed_shifts(users, now)
+    added["households"] = demo_pairings.seed_pairings(users, studios, now)
     with notifications.quiet():
         for row in demo_data.CASES:
             if _by(Case, external_ref=row["ref"]) is None:
                 _replay_case(row, now, studios, categories, users, teams)
                 added["cases"] += 1
+        added["work_log"] = demo_worklog.seed_worklog(users, now)  # after the cases it names
     return added
 
 

@@ -17,6 +17,7 @@ from dispatch.services.cases.claims import release_expired
 from dispatch.services.cases.notifications import plan_digests
 from dispatch.services.cases.sweeps import auto_confirm, escalate_overdue
 from dispatch.services.desk.retention import anonymise
+from dispatch.services.standing.reminders import plan_reminders
 
 
 @job
@@ -68,3 +69,10 @@ def anonymise_expired() -> dict[str, int]:
     counts = anonymise()
     db.session.commit()
     return counts
+
+
+def standing_reminders() -> int:
+    """Every ten minutes: shift, short-shift and visit reminders, each once (keyed)."""
+    planned = plan_reminders()
+    db.session.commit()  # after commit, the rows are queued like any other
+    return planned

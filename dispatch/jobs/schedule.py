@@ -14,6 +14,7 @@ from dispatch.jobs.periodic import (
     escalate_overdue_cases,
     relay_notifications,
     release_expired_claims,
+    standing_reminders,
 )
 
 cron.register(release_expired_claims, "default", interval=300, job_timeout=120)
@@ -25,3 +26,5 @@ cron.register(escalate_overdue_cases, "default", interval=600, job_timeout=300)
 cron.register(auto_confirm_replied, "default", cron="30 2 * * *", job_timeout=300)  # 02:30 UTC
 cron.register(daily_digest, "default", cron="30 0 * * *", job_timeout=300)  # 08:30 Beijing
 cron.register(anonymise_expired, "default", cron="45 2 * * *", job_timeout=600)  # 02:45 UTC
+# Shifts tomorrow and in an hour, short shifts the evening before, visits coming due.
+cron.register(standing_reminders, "default", interval=600, job_timeout=300)

@@ -12,6 +12,7 @@ from dispatch.models.joining import (
     VolunteerApplication,
 )
 from dispatch.models.notify import Channel, InboxMessage, Notification
+from dispatch.models.pairings import Household, Pairing, Visit
 from dispatch.models.people import Role, Team, User, VolunteerProfile
 from dispatch.models.places import (
     Landmark,
@@ -23,6 +24,14 @@ from dispatch.models.places import (
 )
 from dispatch.models.reception import ReceptionSession, ReceptionVisit, VisitOutcome
 from dispatch.models.tokens import ApiToken
+from dispatch.models.shifts import (
+    Availability,
+    CalendarFeed,
+    Shift,
+    ShiftSignup,
+    ShiftState,
+    SignupState,
+)
 from dispatch.models.vocabulary import (
     OPEN_STATUSES,
     Action,
@@ -34,16 +43,18 @@ from dispatch.models.vocabulary import (
     Outcome,
     PhotoStage,
 )
+from dispatch.models.worklog import LogKind, WorkLogEntry
 
 LedgerIsAppendOnly = ledger_guard.LedgerIsAppendOnly
 
 __all__ = [
     "OPEN_STATUSES", "Action", "ApiClient", "ApiToken", "ApplicationStatus", "AuditEntry",
-    "OneTimeLink", "VolunteerApplication", "AssignmentStatus", "Case", "CaseEvent", "CaseKind",
-    "CasePhoto", "CaseStatus", "Category", "Channel", "ClockUnit", "DutyShift", "ImportBatch",
-    "InboxMessage", "IntakeChannel",
+    "OneTimeLink", "VolunteerApplication", "AssignmentStatus", "Availability", "CalendarFeed",
+    "Shift", "ShiftSignup", "ShiftState", "SignupState", "Case", "CaseEvent", "CaseKind",
+    "CasePhoto", "CaseStatus", "Category", "Channel", "ClockUnit", "Household", "Pairing",
+    "Visit", "DutyShift", "ImportBatch", "InboxMessage", "IntakeChannel",
     "LedgerExport", "Notification", "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome",
     "PhotoStage", "ReceptionSession", "ReceptionVisit", "Region", "Role", "ServicePoint",
-    "ServicePointKind", "Studio", "Supporter",
-    "Team", "User", "VisitOutcome", "VolunteerProfile", "utcnow",
+    "ServicePointKind", "Studio", "Supporter", "Team", "User", "VisitOutcome", "VolunteerProfile",
+    "utcnow", "LogKind", "WorkLogEntry",
 ]

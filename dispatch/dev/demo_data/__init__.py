@@ -52,3 +52,9 @@ LANDMARKS: list[dict[str, Any]] = _load("landmarks")
 DUTY_SHIFTS: list[tuple[str, str, tuple[int, ...], str, str]] = [
     (studio, username, tuple(weekdays), starts, ends)
     for studio, username, weekdays, starts, ends in _load("duty_shifts")]
+# Shifts (班次), relative to today: see demo_shifts.py for the shape.
+SHIFTS: list[dict[str, Any]] = _load("shifts")
+# Households paired with members, and their visits (days ago): see demo_pairings.py.
+PAIRINGS: list[dict[str, Any]] = _load("pairings")
+# A week of the Shuyuanlu studio's work log and talk notes: see demo_worklog.py.
+WORKLOG: list[dict[str, Any]] = _load("worklog")

@@ -14,12 +14,11 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from dispatch.extensions import db
-from dispatch.geo.distance import distance_m, nearest
+from dispatch.geo.distance import nearest
 from dispatch.models import (
     OPEN_STATUSES,
     Case,
@@ -38,6 +37,7 @@ from dispatch.models import (
     utcnow,
 )
 from dispatch.models.people import FIELD_ROLES
+from dispatch.services import checkin
 from dispatch.services.cases import notifications
 from dispatch.services.cases.answers import answer  # noqa: F401  (the step 当场答复)
 from dispatch.services.cases.ledger import (  # noqa: F401  (re-exported: the lifecycle's API)
@@ -175,12 +175,9 @@ def arrive(case: Case, actor: Actor, note: str = "", latitude: float | None = No
     at = _stamp(kw)
     values: dict[str, Any] = {"checked_in_at": at}
     if latitude is not None and longitude is not None:
-        distance = distance_m(latitude, longitude, case.latitude, case.longitude)
-        values["checkin_distance_m"] = distance
-        where = _("Checked in %(km).1f km from the site.", km=distance / 1000)
-        if distance > current_app.config["CHECKIN_FAR_M"]:
-            where += " " + _("Flagged: farther than expected.")
-        note = f"{where} {note}".strip()
+        place = checkin.measure(latitude, longitude, case.latitude, case.longitude)
+        values["checkin_distance_m"] = place.distance_m
+        note = f"{place.note()} {note}".strip()
     return apply_transition(case, actor, "arrive", note=note, values=values, **kw)
 
 

@@ -15,15 +15,18 @@ from dispatch.views.desk import (
     intake,
     monthly,
     notifications,
+    pairings,
     people,
     posters,
     reception,
     rota,
     settings,
+    shifts,
     teams,
+    worklog,
 )
 from dispatch.views.desk.blueprint import bp
 
 __all__ = ["bp", "api_clients", "board", "calendar", "cases", "exports", "imports", "intake",
-           "monthly", "notifications", "people", "posters", "reception", "rota", "settings",
-           "teams"]
+           "monthly", "notifications", "pairings", "people", "posters", "reception", "rota",
+           "settings", "shifts", "teams", "worklog"]

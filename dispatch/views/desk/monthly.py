@@ -13,6 +13,7 @@ from dispatch.models import Studio, utcnow
 from dispatch.services.clock import display_zone
 from dispatch.services.desk import intake_figures
 from dispatch.services.desk import statistics as monthly
+from dispatch.services.standing import month as standing
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms import MonthForm
 from dispatch.views.params import parse_id
@@ -39,10 +40,15 @@ def monthly_report() -> tuple[str, int]:
         "desk/monthly.html", form=form, report=report, studio=studio,
         chart=monthly.chart_data(report), stages=monthly.STAGES,
         stage_label=monthly.stage_label, print_view=print_view,
-        **_intake_context(month, studio_id)), 200
+        standing=standing_figures(month, studio_id), **_intake_context(month, studio_id)), 200
 
 
 def _intake_context(month: monthly.Month, studio_id: int | None) -> dict[str, object]:
     """Cases by channel and the reception days (每月接待), beside the main figures."""
     return {"by_channel": intake_figures.by_channel(month, studio_id),
             "reception": intake_figures.reception_figures(month, studio_id)}
+
+
+def standing_figures(month: monthly.Month, studio_id: int | None) -> standing.MonthStanding:
+    """The standing arrangements' part of the month (shifts, visits, talks, hours)."""
+    return standing.figures(month.start, month.end, studio_id)

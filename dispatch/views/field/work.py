@@ -20,9 +20,10 @@ from dispatch.services.cases.queries import claimable_near, work_of
 from dispatch.services.errors import InvalidInput, NotPermitted
 from dispatch.services.permissions import Actor, allowed_actions, work_to_check_by
 from dispatch.services.responders import teams
+from dispatch.services.standing import calendar, rosters
 from dispatch.views.case_forms import attach_error, build_forms, fields_of, posted_data
 from dispatch.views.field.blueprint import bp
-from dispatch.views.field.forms import AvailabilityForm, ShareOutForm
+from dispatch.views.field.forms import AvailabilityForm, ShareOutForm, ShiftStepForm
 from dispatch.views.forms import ActionForm
 from dispatch.views.params import parse_coordinate, parse_id
 
@@ -172,18 +173,24 @@ def _availability_form(formdata: object = None) -> AvailabilityForm:
     return form
 
 
+def render_me(form: AvailabilityForm | None = None, calendar_url: str | None = None) -> str:
+    return render_template("field/me.html", form=form or _availability_form(),
+                           record=teams.record_of(current_user),
+                           shift_record=rosters.record_of(current_user),
+                           calendar_url=calendar_url, has_feed=calendar.has_feed(current_user),
+                           feed_form=ShiftStepForm())
+
+
 @bp.get("/me")
 def me() -> str:
-    return render_template("field/me.html", form=_availability_form(),
-                           record=teams.record_of(current_user))
+    return render_me()
 
 
 @bp.post("/me")
 def update_me() -> Response | tuple[str, int]:
     form = _availability_form(request.form)
     if not form.validate():
-        return render_template("field/me.html", form=form,
-                               record=teams.record_of(current_user)), 422
+        return render_me(form), 422
     teams.set_availability(current_user, bool(form.on_duty.data), form.skills.data or [])
     db.session.commit()
     flash(_("Saved."), "success")
