@@ -16,6 +16,7 @@ the other children go on.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -61,7 +62,9 @@ class Child:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         self.started_at = time.monotonic()
-        return subprocess.Popen(self.args, env=self.env, cwd=PROJECT_ROOT)
+        # Its own process group: when it dies, what it started dies with it (below).
+        return subprocess.Popen(self.args, env=self.env, cwd=PROJECT_ROOT,
+                                start_new_session=True)
 
     def supervise(self) -> None:
         """Called every half second: notice a death, restart when its pause is over."""
@@ -69,6 +72,10 @@ class Child:
             code = self.process.poll()
             if code is None:
                 return
+            # A gunicorn master killed outright leaves its workers holding the port until
+            # they notice (up to a minute): end them now, or the restarted master cannot bind.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             if time.monotonic() - self.started_at >= self.STEADY_AFTER:
                 self.pause = self.FIRST_PAUSE
             print(f"  [devstack] {self.name} (pid {self.process.pid}) exited with {code}; "
@@ -92,6 +99,8 @@ class Child:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # whatever it left behind
 
 
 def _stop_on_sigterm(_signum: int, _frame: object) -> None:
