@@ -18,7 +18,12 @@ from dispatch.models.vocabulary import ACTION_LABELS, TRANSITIONS
 from dispatch.services.cases import claims, commands, lifecycle, team_work
 from dispatch.services.cases.queries import claimable_near, work_of
 from dispatch.services.errors import InvalidInput, NotPermitted
-from dispatch.services.permissions import Actor, allowed_actions, work_to_check_by
+from dispatch.services.permissions import (
+    Actor,
+    allowed_actions,
+    next_step_by,
+    work_to_check_by,
+)
 from dispatch.services.responders import teams
 from dispatch.views.case_forms import attach_error, build_forms, fields_of, posted_data
 from dispatch.views.field.blueprint import bp
@@ -67,7 +72,8 @@ def _render_home(posted_forms: dict[int, dict] | None = None, status: int = 200
                    if t.action in FIELD_ACTIONS]
         # Every form of every card; the posted one (with its errors) replaces its own.
         forms = {**build_forms(case, actions), **(posted_forms or {}).get(case.id, {})}
-        cards.append((case, actions, forms, check_panel(case, actions)))
+        waiting = None if actions else next_step_by(case, current_user)
+        cards.append((case, actions, forms, check_panel(case, actions), waiting))
     lat, lon, from_phone = _where_am_i()
     nearby = claimable_near(lat, lon)
     fmap = maps.base_map(lat, lon, zoom=14)
