@@ -4,7 +4,7 @@ not), what was sent back and why, the original text, and each step offered once.
 from __future__ import annotations
 
 from dispatch.extensions import db
-from dispatch.services.cases import team_work
+from dispatch.services.cases import lifecycle, team_work
 from dispatch.services.permissions import Actor
 from tests.factories import World, walk
 
@@ -36,3 +36,17 @@ def test_a_card_without_a_step_says_who_has_the_next_one(signed_in, world: World
     card = card_of(signed_in("member").get("/v/").get_data(as_text=True), world.case.id)
     assert 'data-action=' not in card
     assert 'class="next-step"' in card and world.captain.display_name in card
+
+
+def test_work_sent_back_after_an_unsatisfied_resident_shows_the_complaint_and_the_note(
+        signed_in, world: World) -> None:
+    walk(world.case, world, "give_feedback", satisfied=False, rating=2,
+         comment="顶棚还在晃，螺丝没拧紧")
+    lifecycle.reopen(world.case, world.desk(), note="请再去加固一次，带上扳手")
+    db.session.commit()
+    card = card_of(signed_in("captain").get("/v/").get_data(as_text=True), world.case.id)
+    assert 'class="returned-work"' in card
+    assert "顶棚还在晃，螺丝没拧紧" in card and "请再去加固一次，带上扳手" in card
+    team_card = card_of(signed_in("captain").get("/v/team").get_data(as_text=True),
+                        world.case.id)
+    assert "顶棚还在晃，螺丝没拧紧" in team_card

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from dispatch.extensions import db
 from dispatch.models import AssignmentStatus, Case, CaseStatus, InboxMessage
 from dispatch.models.people import SKILL_LABELS
+from dispatch.services.cases.sent_back import sent_back
 from dispatch.services.permissions import may_see_reporter_phone
 from dispatch.services.phones import display_phone, mask_phone
 from dispatch.views.forms import LanguageForm
@@ -72,6 +73,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(display_phone)
     app.add_template_global(status_badge)
     app.add_template_global(sees_reporter_phone)
+    app.add_template_global(sent_back)
 
     @app.context_processor
     def _globals() -> dict[str, object]:
