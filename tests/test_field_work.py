@@ -50,3 +50,15 @@ def test_work_sent_back_after_an_unsatisfied_resident_shows_the_complaint_and_th
     team_card = card_of(signed_in("captain").get("/v/team").get_data(as_text=True),
                         world.case.id)
     assert "顶棚还在晃，螺丝没拧紧" in team_card
+
+
+def test_no_action_form_offers_a_note_it_would_drop(signed_in, world: World) -> None:
+    walk(world.case, world, "check_work")
+    db.session.commit()
+    desk = signed_in("coordinator")
+    page = desk.get(f"/desk/cases/{world.case.id}").get_data(as_text=True)
+    assert 'name="reply-text"' in page and 'name="reply-note"' not in page
+    walk_on = lifecycle.reply(world.case, world.desk(), "已处理")
+    db.session.commit()
+    page = desk.get(f"/desk/cases/{walk_on.id}").get_data(as_text=True)
+    assert 'name="give_feedback-comment"' in page and 'name="give_feedback-note"' not in page

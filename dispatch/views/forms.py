@@ -85,6 +85,7 @@ class AssignForm(ActionForm):
 
 
 class ReplyForm(ActionForm):
+    note = None  # the reply's text is its note: a second box would be silently dropped
     template = SelectField(_l("Start from a ready reply"), validators=[Optional()],
                            validate_choice=False)
     text = TextAreaField(_l("Reply to the resident"), validators=[Length(max=4000)])
@@ -113,6 +114,7 @@ class PhotoVisibilityForm(ActionForm):
 
 
 class FeedbackForm(ActionForm):
+    note = None  # the comment is the resident's words; nothing else is kept
     satisfied = RadioField(_l("Is the resident satisfied?"),
                            choices=[SelectChoice("yes", _l("Satisfied")),
                                     SelectChoice("no", _l("Not satisfied"))],
@@ -130,6 +132,7 @@ class DuplicateForm(ActionForm):
 
 
 class NotOursForm(ActionForm):
+    note = None  # the reason is the note
     reason = TextAreaField(_l("Reason (shown to the resident)"), validators=[
         DataRequired(_l("Please give the reason, for the resident.")), Length(max=255)])
 
