@@ -4,7 +4,7 @@ not), what was sent back and why, the original text, and each step offered once.
 from __future__ import annotations
 
 from dispatch.extensions import db
-from dispatch.services.cases import lifecycle, team_work
+from dispatch.services.cases import lifecycle, moderation, team_work
 from dispatch.services.permissions import Actor
 from tests.factories import World, walk
 
@@ -62,3 +62,20 @@ def test_no_action_form_offers_a_note_it_would_drop(signed_in, world: World) -> 
     db.session.commit()
     page = desk.get(f"/desk/cases/{walk_on.id}").get_data(as_text=True)
     assert 'name="give_feedback-comment"' in page and 'name="give_feedback-note"' not in page
+
+
+def test_the_team_doing_the_work_reads_the_text_as_the_resident_wrote_it(
+        signed_in, web, world: World) -> None:
+    walk(world.case, world, "accept")
+    original = world.case.description
+    moderation.redact(world.case, world.desk(), "description", "（已删除）",
+                      expected_version=world.case.version)
+    moderation.redact(world.case, world.desk(), "description", "（再次修改）",
+                      expected_version=world.case.version)
+    db.session.commit()
+    card = card_of(signed_in("captain").get("/v/").get_data(as_text=True), world.case.id)
+    assert original in card and "已删除" not in card
+    assert original in card_of(signed_in("captain").get("/v/team").get_data(as_text=True),
+                               world.case.id)
+    public = web.get(f"/c/{world.case.tracking_code}").get_data(as_text=True)
+    assert original not in public and "再次修改" in public

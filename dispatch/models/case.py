@@ -102,6 +102,10 @@ class Case(db.Model):
     feedback_rating: Mapped[int | None] = mapped_column(Integer)
     feedback_comment: Mapped[str | None] = mapped_column(Text)
     feedback_fixed: Mapped[bool | None]
+    # Moderation replaces what the public reads; the team doing the work still reads what
+    # the resident wrote (set once, at the first moderation of that text).
+    original_title: Mapped[str | None] = mapped_column(String(120))
+    original_description: Mapped[str | None] = mapped_column(Text)
 
     # The hidden token of the form that filed it: a double-tapped submit files one case.
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
@@ -183,6 +187,15 @@ class Case(db.Model):
     def public_point(self) -> tuple[float, float]:
         """Where public pages, maps and APIs may put the case: a wish only to the grid."""
         return public_point(self.kind, self.latitude, self.longitude)
+
+    @property
+    def work_title(self) -> str:
+        """The title as the resident wrote it: for the team doing the work, never public."""
+        return self.original_title or self.title
+
+    @property
+    def work_description(self) -> str:
+        return self.original_description or self.description
 
     @property
     def assignee_name(self) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import func, update
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CasePhoto
@@ -26,6 +26,9 @@ FIELDS = {
     "description": (_l("Description"), None),
     "feedback_comment": (_l("Resident's comment"), None),
 }
+
+# The texts the team doing the work reads as the resident wrote them.
+WORK_TEXTS = ("title", "description")
 
 
 def default_replacement() -> str:
@@ -54,7 +57,11 @@ def redact(case: Case, actor: Actor, field: str, replacement: str | None,
         raise InvalidInput("replacement", _("The new text is the same as the old one."))
     note = _("%(field)s changed for the public page. Original text:\n%(original)s",
              field=label, original=original)
-    return amend(case, actor, "moderate", {field: text}, note,
+    values: dict[str, object] = {field: text}
+    if field in WORK_TEXTS:  # the first original stays, however often it is moderated
+        kept = getattr(Case, f"original_{field}")
+        values[f"original_{field}"] = func.coalesce(kept, original)
+    return amend(case, actor, "moderate", values, note,
                  expected_version=expected_version, internal=True)
 
 

@@ -1,0 +1,39 @@
+"""fieldwork: the texts the team reads as written (cases.original_title/description)
+
+Moderation replaces what the public reads; the team doing the work keeps reading the
+resident's own words, kept once at the first moderation.
+
+Revision ID: 0009_fieldwork
+Revises: 0008_feedback_secret
+Create Date: 2026-12-01 11:40:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0009_fieldwork'
+down_revision = "0008_feedback_secret"
+branch_labels = None
+depends_on = None
+
+# Added in place (SQLite too): a table rebuild would trip the ledger's references.
+COLUMNS = [
+    ("cases", sa.Column("original_title", sa.String(length=120), nullable=True)),
+    ("cases", sa.Column("original_description", sa.Text(), nullable=True)),
+]
+
+
+def upgrade():
+    for table, column in COLUMNS:
+        op.add_column(table, column)
+
+
+def downgrade():
+    for table, column in reversed(COLUMNS):
+        if op.get_bind().dialect.name == "sqlite":
+            # SQLite (3.35+) drops a plain column in place; Alembic only offers the rebuild.
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {column.name}")
+        else:
+            op.drop_column(table, column.name)
