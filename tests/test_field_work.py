@@ -3,10 +3,16 @@ not), what was sent back and why, the original text, and each step offered once.
 
 from __future__ import annotations
 
+from flask_babel import force_locale as world_locale
+from flask_babel import format_datetime
+from sqlalchemy import func, select
+
 from dispatch.extensions import db
-from dispatch.services.cases import lifecycle, moderation, team_work
+from dispatch.models import Case, CaseEvent, CaseKind
+from dispatch.services.cases import claims, lifecycle, moderation, team_work
 from dispatch.services.permissions import Actor
 from tests.factories import World, walk
+from tests.test_reports import details_form
 
 
 def card_of(page: str, case_id: int) -> str:
@@ -79,3 +85,66 @@ def test_the_team_doing_the_work_reads_the_text_as_the_resident_wrote_it(
                                world.case.id)
     public = web.get(f"/c/{world.case.tracking_code}").get_data(as_text=True)
     assert original not in public and "再次修改" in public
+
+
+def ledger_count(case_id: int, action: str) -> int:
+    return db.session.scalar(select(func.count()).select_from(CaseEvent).where(
+        CaseEvent.case_id == case_id, CaseEvent.action == action)) or 0
+
+
+def test_on_my_way_is_recorded_once_per_round_of_work(signed_in, web, world: World) -> None:
+    walk(world.case, world, "accept")
+    db.session.commit()
+    captain = signed_in("captain")
+    for _tap in range(3):
+        assert captain.post(f"/v/cases/{world.case.id}/on-the-way").status_code == 302
+    assert ledger_count(world.case.id, "on_the_way") == 1
+    card = card_of(captain.get("/v/").get_data(as_text=True), world.case.id)
+    assert "/on-the-way" not in card  # the button is gone, the time is shown instead
+    public = web.get(f"/c/{world.case.tracking_code}").get_data(as_text=True)
+    assert public.count("<b>On the way</b>") + public.count("<b>出发</b>") <= 1
+    # Sent back after a failed check: a new round, a new "on my way".
+    db.session.refresh(world.case)
+    lifecycle.arrive(world.case, Actor.of(world.captain))
+    lifecycle.finish(world.case, Actor.of(world.captain), note="已加固")
+    lifecycle.return_work(world.case, world.desk(), note="照片看不清")
+    db.session.commit()
+    assert captain.post(f"/v/cases/{world.case.id}/on-the-way").status_code == 302
+    assert ledger_count(world.case.id, "on_the_way") == 2
+
+
+def test_the_browser_that_filed_a_report_cannot_also_say_me_too(world: World, web) -> None:
+    filed = web.post("/report/details", details_form(web, world))
+    assert filed.status_code == 302
+    case = db.session.scalar(select(Case).order_by(Case.id.desc()))
+    assert case is not None
+    code = case.tracking_code
+    page = web.get(f"/c/{code}").get_data(as_text=True)
+    assert "/support" not in page
+    token = "t" * 24
+    web.post(f"/c/{code}/support", {"submission_token": token})
+    db.session.expire_all()
+    assert case.support_count == 0
+
+
+def test_a_passed_check_is_not_followed_by_an_offer_to_fail_it(signed_in, world: World
+                                                               ) -> None:
+    walk(world.case, world, "check_work")
+    db.session.commit()
+    page = signed_in("coordinator").get(f"/desk/cases/{world.case.id}").get_data(as_text=True)
+    assert 'data-action="reply"' in page and 'data-action="return_work"' not in page
+
+
+def test_a_claim_shows_one_deadline_and_a_countdown_that_agrees(signed_in, world: World
+                                                               ) -> None:
+    world.case.kind = CaseKind.WISH
+    world.category.handle_hours = 24  # the studio's clock: not the claim's
+    lifecycle.receive(world.case, world.desk())
+    claims.claim(world.case, Actor.of(world.volunteer))
+    db.session.commit()
+    card = card_of(signed_in("volunteer").get("/v/").get_data(as_text=True), world.case.id)
+    with world_locale("zh"):
+        until = format_datetime(world.case.claim_expires_at, "yyyy-MM-dd HH:mm")
+        due = format_datetime(world.case.due_at, "yyyy-MM-dd HH:mm")
+    assert until in card and due not in card
+    assert "2 天 23 小时" in card  # CLAIM_HOURS=72 from now, not rounded up to "3 天"

@@ -58,6 +58,7 @@ def legal_in(state: str) -> set[str]:
         legal.discard("reply")  # not before a second person checked the work
     if state == "checked":
         legal.discard("check_work")  # once is enough
+        legal.discard("return_work")  # and a passed check is not failed afterwards
     return legal - CLAIM_STEPS
 
 

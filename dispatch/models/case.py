@@ -120,6 +120,8 @@ class Case(db.Model):
     claim_extended: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Field work: check-in on site (flagged when far from the case) and when it was done.
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 出发: once per round of work; any change of the assignment state clears it.
+    on_the_way_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checkin_distance_m: Mapped[float | None] = mapped_column(Float)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # overdue, lead told

@@ -199,6 +199,8 @@ GUARDS: dict[str, tuple[Callable[[Case, Actor], bool], Callable[[], str]]] = {
     "check_work": (_second_person,
                    lambda: _("The work must be checked by someone other than the person who "
                              "recorded it as done.")),
+    "return_work": (lambda case, actor: case.work_checked_at is None,
+                    lambda: _("The work was already checked and passed.")),
     "reply": (lambda case, actor: case.work_checked_at is not None,
               lambda: _("The finished work must be checked by the captain or a coordinator "
                         "before the reply goes out.")),

@@ -1,7 +1,8 @@
-"""fieldwork: the texts the team reads as written (cases.original_title/description)
+"""fieldwork: texts the team reads as written, "on my way" once per round
 
-Moderation replaces what the public reads; the team doing the work keeps reading the
-resident's own words, kept once at the first moderation.
+cases.original_title/original_description: moderation replaces what the public reads;
+the team doing the work keeps reading the resident's own words (kept at the first
+moderation). cases.on_the_way_at: "on my way" is recorded once per round of work.
 
 Revision ID: 0009_fieldwork
 Revises: 0008_feedback_secret
@@ -22,6 +23,7 @@ depends_on = None
 COLUMNS = [
     ("cases", sa.Column("original_title", sa.String(length=120), nullable=True)),
     ("cases", sa.Column("original_description", sa.Text(), nullable=True)),
+    ("cases", sa.Column("on_the_way_at", sa.DateTime(timezone=True), nullable=True)),
 ]
 
 

@@ -88,6 +88,9 @@ def apply_transition(case: Case, actor: Actor, action: str, *,
     if expected_version is not None and expected_version != seen:
         raise Conflict(case.id, case.status)
     at = at or utcnow()
+    # "On my way" belongs to one round of work: a new state of the work starts afresh.
+    moved_on = {"on_the_way_at": None} if transition.to_assignment != case.assignment_status \
+        else {}
     condition = Case.assignment_status.is_(None) if case.assignment_status is None \
         else Case.assignment_status == case.assignment_status
     statement = (
@@ -96,7 +99,8 @@ def apply_transition(case: Case, actor: Actor, action: str, *,
                *conditions)
         .values(status=transition.to_status, assignment_status=transition.to_assignment,
                 version=seen + 1, updated_at=at,
-                **{**_clock_values(case, action, transition.to_status, at), **(values or {})})
+                **{**moved_on, **_clock_values(case, action, transition.to_status, at),
+                   **(values or {})})
         .execution_options(synchronize_session=False)
     )
     if db.session.execute(statement).rowcount != 1:

@@ -22,6 +22,7 @@ from dispatch.extensions import db
 from dispatch.geo.distance import distance_m, nearest
 from dispatch.models import (
     OPEN_STATUSES,
+    AssignmentStatus,
     Case,
     CaseEvent,
     CaseKind,
@@ -153,9 +154,19 @@ def decline(case: Case, actor: Actor, note: str, **kw: Any) -> Case:
 
 
 def on_the_way(case: Case, actor: Actor, at: datetime | None = None) -> CaseEvent:
-    """出发: a ledger line, no change of status (the same people who may check in)."""
+    """出发: a ledger line, no change of status (the same people who may check in), once
+    per round of work: the UPDATE sets ``on_the_way_at`` only where it is still empty."""
     ensure_allowed(case, actor, "arrive")
-    return record_event(case, actor, "on_the_way", "", internal=False, at=at)
+    at = at or utcnow()
+    return amend(case, actor, "on_the_way", {"on_the_way_at": at}, at=at, conditions=(
+        Case.on_the_way_at.is_(None), Case.status == CaseStatus.HANDLING,
+        Case.assignment_status == AssignmentStatus.ACCEPTED),
+        refused=AlreadyOnTheWay(case.status))
+
+
+class AlreadyOnTheWay(IllegalTransition):
+    def __init__(self, status: CaseStatus) -> None:
+        super().__init__("on_the_way", status, reason=_("Already on the way."))
 
 
 def arrive(case: Case, actor: Actor, note: str = "", latitude: float | None = None,

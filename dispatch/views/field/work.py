@@ -122,10 +122,15 @@ def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
 @bp.post("/cases/<id:case_id>/on-the-way")
 def on_the_way(case_id: int) -> Response:
     case = db.get_or_404(Case, case_id)  # CSRF is checked for every POST by CSRFProtect
-    lifecycle.on_the_way(case, Actor.of(current_user))
+    try:
+        lifecycle.on_the_way(case, Actor.of(current_user))
+    except lifecycle.AlreadyOnTheWay as already:  # a second tap: said once, kept once
+        db.session.rollback()
+        flash(already.message(), "info")
+        return redirect(url_for(".home", _anchor=f"case-{case_id}"))
     db.session.commit()
     flash(_("Done: %(action)s.", action=ACTION_LABELS["on_the_way"]), "success")
-    return redirect(url_for(".home"))
+    return redirect(url_for(".home", _anchor=f"case-{case_id}"))
 
 
 @bp.post("/cases/<id:case_id>/extend")

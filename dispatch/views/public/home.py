@@ -26,6 +26,7 @@ from dispatch.services.cases.queries import case_by_tracking_code
 from dispatch.services.intake.filing import holds_feedback_key
 from dispatch.services.responders.studios import studios_today
 from dispatch.views.forms import LanguageForm
+from dispatch.views.public import browser
 from dispatch.views.public.blueprint import bp
 from dispatch.views.public.browser import feedback_key_for
 from dispatch.views.public.forms import ResidentFeedbackForm, SupportForm
@@ -66,13 +67,16 @@ def case_status(code: str) -> str:
     holds_key = holds_feedback_key(case, key)
     feedback_form = ResidentFeedbackForm(formdata=None, version=case.version, key=key) \
         if holds_key and case.status == CaseStatus.REPLIED else None
+    # The browser that filed it, or already said "me too", is counted once already.
+    counted = holds_key or browser.already_supported(case.id)
     support_form = SupportForm(formdata=None, submission_token=secrets.token_urlsafe(24)) \
-        if case.status in OPEN_STATUSES else None
+        if case.status in OPEN_STATUSES and not counted else None
     return render_template(
         "public/case.html", case=case, events=list(events), map=case_map(case),
         photos=[p for p in case.photos if not p.hidden], page_url=url,
         qr_svg=Markup(segno.make(url, error="m").svg_inline(scale=4, border=2)),
         feedback_form=feedback_form, support_form=support_form,
+        counted=counted and case.status in OPEN_STATUSES, own_report=holds_key,
         private_url=url_for(".case_status", code=case.tracking_code, k=key, _external=True)
         if holds_key else None, feedback_key=key if holds_key else None)
 

@@ -179,8 +179,8 @@ def support(code: str) -> Response:
     form = SupportForm()
     if not form.validate():
         raise InvalidInput("phone", _("This form has expired; please try again."))
-    if browser.already_supported(case.id):
-        return redirect(url_for("public.case_status", code=case.tracking_code, supported=1))
+    if browser.already_supported(case.id) or browser.filed_here(case):
+        return redirect(url_for("public.case_status", code=case.tracking_code))
     add_support(case, form.submission_token.data or "", form.phone.data)
     db.session.commit()
     browser.remember_support(case.id)
