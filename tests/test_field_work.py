@@ -148,3 +148,44 @@ def test_a_claim_shows_one_deadline_and_a_countdown_that_agrees(signed_in, world
         due = format_datetime(world.case.due_at, "yyyy-MM-dd HH:mm")
     assert until in card and due not in card
     assert "2 天 23 小时" in card  # CLAIM_HOURS=72 from now, not rounded up to "3 天"
+
+
+def test_finishing_without_a_note_shows_the_error_on_the_card_and_a_reload_is_no_405(
+        signed_in, world: World) -> None:
+    walk(world.case, world, "arrive")
+    db.session.commit()
+    captain = signed_in("captain")
+    response = captain.post(f"/v/cases/{world.case.id}/actions/finish",
+                            {"finish-version": str(world.case.version), "finish-note": " "})
+    assert response.status_code == 422
+    card = card_of(response.get_data(as_text=True), world.case.id)
+    assert 'class="field-error"' in card
+    # The form posts to an address that lands on the card, so the error is in sight.
+    assert f'actions/finish#case-{world.case.id}"' in card
+    reload = captain.get(f"/v/cases/{world.case.id}/actions/finish")
+    assert reload.status_code == 303
+    assert reload.headers["Location"].endswith(f"/v/#case-{world.case.id}")
+    desk = signed_in("coordinator")
+    again = desk.get(f"/desk/cases/{world.case.id}/actions/finish")
+    assert again.status_code == 303
+    assert again.headers["Location"].endswith(f"/desk/cases/{world.case.id}")
+
+
+def test_what_was_typed_stays_when_a_step_is_refused_for_its_input(signed_in, world: World
+                                                                  ) -> None:
+    walk(world.case, world, "arrive")
+    db.session.commit()
+    response = signed_in("captain").post(
+        f"/v/cases/{world.case.id}/actions/finish",
+        {"finish-version": str(world.case.version), "finish-note": "螺栓已换" * 600})
+    assert response.status_code == 422
+    assert "螺栓已换螺栓已换" in card_of(response.get_data(as_text=True), world.case.id)
+
+
+def test_sharing_out_without_a_member_says_so_on_the_card(signed_in, world: World) -> None:
+    walk(world.case, world, "assign")
+    db.session.commit()
+    response = signed_in("captain").post(f"/v/cases/{world.case.id}/share",
+                                         {f"share{world.case.id}-member": ""})
+    assert response.status_code == 422
+    assert 'class="field-error"' in card_of(response.get_data(as_text=True), world.case.id)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
 from dispatch.services.errors import DomainError
@@ -65,8 +66,12 @@ def _rollback_quietly() -> None:
 
 
 def _back_url() -> str | None:
-    """Where the user sees the case as it is now, after a refused step."""
+    """Where the user sees the case as it is now, after a refused step (on the phone, at
+    the case's own card)."""
     path = request.path
+    parts = path.split("/")
+    if path.startswith("/v/cases/") and len(parts) > 4 and parts[3].isdigit():
+        return f"/v/team#case-{parts[3]}" if parts[4] == "share" else f"/v/#case-{parts[3]}"
     if path.startswith("/v/"):
         return "/v/"
     if path.startswith("/desk/cases/") and "/actions/" in path:
@@ -88,8 +93,11 @@ def register(app: Flask) -> None:
                                    "Go back, reload the page and try again."))
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> tuple[str, int]:
+    def _http_error(error: HTTPException) -> tuple[str, int] | Response:
         status = error.code or 500
+        back = _back_url() if status == 405 and request.method in ("GET", "HEAD") else None
+        if back is not None:  # a reload or a bookmark of a form's address: show its page
+            return redirect(back, 303)
         messages = {
             404: _("There is no such page or case."),
             403: _("Your role does not allow this."),
