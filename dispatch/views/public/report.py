@@ -26,6 +26,7 @@ from dispatch.geo.coords import TileCRS, from_display, to_display
 from dispatch.models import Case, CaseKind, CasePhoto, Category, Region
 from dispatch.models.case import public_point
 from dispatch.services.cases import lifecycle
+from dispatch.services.cases.commands import yes_or_no
 from dispatch.services.cases.queries import case_by_tracking_code
 from dispatch.services.errors import InvalidInput
 from dispatch.services.intake.filing import (
@@ -50,6 +51,7 @@ from dispatch.views.public.forms import (
     ResidentFeedbackForm,
     SupportForm,
 )
+from dispatch.views.public.home import case_page
 from dispatch.views.public.public_maps import add_point
 
 
@@ -156,17 +158,17 @@ def submit_report() -> Response | tuple[str, int]:
 
 
 @bp.post("/c/<code>/feedback")
-def give_feedback(code: str) -> Response:
+def give_feedback(code: str) -> Response | tuple[str, int]:
     case = _case_by_code(code)
     form = ResidentFeedbackForm()
     if not holds_feedback_key(case, browser.feedback_key_for(case.tracking_code,
                                                              form.key.data)):
         abort(404)  # the tracking code is public; the key is the resident's alone
-    if not form.validate():
-        raise InvalidInput("satisfied", _("Please say whether you are satisfied."))
+    if not form.validate():  # shown again beside its fields, with what was typed
+        return case_page(case, feedback_form=form, status=422)
     lifecycle.give_feedback(case, Actor.resident(), satisfied=form.satisfied.data == "yes",
                             rating=int(form.rating.data), comment=form.comment.data or "",
-                            fixed=bool(form.fixed.data), expected_version=form.version.data)
+                            fixed=yes_or_no(form.fixed.data), expected_version=form.version.data)
     db.session.commit()
     return redirect(url_for("public.case_status", code=case.tracking_code, thanks=1))
 
