@@ -61,10 +61,15 @@ class Category(BilingualName, db.Model):
     handle_hours: Mapped[int] = mapped_column(default=72)
     reply_hours: Mapped[int] = mapped_column(default=120)
     active: Mapped[bool] = mapped_column(default=True)
+    # What a resident may file under it: "hazard", "wish", or None for both.
+    kind: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         CheckConstraint("reply_hours > 0", name="reply_hours_positive"),
     )
+
+    def fits(self, kind: CaseKind | str) -> bool:
+        return self.kind is None or self.kind == CaseKind(kind).value
 
 
 class Case(db.Model):

@@ -1,8 +1,9 @@
-"""fieldwork: texts the team reads as written, "on my way" once per round
+"""fieldwork: texts the team reads as written, "on my way" once per round, category kinds
 
 cases.original_title/original_description: moderation replaces what the public reads;
 the team doing the work keeps reading the resident's own words (kept at the first
 moderation). cases.on_the_way_at: "on my way" is recorded once per round of work.
+categories.kind: "hazard", "wish" or NULL (both): what a resident may file under it.
 
 Revision ID: 0009_fieldwork
 Revises: 0008_feedback_secret
@@ -24,12 +25,22 @@ COLUMNS = [
     ("cases", sa.Column("original_title", sa.String(length=120), nullable=True)),
     ("cases", sa.Column("original_description", sa.Text(), nullable=True)),
     ("cases", sa.Column("on_the_way_at", sa.DateTime(timezone=True), nullable=True)),
+    ("categories", sa.Column("kind", sa.String(length=16), nullable=True)),
 ]
+# The demo's categories and what a resident may file under each (others: both kinds).
+CATEGORY_KINDS = {
+    "wish": ("elder_help",),
+    "hazard": ("facility_hazard", "traffic_safety", "road_defect", "environment",
+               "greening", "rest_station", "charging", "illegal_building"),
+}
 
 
 def upgrade():
     for table, column in COLUMNS:
         op.add_column(table, column)
+    categories = sa.table("categories", sa.column("code", sa.String), sa.column("kind", sa.String))
+    for kind, codes in CATEGORY_KINDS.items():
+        op.execute(categories.update().where(categories.c.code.in_(codes)).values(kind=kind))
 
 
 def downgrade():

@@ -31,6 +31,7 @@ from dispatch.views.public.blueprint import bp
 from dispatch.views.public.browser import feedback_key_for
 from dispatch.views.public.forms import ResidentFeedbackForm, SupportForm
 from dispatch.views.public.public_maps import case_map
+from dispatch.views.public.wording import words_for
 from dispatch.views.redirects import safe_next
 
 
@@ -84,6 +85,7 @@ def case_page(case: Case, feedback_form: ResidentFeedbackForm | None = None,
         qr_svg=Markup(segno.make(url, error="m").svg_inline(scale=4, border=2)),
         feedback_form=feedback_form, support_form=support_form,
         counted=counted and case.status in OPEN_STATUSES, own_report=holds_key,
+        words=words_for(case.kind),
         private_url=url_for(".case_status", code=case.tracking_code, k=key, _external=True)
         if holds_key else None, feedback_key=key if holds_key else None), status
 

@@ -53,15 +53,22 @@ from dispatch.views.public.forms import (
 )
 from dispatch.views.public.home import case_page
 from dispatch.views.public.public_maps import add_point
+from dispatch.views.public.wording import words_for
 
 
-def _categories() -> list[Category]:
-    return list(db.session.scalars(select(Category).where(Category.active.is_(True))
-                                   .order_by(Category.id)))
+def _categories(kind: str) -> list[Category]:
+    """The active categories a resident may file this kind under (a wish is not offered
+    the hazards' categories, nor the other way round)."""
+    return [c for c in db.session.scalars(select(Category).where(Category.active.is_(True))
+                                          .order_by(Category.id)) if c.fits(kind)]
 
 
-def _category_choices() -> list[SelectChoice]:
-    return [SelectChoice(c.code, f"{c.icon} {c.name}") for c in _categories()]
+def _category_choices(kind: str) -> list[SelectChoice]:
+    return [SelectChoice(c.code, f"{c.icon} {c.name}") for c in _categories(kind)]
+
+
+def _kind_of(value: object) -> str:
+    return "wish" if value == "wish" else "hazard"
 
 
 def _picker_map(point: tuple[float, float] | None) -> maps.MapEmbed:
@@ -77,7 +84,9 @@ def _picker_map(point: tuple[float, float] | None) -> maps.MapEmbed:
 def report_place() -> Response | str:
     """Step 1: kind, category and the place (map, GPS or a name)."""
     form = ReportPlaceForm(request.args)
-    form.category.choices = _category_choices()
+    kind = _kind_of(form.kind.data)
+    form.kind.data = kind
+    form.category.choices = _category_choices(kind)
     point = None
     if form.lat.data is not None and form.lon.data is not None and not (
             form.lat.errors or form.lon.errors):
@@ -96,14 +105,20 @@ def report_place() -> Response | str:
         form.crs.data = "display"
     query = (request.args.get("q") or "").strip()
     return render_template("public/report_place.html", form=form, map=_picker_map(point),
-                           query=query, matches=search_places(query) if query else [])
+                           query=query, matches=search_places(query) if query else [],
+                           words=words_for(kind), other_kind="hazard" if kind == "wish"
+                           else "wish")
 
 
 def _details_context(form: ReportDetailsForm) -> dict[str, object]:
     category = db.session.scalar(select(Category).where(Category.code == form.category.data))
     if category is None or form.kind.data not in ("hazard", "wish") or \
-            form.lat.data is None or form.lon.data is None:
+            not category.fits(form.kind.data) or form.lat.data is None or form.lon.data is None:
         abort(400)
+    words = words_for(form.kind.data)
+    form.description.label.text = str(words["description"])
+    if form.description.errors and form.kind.data == "wish":
+        form.description.errors = [str(words["describe"])]
     near = lookalikes(category.id, form.lat.data, form.lon.data)
     # A wish is drawn as it will be shown once filed: blurred, like the look-alikes.
     here = public_point(form.kind.data, form.lat.data, form.lon.data)
@@ -117,7 +132,7 @@ def _details_context(form: ReportDetailsForm) -> dict[str, object]:
                                           submission_token=secrets.token_urlsafe(24))
                      for case, _distance in near}
     return {"form": form, "category": category, "near": near, "map": maps.embed(fmap),
-            "support_forms": support_forms}
+            "support_forms": support_forms, "words": words}
 
 
 @bp.get("/report/details")
@@ -135,7 +150,8 @@ def submit_report() -> Response | tuple[str, int]:
     if not form.validate():
         return render_template("public/report_details.html", **_details_context(form)), 422
     category = db.session.scalar(select(Category).where(Category.code == form.category.data))
-    if category is None or form.kind.data not in ("hazard", "wish"):
+    if category is None or form.kind.data not in ("hazard", "wish") or \
+            not category.fits(form.kind.data):
         abort(400)
     photos = [f.stream for f in form.photos.data or [] if f and f.filename]
     try:
