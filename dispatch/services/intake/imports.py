@@ -1,4 +1,6 @@
 """Batch import of inspection findings (seed 004: a road self-inspection found 25 problems).
+Imported findings are received at once: they are the studio's own, published on the task
+list for volunteers to claim (领题解题), with the handling clock running.
 
 An upload is read into rows by ``import_files`` (formats, columns, the file's limits) and
 checked here row by row; the rows and their verdicts are kept in an ``ImportBatch`` for the
@@ -189,12 +191,15 @@ def import_batch(batch: ImportBatch, selected: Iterable[int], user: User,
                 row = by_index[index]
                 studio = next((s for s in studios if s.id == row.get("studio_id")), None) \
                     or nearest(studios, row["latitude"], row["longitude"])
-                created.append(lifecycle.register(
+                case = lifecycle.register(
                     kind=CaseKind.INSPECTION, title=row["title"],
                     description=row["description"] or row["title"],
                     latitude=row["latitude"], longitude=row["longitude"],
                     category=categories[row["category_id"]], address=row["address"],
-                    studio=studio, external_ref=row["ref"] or None, actor=actor, at=now))
+                    studio=studio, external_ref=row["ref"] or None, actor=actor, at=now)
+                # The studio's own findings: taken in by the coordinator who imports them,
+                # so they are published on the task list at once, on the handling clock.
+                created.append(lifecycle.receive(case, actor, at=now))
     except IntegrityError as error:
         raise ImportConflict("rows", _(
             "Nothing was imported: a reference in this file was imported meanwhile by "
