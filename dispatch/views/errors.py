@@ -9,6 +9,7 @@ dead connection is swallowed.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, redirect, render_template, request
 from flask_babel import get_locale
@@ -19,8 +20,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from dispatch.extensions import db
+from dispatch.extensions import db, limiter
 from dispatch.services.errors import DomainError
+from dispatch.views.templating import local_time
 
 TITLES = {
     400: lambda: _("Bad request"),
@@ -81,6 +83,15 @@ def _back_url() -> str | None:
     return None
 
 
+def _retry_message() -> str:
+    """When the refused request may be tried again, in the reader's time zone."""
+    current = limiter.current_limit
+    if current is None:
+        return _("Too many attempts. Please wait a little and try again.")
+    until = datetime.fromtimestamp(current.reset_at, UTC)
+    return _("Too many attempts. Please try again after %(time)s.", time=local_time(until))
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> tuple[str, int]:
@@ -98,11 +109,13 @@ def register(app: Flask) -> None:
         back = _back_url() if status == 405 and request.method in ("GET", "HEAD") else None
         if back is not None:  # a reload or a bookmark of a form's address: show its page
             return redirect(back, 303)
+        if status == 429 and getattr(error, "response", None) is not None:
+            return error.response  # the page's own answer (the form, as it was typed)
         messages = {
             404: _("There is no such page or case."),
             403: _("Your role does not allow this."),
             405: _("This address does not accept that kind of request."),
-            429: _("Too many attempts. Please wait a little and try again."),
+            429: _retry_message(),
         }
         return render_error(status, messages.get(status, error.description or ""))
 

@@ -4,10 +4,13 @@ give feedback, and see the photos. Phone first."""
 from __future__ import annotations
 
 import secrets
+import time
+from datetime import UTC, datetime
 
 from flask import (
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -15,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -54,6 +58,7 @@ from dispatch.views.public.forms import (
 from dispatch.views.public.home import case_page
 from dispatch.views.public.public_maps import add_point
 from dispatch.views.public.wording import words_for
+from dispatch.views.templating import local_time
 
 
 def _categories(kind: str) -> list[Category]:
@@ -142,8 +147,27 @@ def report_details() -> str:
     return render_template("public/report_details.html", **_details_context(form))
 
 
+def _filed(response: Response) -> bool:
+    return response.status_code == 302  # only an accepted filing counts toward the limit
+
+
+def _too_many_filings(limit: RequestLimit) -> Response:
+    """The form again, as it was typed, saying when this address may file again."""
+    form = ReportDetailsForm()
+    context = _details_context(form)
+    until = datetime.fromtimestamp(limit.reset_at, UTC)
+    page = render_template("public/report_details.html", **context, limit_message=_(
+        "This address has filed %(n)d reports recently, the most we take at once. You can "
+        "send this one after %(time)s; what you typed is kept below.",
+        n=limit.limit.amount, time=local_time(until)))
+    response = make_response(page, 429)
+    response.headers["Retry-After"] = str(max(int(limit.reset_at - time.time()), 1))
+    return response
+
+
 @bp.post("/report/details")
-@limiter.limit(lambda: current_app.config["REPORT_LIMITS"])
+@limiter.limit(lambda: current_app.config["REPORT_LIMITS"], deduct_when=_filed,
+               on_breach=_too_many_filings)
 def submit_report() -> Response | tuple[str, int]:
     form = ReportDetailsForm()
     # The page (map, look-alikes) is rebuilt only when the form has to be shown again.
