@@ -11,6 +11,7 @@ from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseKind
 from dispatch.services.cases import claims, lifecycle, moderation, team_work
 from dispatch.services.permissions import Actor
+from dispatch.services.text import listing
 from tests.factories import World, walk
 from tests.test_reports import details_form
 
@@ -189,3 +190,31 @@ def test_sharing_out_without_a_member_says_so_on_the_card(signed_in, world: Worl
                                          {f"share{world.case.id}-member": ""})
     assert response.status_code == 422
     assert 'class="field-error"' in card_of(response.get_data(as_text=True), world.case.id)
+
+
+def test_ledger_lines_the_software_writes_are_read_in_the_readers_language(
+        signed_in, world: World) -> None:
+    walk(world.case, world, "accept")
+    team_work.share_out(world.case, Actor.of(world.captain), world.member)
+    lifecycle.arrive(world.case, Actor.of(world.member), latitude=27.8755, longitude=112.9468)
+    db.session.commit()
+    desk = signed_in("coordinator")
+    chinese = desk.get(f"/desk/cases/{world.case.id}").get_data(as_text=True)
+    assert "已分派给" in chinese and "公里" in chinese
+    desk.post("/language", {"lang": "en", "next": "/"})
+    english = desk.get(f"/desk/cases/{world.case.id}").get_data(as_text=True)
+    assert f"Shared out to {world.member.display_name}." in english
+    assert "km from the site" in english and "已分派给" not in english and "公里" not in english
+
+
+def test_lines_written_before_codes_keep_their_text(world: World) -> None:
+    event = lifecycle.add_note(world.case, world.desk(), "旧的备注")
+    assert (event.note_code, event.text) == (None, "旧的备注")
+
+
+def test_skills_are_listed_as_the_readers_language_lists_them(app) -> None:
+    with app.test_request_context("/"):
+        with world_locale("en"):
+            assert listing(["Repairs", "Safety"]) == "Repairs, Safety"
+        with world_locale("zh"):
+            assert listing(["维修", "安全"]) == "维修、安全"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import force_locale
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -271,3 +272,15 @@ def test_imported_findings_are_received_at_once_and_published_on_the_task_list(
         assert case.due_at == case.received_at + timedelta(hours=case.category.handle_hours)
     wall = web.get("/wall").get_data(as_text=True)
     assert all(f'data-case="{c.tracking_code}"' in wall for c in cases)
+
+
+def test_a_rows_error_is_worded_in_one_language_with_its_column(app: Flask) -> None:
+    with app.test_request_context("/"):
+        with force_locale("en"):
+            english = imports.describe(["not_number", {"field": "latitude", "value": "abc"}])
+        with force_locale("zh"):
+            chinese = imports.describe(["not_number", {"field": "latitude", "value": "abc"}])
+    assert "latitude" in english and "纬度" not in english
+    assert "纬度" in chinese
+    with app.test_request_context("/"), force_locale("en"):  # a batch checked before
+        assert "纬度" in imports.describe(["not_number", {"column": "纬度", "value": "x"}])

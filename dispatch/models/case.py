@@ -6,6 +6,7 @@ What a case can be and what may happen to it is in ``vocabulary.py``.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
 from dispatch.models.base import BilingualName, UTCDateTime, utcnow
+from dispatch.models.ledger_notes import render as render_note
 from dispatch.models.people import Team, User
 from dispatch.models.places import Studio, enum_column
 from dispatch.models.vocabulary import (
@@ -232,13 +234,27 @@ class CaseEvent(db.Model):
         enum_column(AssignmentStatus, "from_assignment"))
     to_assignment: Mapped[AssignmentStatus | None] = mapped_column(
         enum_column(AssignmentStatus, "to_assignment"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # as a person typed it
+    # What the software itself says about the step: a code with parameters, worded when
+    # read (models/ledger_notes.py), so each reader sees it in their own language.
+    note_code: Mapped[str | None] = mapped_column(String(40))
+    note_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     internal: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="events")
 
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+
+    @property
+    def coded_text(self) -> str:
+        """The software's own words about the step, in the reader's language."""
+        return render_note(self.note_code, self.note_params)
+
+    @property
+    def text(self) -> str:
+        """The whole line: the software's words, then what the person typed."""
+        return "\n".join(part for part in (self.coded_text, self.note) if part)
 
     @property
     def action_label(self) -> str:

@@ -17,6 +17,7 @@ from dispatch.models.people import SKILL_LABELS
 from dispatch.services.cases.sent_back import sent_back
 from dispatch.services.permissions import may_see_reporter_phone
 from dispatch.services.phones import display_phone, mask_phone
+from dispatch.services.text import listing
 from dispatch.views.forms import LanguageForm
 
 STATUS_COLOURS = {
@@ -82,6 +83,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(local_time)
     app.add_template_filter(duration)
     app.add_template_filter(countdown)
+    app.add_template_filter(listing)
     app.add_template_filter(lambda code: str(SKILL_LABELS.get(code, code)), "skill_label")
     app.add_template_filter(mask_phone)
     app.add_template_filter(display_phone)

@@ -1,9 +1,11 @@
-"""fieldwork: texts the team reads as written, "on my way" once per round, category kinds
+"""fieldwork: ledger notes as codes, texts the team reads as written, "on my way" once, category kinds
 
 cases.original_title/original_description: moderation replaces what the public reads;
 the team doing the work keeps reading the resident's own words (kept at the first
 moderation). cases.on_the_way_at: "on my way" is recorded once per round of work.
 categories.kind: "hazard", "wish" or NULL (both): what a resident may file under it.
+case_events.note_code/note_params: what the software says about a step, as a code with
+parameters worded in the reader's language; older lines keep their text in `note`.
 
 Revision ID: 0009_fieldwork
 Revises: 0008_feedback_secret
@@ -26,6 +28,8 @@ COLUMNS = [
     ("cases", sa.Column("original_description", sa.Text(), nullable=True)),
     ("cases", sa.Column("on_the_way_at", sa.DateTime(timezone=True), nullable=True)),
     ("categories", sa.Column("kind", sa.String(length=16), nullable=True)),
+    ("case_events", sa.Column("note_code", sa.String(length=40), nullable=True)),
+    ("case_events", sa.Column("note_params", sa.JSON(), nullable=True)),
 ]
 # The demo's categories and what a resident may file under each (others: both kinds).
 CATEGORY_KINDS = {

@@ -175,14 +175,14 @@ def arrive(case: Case, actor: Actor, note: str = "", latitude: float | None = No
     farther than CHECKIN_FAR_M is recorded and flagged, not refused."""
     at = _stamp(kw)
     values: dict[str, Any] = {"checked_in_at": at}
+    coded: dict[str, Any] = {}
     if latitude is not None and longitude is not None:
         distance = distance_m(latitude, longitude, case.latitude, case.longitude)
         values["checkin_distance_m"] = distance
-        where = _("Checked in %(km).1f km from the site.", km=distance / 1000)
-        if distance > current_app.config["CHECKIN_FAR_M"]:
-            where += " " + _("Flagged: farther than expected.")
-        note = f"{where} {note}".strip()
-    return apply_transition(case, actor, "arrive", note=note, values=values, **kw)
+        coded = {"note_code": "checked_in", "note_params": {
+            "km": round(distance / 1000, 3),
+            "far": distance > current_app.config["CHECKIN_FAR_M"]}}
+    return apply_transition(case, actor, "arrive", note=note, values=values, **coded, **kw)
 
 
 def finish(case: Case, actor: Actor, note: str, photos: tuple[StoredPhoto, ...] = (),
@@ -227,9 +227,11 @@ def give_feedback(case: Case, actor: Actor, *, satisfied: bool, rating: int,
     """反馈: the resident's verdict (or one a coordinator took down by phone)."""
     if not 1 <= int(rating) <= 5:
         raise InvalidInput("rating", _("Choose a rating from 1 to 5."))
-    verdict = _("Satisfied") if satisfied else _("Not satisfied")
-    note = f"{verdict} · {int(rating)}/5" + (f" · {comment.strip()}" if comment.strip() else "")
-    return apply_transition(case, actor, "give_feedback", note=note, values={
+    # The verdict is the software's words; the comment is the resident's own.
+    return apply_transition(case, actor, "give_feedback", note=comment.strip(),
+                            note_code="feedback", note_params={
+                                "satisfied": bool(satisfied), "rating": int(rating),
+                                "fixed": fixed}, values={
         "feedback_satisfied": satisfied, "feedback_rating": int(rating),
         "feedback_comment": comment.strip() or None, "feedback_fixed": fixed}, **kw)
 
@@ -268,10 +270,8 @@ def mark_duplicate(case: Case, actor: Actor, original: Case, note: str = "",
     db.session.add(Supporter(case_id=original.id, phone=case.reporter_phone,
                              submission_token=f"merge:{case.tracking_code}", created_at=at))
     add_supporters(original.id, moved + 1)
-    record_event(original, actor, "duplicate_linked",
-                 _("Case %(code)s was merged into this one: its reporter and %(n)d "
-                   "supporters carried over.", code=case.tracking_code, n=moved),
-                 internal=False, at=at)
+    record_event(original, actor, "duplicate_linked", internal=False, at=at,
+                 note_code="merged_in", note_params={"code": case.tracking_code, "n": moved})
     return case
 
 
@@ -291,8 +291,8 @@ def escalate(case: Case, actor: Actor, note: str, expected_version: int | None =
         raise IllegalTransition("escalate", case.status, reason=_(
             "This case was already escalated since its current deadline was set."))
     at = at or utcnow()
-    return amend(case, actor, "escalate", {"escalated_at": at},
-                 note=_("Escalated by hand: %(reason)s", reason=note), at=at)
+    return amend(case, actor, "escalate", {"escalated_at": at}, note=note, at=at,
+                 note_code="escalated_by_hand", note_params={})
 
 
 def mark_not_ours(case: Case, actor: Actor, reason: str, **kw: Any) -> Case:

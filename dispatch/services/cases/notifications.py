@@ -121,7 +121,7 @@ def plan(case: Case, event: CaseEvent) -> None:
     elif action == "return_work":  # the check failed: whoever does the work must know why
         def sent_back() -> str:
             return _("Sent back after the check: %(title)s. %(note)s", title=title,
-                     note=event.note[:200])
+                     note=event.text[:200])
 
         people = {case.assigned_volunteer_id, case.handled_by_id,
                   case.assigned_team.captain_id if case.assigned_team else None}

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any, BinaryIO
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -46,9 +47,18 @@ def create_batch(upload: BinaryIO, file_name: str, user: User) -> tuple[ImportBa
 LIMITS = {"ref": 64, "title": 120, "description": 2000, "address": 255}
 
 
+def column_header(field: str) -> str:
+    """A column's header as the sample file of the reader's language writes it."""
+    english, chinese = COLUMNS[field][0], COLUMNS[field][1]
+    locale = get_locale()
+    return chinese if locale is None or locale.language == "zh" else english
+
+
 def describe(error: list[Any]) -> str:
     """A stored error (code, parameters) in the reader's language."""
-    code, params = error[0], error[1] if len(error) > 1 else {}
+    code, params = error[0], dict(error[1]) if len(error) > 1 else {}
+    if "field" in params:  # the column's header in the reader's language
+        params["column"] = column_header(params["field"])
     messages = {
         "title_missing": lambda: _("The title is missing."),
         "too_long": lambda: _("%(column)s is longer than %(n)d characters.", **params),
@@ -74,7 +84,7 @@ def _number(row: dict[str, Any], field: str, errors: list[list[Any]]) -> float |
     except ValueError:
         number = math.nan
     if not math.isfinite(number):  # nan, inf, 1e400: JSON (and PostgreSQL) store none
-        errors.append(["not_number", {"column": COLUMNS[field][1], "value": text[:20]}])
+        errors.append(["not_number", {"field": field, "value": text[:20]}])
         return None
     return number
 
@@ -127,7 +137,7 @@ def check_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             errors.append(["title_missing"])
         for field, limit in LIMITS.items():
             if len(row[field]) > limit:
-                errors.append(["too_long", {"column": COLUMNS[field][1], "n": limit}])
+                errors.append(["too_long", {"field": field, "n": limit}])
         category = categories.get(row["category"].lower())
         if not row["category"]:
             errors.append(["category_missing"])
