@@ -8,7 +8,7 @@ from flask_babel import format_datetime
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
-from dispatch.models import Case, CaseEvent, CaseKind
+from dispatch.models import Case, CaseEvent, CaseKind, Channel, InboxMessage, Notification
 from dispatch.services.cases import claims, lifecycle, moderation, team_work
 from dispatch.services.permissions import Actor
 from dispatch.services.text import listing
@@ -218,3 +218,20 @@ def test_skills_are_listed_as_the_readers_language_lists_them(app) -> None:
             assert listing(["Repairs", "Safety"]) == "Repairs, Safety"
         with world_locale("zh"):
             assert listing(["维修", "安全"]) == "维修、安全"
+
+
+def test_the_inbox_speaks_the_readers_language_of_the_moment(signed_in, world: World) -> None:
+    walk(world.case, world, "assign")  # the captain is told: new work
+    db.session.commit()
+    row = db.session.scalar(select(Notification).where(
+        Notification.user_id == world.captain.id, Notification.channel == Channel.INBOX))
+    assert row is not None and row.message_code == "new_work"
+    db.session.add(InboxMessage(notification_id=row.id, user_id=world.captain.id,
+                                text=row.text, url=row.url, message_code=row.message_code,
+                                message_params=row.message_params))  # as delivery does
+    db.session.commit()
+    captain = signed_in("captain")
+    assert "有新派单" in captain.get("/inbox/").get_data(as_text=True)
+    captain.post("/language", {"lang": "en", "next": "/"})
+    english = captain.get("/inbox/").get_data(as_text=True)
+    assert "New work for you" in english and "有新派单" not in english

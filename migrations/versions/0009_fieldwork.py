@@ -6,6 +6,7 @@ moderation). cases.on_the_way_at: "on my way" is recorded once per round of work
 categories.kind: "hazard", "wish" or NULL (both): what a resident may file under it.
 case_events.note_code/note_params: what the software says about a step, as a code with
 parameters worded in the reader's language; older lines keep their text in `note`.
+notifications/inbox_messages.message_code/message_params: the inbox the same way.
 
 Revision ID: 0009_fieldwork
 Revises: 0008_feedback_secret
@@ -30,6 +31,10 @@ COLUMNS = [
     ("categories", sa.Column("kind", sa.String(length=16), nullable=True)),
     ("case_events", sa.Column("note_code", sa.String(length=40), nullable=True)),
     ("case_events", sa.Column("note_params", sa.JSON(), nullable=True)),
+    ("notifications", sa.Column("message_code", sa.String(length=40), nullable=True)),
+    ("notifications", sa.Column("message_params", sa.JSON(), nullable=True)),
+    ("inbox_messages", sa.Column("message_code", sa.String(length=40), nullable=True)),
+    ("inbox_messages", sa.Column("message_params", sa.JSON(), nullable=True)),
 ]
 # The demo's categories and what a resident may file under each (others: both kinds).
 CATEGORY_KINDS = {

@@ -147,8 +147,8 @@ def release_expired(now: datetime | None = None) -> list[int]:
             event = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                        .order_by(CaseEvent.seq.desc())).first()
             assert event is not None
-            notifications.tell_user(case, event, holder, lambda t=case.title[:40]: _(
-                "Your claim on “%(title)s” ran out and was released.", title=t))
+            notifications.tell_user(case, event, holder,
+                                    ("claim_ran_out", {"title": case.title[:40]}))
     return released
 
 
