@@ -17,6 +17,7 @@ WORDS: dict[str, dict[str, object]] = {
         "thanks": _l("Thank you, your report is registered."),
         "me_too": _l("You have the same problem? Add your voice"),
         "switch": _l("It is a micro-wish instead"),
+        "hear": _l("to hear when it is fixed"),
     },
     "wish": {
         "heading": _l("Post a micro-wish"),
@@ -29,6 +30,7 @@ WORDS: dict[str, dict[str, object]] = {
         "thanks": _l("Thank you, your micro-wish is posted."),
         "me_too": _l("You would like this too? Add your voice"),
         "switch": _l("It is a hazard instead"),
+        "hear": _l("to hear when it comes true"),
     },
 }
 
