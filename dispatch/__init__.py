@@ -10,6 +10,7 @@ from typing import Any
 
 import redis
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dispatch import (  # noqa: F401  (models registers the tables)
     cli,
@@ -52,6 +53,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
 
     requests.register(app)  # the request id first: everything after may log
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:  # behind nginx & co.: each resident's own address, not the proxy's
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _connect_redis(app, instance_path)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)

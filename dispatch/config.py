@@ -68,7 +68,11 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "GEOCODER": env.get("GEOCODER", ""),  # "" (own places only) or "nominatim"
         "GEOCODER_URL": env.get("GEOCODER_URL", ""),
         "GEOCODER_TIMEOUT": float(env.get("GEOCODER_TIMEOUT", "3")),
+        # Accepted filings per address (a refused form does not count).
         "REPORT_LIMITS": env.get("REPORT_LIMITS", "10 per hour"),
+        # Reverse-proxy hops in front of the app whose X-Forwarded-For/-Proto/-Host are
+        # trusted (werkzeug's ProxyFix); 0: none, the socket's address is the client's.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         # "Me too" per address; each browser is counted once per case besides.
         "SUPPORT_LIMITS": env.get("SUPPORT_LIMITS", "10 per hour"),
         "SERVICE_RADIUS_KM": float(env.get("SERVICE_RADIUS_KM", "30")),

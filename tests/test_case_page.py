@@ -116,8 +116,8 @@ def test_merging_a_duplicate_carries_supporters_and_the_reporter(signed_in,
     assert ("+8613900001111", f"merge:{copy.tracking_code}") in phones
     assert "+8613700002222" in {phone for phone, _token in phones}
     linked = original.events[-1]
-    assert linked.action == "duplicate_linked" and copy.tracking_code in linked.note
-    assert "2" in linked.note and not linked.internal
+    assert linked.action == "duplicate_linked" and copy.tracking_code in linked.text
+    assert "2" in linked.text and not linked.internal
     assert copy.events[-1].action == "mark_duplicate"
     assert copy.duplicate_of_id == original.id
 

@@ -150,12 +150,12 @@ def test_a_far_check_in_is_recorded_and_flagged_not_refused(world: World) -> Non
     db.session.commit()
     assert wish.assignment_status == AssignmentStatus.ON_SITE
     assert wish.checkin_distance_m is not None and wish.checkin_distance_m > 2000
-    assert "已标记" in wish.events[-1].note
+    assert "已标记" in wish.events[-1].text
     near = open_wish(world)
     claims.claim(near, Actor.of(world.member))
     lifecycle.arrive(near, Actor.of(world.member), latitude=near.latitude + 0.001,
                      longitude=near.longitude)
-    assert "已标记" not in near.events[-1].note
+    assert "已标记" not in near.events[-1].text
 
 
 def test_concurrent_claims_from_real_connections_have_one_winner(app: Flask,

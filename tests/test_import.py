@@ -6,15 +6,17 @@ import io
 import re
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import force_locale
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
-from dispatch.models import Case, CaseEvent, CaseKind, User
+from dispatch.models import Case, CaseEvent, CaseKind, CaseStatus, User
 from dispatch.models.desk import ImportBatch
 from dispatch.services.intake import imports
 from tests.conftest import WebClient
@@ -69,7 +71,8 @@ def test_a_good_file_is_previewed_then_imported_with_ledger_rows(signed_in, worl
     assert {c.studio_id for c in cases} == {world.studio.id}  # the nearest studio
     events = db.session.scalars(select(CaseEvent).where(
         CaseEvent.case_id.in_([c.id for c in cases])))
-    assert {(e.action, e.actor_id) for e in events} == {("register", world.coordinator.id)}
+    assert {(e.action, e.actor_id) for e in events} == {("register", world.coordinator.id),
+                                                       ("receive", world.coordinator.id)}
     assert "3" in desk.get("/desk/cases?kind=inspection").get_data(as_text=True)
 
 
@@ -256,3 +259,28 @@ def test_two_imports_of_one_batch_at_the_same_moment_import_it_once(
     assert results["a"] == 3, results
     assert isinstance(results["b"], imports.AlreadyImported), results
     assert len(inspection_cases()) == 3
+
+
+def test_imported_findings_are_received_at_once_and_published_on_the_task_list(
+        signed_in, web, world: World) -> None:
+    desk = signed_in("coordinator")
+    batch_id = batch_id_of(upload(desk, csv_bytes(good_lines(world))))
+    assert desk.post(f"/desk/import/{batch_id}", {"rows": ["0", "1", "2"]}).status_code == 302
+    cases = inspection_cases()
+    assert {c.status for c in cases} == {CaseStatus.RECEIVED}
+    for case in cases:  # on the handling clock, not 8 hours to be received one by one
+        assert case.due_at == case.received_at + timedelta(hours=case.category.handle_hours)
+    wall = web.get("/wall").get_data(as_text=True)
+    assert all(f'data-case="{c.tracking_code}"' in wall for c in cases)
+
+
+def test_a_rows_error_is_worded_in_one_language_with_its_column(app: Flask) -> None:
+    with app.test_request_context("/"):
+        with force_locale("en"):
+            english = imports.describe(["not_number", {"field": "latitude", "value": "abc"}])
+        with force_locale("zh"):
+            chinese = imports.describe(["not_number", {"field": "latitude", "value": "abc"}])
+    assert "latitude" in english and "纬度" not in english
+    assert "纬度" in chinese
+    with app.test_request_context("/"), force_locale("en"):  # a batch checked before
+        assert "纬度" in imports.describe(["not_number", {"column": "纬度", "value": "x"}])

@@ -58,6 +58,7 @@ def legal_in(state: str) -> set[str]:
         legal.discard("reply")  # not before a second person checked the work
     if state == "checked":
         legal.discard("check_work")  # once is enough
+        legal.discard("return_work")  # and a passed check is not failed afterwards
     return legal - CLAIM_STEPS
 
 
@@ -271,7 +272,7 @@ def test_a_duplicate_links_to_the_first_report_and_both_ledgers_say_so(world: Wo
     assert (second.outcome, second.duplicate_of_id) == (Outcome.DUPLICATE, first.id)
     assert third.duplicate_of_id == first.id
     linked = [e for e in first.events if e.action == "duplicate_linked"]
-    assert len(linked) == 2 and second.tracking_code in linked[0].note
+    assert len(linked) == 2 and second.tracking_code in linked[0].text
     assert first.status == S.REGISTERED  # the original's status is untouched
 
 

@@ -44,7 +44,7 @@ def test_redacted_text_leaves_the_public_page_and_stays_in_an_internal_note(
     line = case.events[-1]
     assert (line.action, line.internal, line.actor_id) == ("moderate", True,
                                                            world.coordinator.id)
-    assert ABUSE in line.note
+    assert ABUSE in line.text
     assert ABUSE in desk.get(f"/desk/cases/{case.id}").get_data(as_text=True)
 
 

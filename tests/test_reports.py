@@ -264,8 +264,22 @@ def test_filing_is_rate_limited_with_a_friendly_message(app: Flask, web: WebClie
     codes = [web.post("/report/details", details_form(web, world)).status_code
              for _ in range(3)]
     assert codes == [302, 302, 429]
-    assert "稍后再试" in web.post("/report/details",
-                              details_form(web, world)).get_data(as_text=True)
+    refused = web.post("/report/details", details_form(web, world, description="楼梯扶手松了"))
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "之后再提交" in page and "楼梯扶手松了" in page  # when, and what was typed
+
+
+def test_only_accepted_filings_count_toward_the_limit(app: Flask, web: WebClient,
+                                                      world: World) -> None:
+    app.config["REPORT_LIMITS"] = "2 per hour"
+    refused = [web.post("/report/details", details_form(web, world, description=""))
+               .status_code for _ in range(3)]
+    assert refused == [422, 422, 422]  # typing mistakes are not filings
+    codes = [web.post("/report/details", details_form(web, world)).status_code
+             for _ in range(3)]
+    assert codes == [302, 302, 429]
+
 
 
 def test_user_text_is_escaped_everywhere_including_map_popups(signed_in, web: WebClient,

@@ -32,7 +32,7 @@ def test_a_captain_shares_team_work_out_to_a_member(signed_in, world: World) -> 
     last = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == world.case.id)
                               .order_by(CaseEvent.seq.desc())).first()
     assert last is not None and last.action == "share_out"
-    assert world.member.display_name in last.note
+    assert world.member.display_name in last.text
 
 
 def test_only_the_captain_shares_and_only_to_members(signed_in, world: World) -> None:

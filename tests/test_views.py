@@ -188,7 +188,12 @@ def test_unknown_case_and_unknown_action_are_404(signed_in, world: World) -> Non
 
 
 def test_state_changes_are_post_only(signed_in, world: World) -> None:
-    assert signed_in("coordinator").get(action_url(world.case, "receive")).status_code == 405
+    """A GET of a step's address (a reload, a bookmark) changes nothing: it shows the case."""
+    before = state(world.case.id)
+    response = signed_in("coordinator").get(action_url(world.case, "receive"))
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/desk/cases/{world.case.id}")
+    assert state(world.case.id) == before
 
 
 def test_the_volunteer_page_shows_work_and_takes_field_steps(signed_in, world: World) -> None:

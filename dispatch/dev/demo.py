@@ -105,7 +105,7 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
         if category is None:
             category = Category(**{k: row[k] for k in (
                 "code", "name_zh", "name_en", "icon", "skills", "reply_hours",
-                "receive_hours", "handle_hours")})
+                "receive_hours", "handle_hours", "kind")})
             db.session.add(category)
             added["categories"] += 1
         categories[row["code"]] = category

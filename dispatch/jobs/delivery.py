@@ -56,6 +56,8 @@ def _to_inbox(row: Notification) -> None:
     try:
         with db.session.begin_nested():
             db.session.add(InboxMessage(notification_id=row.id, user_id=row.user_id,
-                                        text=row.text, url=row.url))
+                                        text=row.text, url=row.url,
+                                        message_code=row.message_code,
+                                        message_params=row.message_params))
     except IntegrityError:
         pass  # already in the inbox: exactly once

@@ -23,7 +23,6 @@ from dispatch.models.places import (
     Studio,
 )
 from dispatch.models.reception import ReceptionSession, ReceptionVisit, VisitOutcome
-from dispatch.models.tokens import ApiToken
 from dispatch.models.shifts import (
     Availability,
     CalendarFeed,
@@ -32,6 +31,7 @@ from dispatch.models.shifts import (
     ShiftState,
     SignupState,
 )
+from dispatch.models.tokens import ApiToken
 from dispatch.models.vocabulary import (
     OPEN_STATUSES,
     Action,

@@ -6,6 +6,7 @@ What a case can be and what may happen to it is in ``vocabulary.py``.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
 from dispatch.models.base import BilingualName, UTCDateTime, utcnow
+from dispatch.models.ledger_notes import render as render_note
 from dispatch.models.people import Team, User
 from dispatch.models.places import Studio, enum_column
 from dispatch.models.vocabulary import (
@@ -70,10 +72,15 @@ class Category(BilingualName, db.Model):
     active: Mapped[bool] = mapped_column(default=True)  # False: retired (kept, not offered)
     # Raised by every change on the settings page: a second editor's stale form is refused.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # What a resident may file under it: "hazard", "wish", or None for both.
+    kind: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         CheckConstraint("reply_hours > 0", name="reply_hours_positive"),
     )
+
+    def fits(self, kind: CaseKind | str) -> bool:
+        return self.kind is None or self.kind == CaseKind(kind).value
 
 
 class Case(db.Model):
@@ -115,6 +122,10 @@ class Case(db.Model):
     feedback_rating: Mapped[int | None] = mapped_column(Integer)
     feedback_comment: Mapped[str | None] = mapped_column(Text)
     feedback_fixed: Mapped[bool | None]
+    # Moderation replaces what the public reads; the team doing the work still reads what
+    # the resident wrote (set once, at the first moderation of that text).
+    original_title: Mapped[str | None] = mapped_column(String(120))
+    original_description: Mapped[str | None] = mapped_column(Text)
 
     # The hidden token of the form that filed it: a double-tapped submit files one case.
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
@@ -129,6 +140,8 @@ class Case(db.Model):
     claim_extended: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Field work: check-in on site (flagged when far from the case) and when it was done.
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 出发: once per round of work; any change of the assignment state clears it.
+    on_the_way_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checkin_distance_m: Mapped[float | None] = mapped_column(Float)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # overdue, lead told
@@ -204,6 +217,15 @@ class Case(db.Model):
         return public_point(self.kind, self.latitude, self.longitude)
 
     @property
+    def work_title(self) -> str:
+        """The title as the resident wrote it: for the team doing the work, never public."""
+        return self.original_title or self.title
+
+    @property
+    def work_description(self) -> str:
+        return self.original_description or self.description
+
+    @property
     def assignee_name(self) -> str | None:
         if self.assigned_team:
             return self.assigned_team.name
@@ -231,13 +253,27 @@ class CaseEvent(db.Model):
         enum_column(AssignmentStatus, "from_assignment"))
     to_assignment: Mapped[AssignmentStatus | None] = mapped_column(
         enum_column(AssignmentStatus, "to_assignment"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # as a person typed it
+    # What the software itself says about the step: a code with parameters, worded when
+    # read (models/ledger_notes.py), so each reader sees it in their own language.
+    note_code: Mapped[str | None] = mapped_column(String(40))
+    note_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     internal: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="events")
 
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+
+    @property
+    def coded_text(self) -> str:
+        """The software's own words about the step, in the reader's language."""
+        return render_note(self.note_code, self.note_params)
+
+    @property
+    def text(self) -> str:
+        """The whole line: the software's words, then what the person typed."""
+        return "\n".join(part for part in (self.coded_text, self.note) if part)
 
     @property
     def action_label(self) -> str:

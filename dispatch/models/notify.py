@@ -4,13 +4,15 @@ event that causes it, delivered later by an RQ job, at most once per channel."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
 from dispatch.models.base import LabelledEnum, UTCDateTime, utcnow
+from dispatch.models.notify_texts import render as render_message
 from dispatch.models.people import User
 from dispatch.models.places import enum_column
 
@@ -49,6 +51,10 @@ class Notification(db.Model):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     phone: Mapped[str | None] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)  # already in the recipient's language
+    # For the inbox: the same as a code with parameters, worded again when it is read
+    # (models/notify_texts.py), so it follows the reader's language of the moment.
+    message_code: Mapped[str | None] = mapped_column(String(40))
+    message_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     url: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -71,3 +77,10 @@ class InboxMessage(db.Model):
     url: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_code: Mapped[str | None] = mapped_column(String(40))
+    message_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    @property
+    def shown_text(self) -> str:
+        """In the reader's language when it has a code; as stored otherwise."""
+        return render_message(self.message_code, self.message_params, self.text)

@@ -74,6 +74,11 @@ def _is_assignee(case: Case, user: User) -> bool:
     return team is not None and team.captain_id == user.id
 
 
+def _shared_out_to(case: Case, user: User) -> bool:
+    return case.assigned_team_id is not None and case.handled_by_id == user.id \
+        and user.team_id == case.assigned_team_id
+
+
 def _is_crew(case: Case, user: User) -> bool:
     if _is_assignee(case, user):
         return True
@@ -133,6 +138,23 @@ def work_to_check_by(user: User) -> list[Case]:
     return [case for case in found if _is_reviewer(case, user)]
 
 
+def next_step_by(case: Case, user: User) -> str:
+    """Why this person has no step to take on a case they see: who has the next one."""
+    holder = db.session.get(User, holder_id(case)) if holder_id(case) else None
+    name = holder.display_name if holder else ""
+    status = case.assignment_status
+    if status == AssignmentStatus.ASSIGNED:
+        return _("Waiting for %(name)s to accept it.", name=name) if name else \
+            _("Waiting for the team to accept it.")
+    if status in (AssignmentStatus.ACCEPTED, AssignmentStatus.ON_SITE) and name:
+        return _("%(name)s is handling it; nothing for you to do.", name=name)
+    if status == AssignmentStatus.DONE:
+        if case.work_checked_at is None:
+            return _("Done: waiting for the captain or the studio to check the work.")
+        return _("Checked: the studio replies to the resident next.")
+    return _("Nothing for you to do on it right now.")
+
+
 def may_act(actor: Actor, transition: Transition, case: Case) -> bool:
     if actor.role == RESIDENT_ROLE:
         return RESIDENT in transition.actors
@@ -149,6 +171,8 @@ def may_act(actor: Actor, transition: Transition, case: Case) -> bool:
         return True
     if ASSIGNEE in transition.actors and _is_assignee(case, user):
         return True
+    if transition.action == "accept" and _shared_out_to(case, user):
+        return True  # the captain shared it out before accepting: the member takes it on
     if REVIEWER in transition.actors and _is_reviewer(case, user):
         return True
     return CREW in transition.actors and _is_crew(case, user)
@@ -175,6 +199,8 @@ GUARDS: dict[str, tuple[Callable[[Case, Actor], bool], Callable[[], str]]] = {
     "check_work": (_second_person,
                    lambda: _("The work must be checked by someone other than the person who "
                              "recorded it as done.")),
+    "return_work": (lambda case, actor: case.work_checked_at is None,
+                    lambda: _("The work was already checked and passed.")),
     "reply": (lambda case, actor: case.work_checked_at is not None,
               lambda: _("The finished work must be checked by the captain or a coordinator "
                         "before the reply goes out.")),

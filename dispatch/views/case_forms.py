@@ -77,7 +77,9 @@ def fields_of(form: ActionForm) -> dict[str, object]:
 
 def attach_error(form: ActionForm, error: InvalidInput) -> None:
     """Show a service's input error next to the field it is about (else by the note)."""
-    show_error(form, error, fallback=form.note)
+    fallback = getattr(form, "note", None) or next(
+        field for field in form if getattr(field.widget, "input_type", None) != "hidden")
+    show_error(form, error, fallback=fallback)
 
 
 def posted_version(prefix: str) -> int | None:

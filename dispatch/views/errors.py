@@ -9,17 +9,20 @@ dead connection is swallowed.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
-from dispatch.extensions import db
+from dispatch.extensions import db, limiter
 from dispatch.services.errors import DomainError
+from dispatch.views.templating import local_time
 
 TITLES = {
     400: lambda: _("Bad request"),
@@ -74,8 +77,12 @@ def _rollback_quietly() -> None:
 
 
 def _back_url() -> str | None:
-    """Where the user sees the case as it is now, after a refused step."""
+    """Where the user sees the case as it is now, after a refused step (on the phone, at
+    the case's own card)."""
     path = request.path
+    parts = path.split("/")
+    if path.startswith("/v/cases/") and len(parts) > 4 and parts[3].isdigit():
+        return f"/v/team#case-{parts[3]}" if parts[4] == "share" else f"/v/#case-{parts[3]}"
     if path.startswith("/v/"):
         return "/v/"
     if path.startswith("/desk/cases/") and "/actions/" in path:
@@ -83,6 +90,15 @@ def _back_url() -> str | None:
     if path.startswith("/c/"):
         return "/c/" + path.split("/")[2]
     return None
+
+
+def _retry_message() -> str:
+    """When the refused request may be tried again, in the reader's time zone."""
+    current = limiter.current_limit
+    if current is None:
+        return _("Too many attempts. Please wait a little and try again.")
+    until = datetime.fromtimestamp(current.reset_at, UTC)
+    return _("Too many attempts. Please try again after %(time)s.", time=local_time(until))
 
 
 def register(app: Flask) -> None:
@@ -109,15 +125,20 @@ def register(app: Flask) -> None:
                                    "Go back, reload the page and try again."))
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> tuple[object, int]:
+    def _http_error(error: HTTPException) -> tuple[object, int] | Response:
         status = error.code or 500
+        back = _back_url() if status == 405 and request.method in ("GET", "HEAD") else None
+        if back is not None:  # a reload or a bookmark of a form's address: show its page
+            return redirect(back, 303)
+        if status == 429 and getattr(error, "response", None) is not None:
+            return error.response  # the page's own answer (the form, as it was typed)
         messages = {
             404: _("There is no such page or case."),
             403: _("Your role does not allow this."),
             405: _("This address does not accept that kind of request."),
             413: _("The request is too large."),
             415: _("This kind of content is not accepted here."),
-            429: _("Too many attempts. Please wait a little and try again."),
+            429: _retry_message(),
         }
         return render_error(status, messages.get(status, error.description or ""))
 

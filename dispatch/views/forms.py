@@ -96,6 +96,7 @@ class AssignForm(ActionForm):
 
 
 class ReplyForm(ActionForm):
+    note = None  # the reply's text is its note: a second box would be silently dropped
     template = SelectField(_l("Start from a ready reply"), validators=[Optional()],
                            validate_choice=False)
     text = TextAreaField(_l("Reply to the resident"), validators=[Length(max=4000)])
@@ -129,13 +130,20 @@ class PhotoVisibilityForm(ActionForm):
 
 
 class FeedbackForm(ActionForm):
+    """The resident's verdict: every choice made by the resident, none made for them."""
+
+    note = None  # the comment is the resident's words; nothing else is kept
     satisfied = RadioField(_l("Is the resident satisfied?"),
                            choices=[SelectChoice("yes", _l("Satisfied")),
                                     SelectChoice("no", _l("Not satisfied"))],
-                           validators=[DataRequired(_l("Please choose one."))])
-    rating = SelectField(_l("Rating"), choices=[SelectChoice(str(n)) for n in range(5, 0, -1)],
-                         validators=[DataRequired()])
-    fixed = BooleanField(_l("Is it really fixed?"))
+                           validators=[DataRequired(_l("Please say whether you are satisfied."))])
+    rating = RadioField(_l("Rating"), choices=[SelectChoice(str(n)) for n in range(1, 6)],
+                        validators=[DataRequired(_l("Please choose a rating from 1 to 5."))])
+    # Yes or no, or left unanswered (kept as "not said"): never a box whose blank means both.
+    fixed = RadioField(_l("Is it really fixed?"),
+                       choices=[SelectChoice("yes", _l("Yes, it is fixed")),
+                                SelectChoice("no", _l("No, not yet"))],
+                       validators=[Optional()])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
 
 
@@ -146,6 +154,7 @@ class DuplicateForm(ActionForm):
 
 
 class NotOursForm(ActionForm):
+    note = None  # the reason is the note
     reason = TextAreaField(_l("Reason (shown to the resident)"), validators=[
         DataRequired(_l("Please give the reason, for the resident.")), Length(max=255)])
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
@@ -14,8 +15,10 @@ from sqlalchemy import func, select
 from dispatch.extensions import db
 from dispatch.models import AssignmentStatus, Case, CaseStatus, InboxMessage
 from dispatch.models.people import SKILL_LABELS
+from dispatch.services.cases.sent_back import sent_back
 from dispatch.services.permissions import may_see_reporter_phone
 from dispatch.services.phones import display_phone, mask_phone
+from dispatch.services.text import listing
 from dispatch.views.forms import TEXT_SIZE_COOKIE, LanguageForm
 
 STATUS_COLOURS = {
@@ -52,6 +55,18 @@ def duration(value: timedelta | None) -> str:
     return format_timedelta(value, granularity="minute", threshold=1.5)
 
 
+def countdown(value: timedelta | None) -> str:
+    """Time left to the minute's precision that matters: "2 d 23 h", "5 h 12 min" (never
+    rounded up, so it agrees with the deadline shown beside it)."""
+    if value is None:
+        return ""
+    minutes = max(int(value.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    if days:
+        return _("%(d)d d %(h)d h", d=days, h=rest // 60)
+    return _("%(h)d h %(m)d min", h=rest // 60, m=rest % 60)
+
+
 def sees_reporter_phone(case: Case) -> bool:
     """Whether the signed-in person may see this case's resident's full phone number."""
     return may_see_reporter_phone(case, current_user if current_user.is_authenticated
@@ -76,12 +91,15 @@ def _unread_count() -> int:
 def register(app: Flask) -> None:
     app.add_template_filter(local_time)
     app.add_template_filter(duration)
+    app.add_template_filter(countdown)
+    app.add_template_filter(listing)
     app.add_template_filter(lambda code: str(SKILL_LABELS.get(code, code)), "skill_label")
     app.add_template_filter(mask_phone)
     app.add_template_filter(display_phone)
     app.add_template_global(status_badge)
     app.add_template_global(sees_reporter_phone)
     app.add_template_global(error_aria)
+    app.add_template_global(sent_back)
 
     @app.context_processor
     def _globals() -> dict[str, object]:

@@ -54,7 +54,7 @@ def test_the_coordinator_dispatches_from_the_board_to_the_archive(
     db.session.remove()
     page.screenshot(path=str(shots / "desk-board-filtered-desktop.png"))
     first.click()
-    page.wait_for_url(f"**/desk/cases/{case_id}")
+    page.wait_for_url(f"**/desk/cases/{case_id}*")
 
     suggestion = page.locator("#suggestions .suggestion").first
     key = suggestion.get_attribute("data-key") or ""
@@ -93,7 +93,7 @@ def test_the_coordinator_dispatches_from_the_board_to_the_archive(
     phone.locator("label.choice").filter(has_text="满意").first.click()
     phone.locator("label.rating").filter(has_text="5").click()
     phone.click(".feedback-form button[type=submit]")
-    phone.wait_for_url("**thanks=1")
+    phone.wait_for_url("**thanks=1*")
     resident.close()
 
     page.reload()

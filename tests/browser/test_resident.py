@@ -83,7 +83,7 @@ def test_a_resident_reports_with_a_photo_and_gives_feedback_later(
     page.locator("label.choice").filter(has_text="满意").first.click()
     page.locator("label.rating").filter(has_text="4").click()
     page.click(".feedback-form button[type=submit]")
-    page.wait_for_url("**thanks=1")
+    page.wait_for_url("**thanks=1*")
     db.session.expire_all()
     assert case.status == CaseStatus.FEEDBACK
     assert (case.feedback_satisfied, case.feedback_rating) == (True, 4)

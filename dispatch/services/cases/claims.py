@@ -119,7 +119,7 @@ def extend(case: Case, actor: Actor, at: datetime | None = None) -> Case:
     # neither the deadline nor the "extended" flag moved since it was read.
     amend(case, actor, "extend_claim",
           {"claim_extended": True, "claim_expires_at": seen + timedelta(hours=hours)},
-          _("Extended by %(n)d hours.", n=hours), at=at,
+          at=at, note_code="claim_extended", note_params={"hours": hours},
           conditions=(Case.claim_extended.is_(False), Case.claim_expires_at == seen,
                       Case.status == CaseStatus.HANDLING,
                       Case.assigned_volunteer_id == actor.user.id),
@@ -139,7 +139,7 @@ def release_expired(now: datetime | None = None) -> list[int]:
         holder = case.assigned_volunteer_id
         try:
             apply_transition(case, Actor.system(), "expire_claim", at=now, values=_cleared(),
-                             note=_("The claim ran out."))
+                             note_code="claim_ran_out", note_params={})
         except (Conflict, IllegalTransition):
             continue  # the holder finished or released it meanwhile
         released.append(case.id)
@@ -147,8 +147,8 @@ def release_expired(now: datetime | None = None) -> list[int]:
             event = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                        .order_by(CaseEvent.seq.desc())).first()
             assert event is not None
-            notifications.tell_user(case, event, holder, lambda t=case.title[:40]: _(
-                "Your claim on “%(title)s” ran out and was released.", title=t))
+            notifications.tell_user(case, event, holder,
+                                    ("claim_ran_out", {"title": case.title[:40]}))
     return released
 
 

@@ -58,10 +58,15 @@ def _reply(case: Case, actor: Actor, fields: Fields) -> object:
     return lifecycle.reply(case, actor, text, **_version(fields))
 
 
+def yes_or_no(answer: object) -> bool | None:
+    """A yes/no question's answer; anything else is "not said"."""
+    return {"yes": True, "no": False}.get(str(answer)) if answer else None
+
+
 def _give_feedback(case: Case, actor: Actor, fields: Fields) -> object:
     return lifecycle.give_feedback(
         case, actor, satisfied=fields.get("satisfied") == "yes", rating=int(fields["rating"]),
-        comment=fields.get("comment") or "", fixed=bool(fields.get("fixed")),
+        comment=fields.get("comment") or "", fixed=yes_or_no(fields.get("fixed")),
         **_version(fields))
 
 

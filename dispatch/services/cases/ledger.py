@@ -79,15 +79,21 @@ def _append(case: Case, event: CaseEvent) -> None:
 def apply_transition(case: Case, actor: Actor, action: str, *,
                      values: dict[str, Any] | None = None, note: str = "",
                      at: datetime | None = None, expected_version: int | None = None,
-                     conditions: tuple[Any, ...] = (), refused: DomainError | None = None) -> Case:
+                     conditions: tuple[Any, ...] = (), refused: DomainError | None = None,
+                     note_code: str | None = None,
+                     note_params: dict[str, Any] | None = None) -> Case:
     """The one place that moves a case. ``conditions`` join the UPDATE's WHERE (a rule the
     database must decide, such as a claim limit); when they alone stop it, ``refused`` is
-    raised instead of a conflict."""
+    raised instead of a conflict. ``note`` is what a person typed; what the software says
+    is ``note_code`` with ``note_params`` (worded when read, models/ledger_notes.py)."""
     transition = ensure_allowed(case, actor, action)
     seen = case.version
     if expected_version is not None and expected_version != seen:
         raise Conflict(case.id, case.status)
     at = at or utcnow()
+    # "On my way" belongs to one round of work: a new state of the work starts afresh.
+    moved_on = {"on_the_way_at": None} if transition.to_assignment != case.assignment_status \
+        else {}
     condition = Case.assignment_status.is_(None) if case.assignment_status is None \
         else Case.assignment_status == case.assignment_status
     statement = (
@@ -96,7 +102,8 @@ def apply_transition(case: Case, actor: Actor, action: str, *,
                *conditions)
         .values(status=transition.to_status, assignment_status=transition.to_assignment,
                 version=seen + 1, updated_at=at,
-                **{**_clock_values(case, action, transition.to_status, at), **(values or {})})
+                **{**moved_on, **_clock_values(case, action, transition.to_status, at),
+                   **(values or {})})
         .execution_options(synchronize_session=False)
     )
     if db.session.execute(statement).rowcount != 1:
@@ -108,13 +115,14 @@ def apply_transition(case: Case, actor: Actor, action: str, *,
         case_id=case.id, seq=seen + 1, action=action, from_status=case.status,
         to_status=transition.to_status, from_assignment=case.assignment_status,
         to_assignment=transition.to_assignment, note=note.strip(), created_at=at,
-        **_actor_fields(actor))
+        note_code=note_code, note_params=note_params, **_actor_fields(actor))
     _append(case, event)
     return case
 
 
-def record_event(case: Case, actor: Actor, action: str, note: str, *, internal: bool,
-            at: datetime | None = None) -> CaseEvent:
+def record_event(case: Case, actor: Actor, action: str, note: str = "", *, internal: bool,
+                 at: datetime | None = None, note_code: str | None = None,
+                 note_params: dict[str, Any] | None = None) -> CaseEvent:
     """A ledger line that changes no status; takes the next number atomically."""
     at = at or utcnow()
     seq = db.session.execute(
@@ -124,6 +132,7 @@ def record_event(case: Case, actor: Actor, action: str, note: str, *, internal: 
     ).one()
     event = CaseEvent(case_id=case.id, seq=seq.version, action=action,
                       from_status=seq.status, to_status=seq.status, note=note.strip(),
+                      note_code=note_code, note_params=note_params,
                       internal=internal, created_at=at, **_actor_fields(actor))
     _append(case, event)
     return event
@@ -138,7 +147,8 @@ def _stamp(kw: dict[str, Any]) -> datetime:
 def amend(case: Case, actor: Actor, action: str, values: dict[str, Any], note: str = "",
           at: datetime | None = None, *, expected_version: int | None = None,
           conditions: tuple[Any, ...] = (), refused: DomainError | None = None,
-          internal: bool = False) -> CaseEvent:
+          internal: bool = False, note_code: str | None = None,
+          note_params: dict[str, Any] | None = None) -> CaseEvent:
     """Change fields that are not the status (who handles it, a moderated text, a claim's
     deadline) with the same guarantees: the UPDATE matches only the version that was read
     (or the one the page showed, ``expected_version``) and ``conditions``, and writes one
@@ -155,6 +165,7 @@ def amend(case: Case, actor: Actor, action: str, values: dict[str, Any], note: s
         raise Conflict(case.id, case.status)
     event = CaseEvent(case_id=case.id, seq=seen + 1, action=action, from_status=case.status,
                       to_status=case.status, note=note.strip(), created_at=at,
+                      note_code=note_code, note_params=note_params,
                       internal=internal, **_actor_fields(actor))
     _append(case, event)
     return event

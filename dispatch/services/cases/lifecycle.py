@@ -21,6 +21,7 @@ from dispatch.extensions import db
 from dispatch.geo.distance import nearest
 from dispatch.models import (
     OPEN_STATUSES,
+    AssignmentStatus,
     Case,
     CaseEvent,
     CaseKind,
@@ -163,9 +164,19 @@ def decline(case: Case, actor: Actor, note: str, **kw: Any) -> Case:
 
 
 def on_the_way(case: Case, actor: Actor, at: datetime | None = None) -> CaseEvent:
-    """出发: a ledger line, no change of status (the same people who may check in)."""
+    """出发: a ledger line, no change of status (the same people who may check in), once
+    per round of work: the UPDATE sets ``on_the_way_at`` only where it is still empty."""
     ensure_allowed(case, actor, "arrive")
-    return record_event(case, actor, "on_the_way", "", internal=False, at=at)
+    at = at or utcnow()
+    return amend(case, actor, "on_the_way", {"on_the_way_at": at}, at=at, conditions=(
+        Case.on_the_way_at.is_(None), Case.status == CaseStatus.HANDLING,
+        Case.assignment_status == AssignmentStatus.ACCEPTED),
+        refused=AlreadyOnTheWay(case.status))
+
+
+class AlreadyOnTheWay(IllegalTransition):
+    def __init__(self, status: CaseStatus) -> None:
+        super().__init__("on_the_way", status, reason=_("Already on the way."))
 
 
 def arrive(case: Case, actor: Actor, note: str = "", latitude: float | None = None,
@@ -174,11 +185,13 @@ def arrive(case: Case, actor: Actor, note: str = "", latitude: float | None = No
     farther than CHECKIN_FAR_M is recorded and flagged, not refused."""
     at = _stamp(kw)
     values: dict[str, Any] = {"checked_in_at": at}
+    coded: dict[str, Any] = {}
     if latitude is not None and longitude is not None:
         place = checkin.measure(latitude, longitude, case.latitude, case.longitude)
         values["checkin_distance_m"] = place.distance_m
-        note = f"{place.note()} {note}".strip()
-    return apply_transition(case, actor, "arrive", note=note, values=values, **kw)
+        coded = {"note_code": "checked_in", "note_params": {
+            "km": round(place.distance_m / 1000, 3), "far": place.far}}
+    return apply_transition(case, actor, "arrive", note=note, values=values, **coded, **kw)
 
 
 def finish(case: Case, actor: Actor, note: str, photos: tuple[StoredPhoto, ...] = (),
@@ -223,9 +236,11 @@ def give_feedback(case: Case, actor: Actor, *, satisfied: bool, rating: int,
     """反馈: the resident's verdict (or one a coordinator took down by phone)."""
     if not 1 <= int(rating) <= 5:
         raise InvalidInput("rating", _("Choose a rating from 1 to 5."))
-    verdict = _("Satisfied") if satisfied else _("Not satisfied")
-    note = f"{verdict} · {int(rating)}/5" + (f" · {comment.strip()}" if comment.strip() else "")
-    return apply_transition(case, actor, "give_feedback", note=note, values={
+    # The verdict is the software's words; the comment is the resident's own.
+    return apply_transition(case, actor, "give_feedback", note=comment.strip(),
+                            note_code="feedback", note_params={
+                                "satisfied": bool(satisfied), "rating": int(rating),
+                                "fixed": fixed}, values={
         "feedback_satisfied": satisfied, "feedback_rating": int(rating),
         "feedback_comment": comment.strip() or None, "feedback_fixed": fixed}, **kw)
 
@@ -264,10 +279,8 @@ def mark_duplicate(case: Case, actor: Actor, original: Case, note: str = "",
     db.session.add(Supporter(case_id=original.id, phone=case.reporter_phone,
                              submission_token=f"merge:{case.tracking_code}", created_at=at))
     add_supporters(original.id, moved + 1)
-    record_event(original, actor, "duplicate_linked",
-                 _("Case %(code)s was merged into this one: its reporter and %(n)d "
-                   "supporters carried over.", code=case.tracking_code, n=moved),
-                 internal=False, at=at)
+    record_event(original, actor, "duplicate_linked", internal=False, at=at,
+                 note_code="merged_in", note_params={"code": case.tracking_code, "n": moved})
     return case
 
 
@@ -287,8 +300,8 @@ def escalate(case: Case, actor: Actor, note: str, expected_version: int | None =
         raise IllegalTransition("escalate", case.status, reason=_(
             "This case was already escalated since its current deadline was set."))
     at = at or utcnow()
-    return amend(case, actor, "escalate", {"escalated_at": at},
-                 note=_("Escalated by hand: %(reason)s", reason=note), at=at)
+    return amend(case, actor, "escalate", {"escalated_at": at}, note=note, at=at,
+                 note_code="escalated_by_hand", note_params={})
 
 
 def mark_not_ours(case: Case, actor: Actor, reason: str, **kw: Any) -> Case:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import func, update
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CasePhoto
@@ -26,6 +26,9 @@ FIELDS = {
     "description": (_l("Description"), None),
     "feedback_comment": (_l("Resident's comment"), None),
 }
+
+# The texts the team doing the work reads as the resident wrote them.
+WORK_TEXTS = ("title", "description")
 
 
 def default_replacement() -> str:
@@ -52,10 +55,13 @@ def redact(case: Case, actor: Actor, field: str, replacement: str | None,
         text = text[:length]
     if text == original:
         raise InvalidInput("replacement", _("The new text is the same as the old one."))
-    note = _("%(field)s changed for the public page. Original text:\n%(original)s",
-             field=label, original=original)
-    return amend(case, actor, "moderate", {field: text}, note,
-                 expected_version=expected_version, internal=True)
+    values: dict[str, object] = {field: text}
+    if field in WORK_TEXTS:  # the first original stays, however often it is moderated
+        kept = getattr(Case, f"original_{field}")
+        values[f"original_{field}"] = func.coalesce(kept, original)
+    return amend(case, actor, "moderate", values, expected_version=expected_version,
+                 internal=True, note_code="moderated_text",
+                 note_params={"field": field, "original": original})
 
 
 def set_photo_hidden(case: Case, actor: Actor, photo_id: int, hidden: bool,
@@ -76,9 +82,6 @@ def set_photo_hidden(case: Case, actor: Actor, photo_id: int, hidden: bool,
     if changed != 1:
         raise Conflict(case.id, case.status)
     db.session.refresh(photo)
-    note = (_("Photo %(n)d (%(stage)s) hidden from the public pages.", n=photo.id,
-              stage=photo.stage.label) if hidden else
-            _("Photo %(n)d (%(stage)s) shown on the public pages again.", n=photo.id,
-              stage=photo.stage.label))
-    return amend(case, actor, "moderate", {}, note, expected_version=expected_version,
-                 internal=True)
+    return amend(case, actor, "moderate", {}, expected_version=expected_version,
+                 internal=True, note_code="photo_hidden" if hidden else "photo_shown",
+                 note_params={"photo": photo.id, "stage": photo.stage.value})

@@ -27,6 +27,7 @@ from dispatch.models import (
     User,
     utcnow,
 )
+from dispatch.models.notify_texts import render as render_message
 from dispatch.services.responders import rota
 
 log = logging.getLogger(__name__)
@@ -66,19 +67,26 @@ def _add(case: Case, event: CaseEvent, channel: Channel, recipient: str, text: s
                                 url=url, **target))
 
 
+Message = Callable[[], str] | tuple[str, dict[str, Any]]
+
+
 def _language(user: User | None) -> str:
     return (user and user.language) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def _tell(case: Case, event: CaseEvent, user_id: int | None, message: Callable[[], str],
+def _tell(case: Case, event: CaseEvent, user_id: int | None, message: Message,
           url: str) -> None:
-    """A staff member hears in their inbox (and by email if they chose), in their language."""
+    """A staff member hears in their inbox (and by email if they chose), in their language.
+    ``message`` is a code with parameters (models/notify_texts.py: the inbox words it in
+    the reader's language when read) or, from older callers, a function that words it."""
     user = db.session.get(User, user_id) if user_id else None
     if user is None or not user.active:
         return
+    code, params = message if isinstance(message, tuple) else (None, None)
     with force_locale(_language(user)):
-        text = message()
-    _add(case, event, Channel.INBOX, f"u{user.id}", text, url, user_id=user.id)
+        text = render_message(code, params) if code else message()  # type: ignore[operator]
+    _add(case, event, Channel.INBOX, f"u{user.id}", text, url, user_id=user.id,
+         message_code=code, message_params=params)
     if user.notify_by_email and user.email:
         _add(case, event, Channel.EMAIL, f"u{user.id}", text, url, user_id=user.id)
 
@@ -101,11 +109,9 @@ def plan(case: Case, event: CaseEvent) -> None:
     action, title = event.action, case.title[:40]
     if action == "register":
         for user in _on_duty_desk(case, event) or _studio_desk(case):
-            _tell(case, event, user.id, lambda: _("New case to receive: %(title)s",
-                                                  title=title), desk_url)
+            _tell(case, event, user.id, ("new_case", {"title": title}), desk_url)
     elif action in ("assign", "reassign", "reopen"):
-        def new_work() -> str:
-            return _("New work for you: %(title)s. Please accept it.", title=title)
+        new_work = ("new_work", {"title": title})
 
         team = case.assigned_team
         if team is not None:
@@ -113,28 +119,24 @@ def plan(case: Case, event: CaseEvent) -> None:
             if team.webhook_url:  # the group chat speaks the default language
                 with force_locale(_language(None)):
                     text = _("[Dispatch] %(team)s: %(text)s %(url)s", team=team.name_zh,
-                             text=new_work(), url=desk_url)
+                             text=render_message(*new_work), url=desk_url)
                 _add(case, event, Channel.WEBHOOK, f"t{team.id}", text, desk_url,
                      team_id=team.id)
         else:
             _tell(case, event, case.assigned_volunteer_id, new_work, work_url)
     elif action == "return_work":  # the check failed: whoever does the work must know why
-        def sent_back() -> str:
-            return _("Sent back after the check: %(title)s. %(note)s", title=title,
-                     note=event.note[:200])
+        sent_back = ("sent_back", {"title": title, "note": event.text[:200]})
 
         people = {case.assigned_volunteer_id, case.handled_by_id,
                   case.assigned_team.captain_id if case.assigned_team else None}
         for user_id in sorted(p for p in people if p is not None):
             _tell(case, event, user_id, sent_back, work_url)
     elif action == "share_out":
-        _tell(case, event, case.handled_by_id,
-              lambda: _("Your captain shared out: %(title)s", title=title), work_url)
+        _tell(case, event, case.handled_by_id, ("shared_out", {"title": title}), work_url)
     elif action == "claim":
         for user in _studio_desk(case):
-            _tell(case, event, user.id, lambda: _("%(name)s claimed: %(title)s",
-                                                  name=event.actor_name, title=title),
-                  desk_url)
+            _tell(case, event, user.id, ("claimed", {"name": event.actor_name,
+                                                     "title": title}), desk_url)
     elif (action == "reply" and case.reporter_wants_updates and case.reporter_phone
           and current_app.config.get("SMS_GATEWAY_URL")):  # no gateway, no text messages
         page = _url(f"/c/{case.tracking_code}")
@@ -144,15 +146,12 @@ def plan(case: Case, event: CaseEvent) -> None:
         _add(case, event, Channel.SMS, "resident", text, page, phone=case.reporter_phone)
     elif action == "give_feedback" and case.feedback_satisfied is False:
         for user in _studio_desk(case):
-            _tell(case, event, user.id,
-                  lambda: _("The resident is not satisfied: %(title)s", title=title), desk_url)
+            _tell(case, event, user.id, ("not_satisfied", {"title": title}), desk_url)
     elif action == "escalate":
         for user in _studio_desk(case, leads_only=True) or _studio_desk(case):
-            _tell(case, event, user.id,
-                  (lambda: _("Overdue and still open: %(title)s", title=title))
+            _tell(case, event, user.id, ("overdue", {"title": title})
                   if event.actor_role == "system" else
-                  (lambda: _("%(name)s escalated to you: %(title)s", name=event.actor_name,
-                             title=title)), desk_url)
+                  ("escalated", {"name": event.actor_name, "title": title}), desk_url)
 
 
 def plan_digests(day: str) -> int:
@@ -178,17 +177,18 @@ def plan_digests(day: str) -> int:
         key = f"digest:{day}:u{user.id}"
         if db.session.scalar(select(Notification.id).where(Notification.key == key)):
             continue
+        params = {"open": len(open_cases), "late": late}
         with force_locale(_language(user)):
-            text = _("Today: %(open)d open, %(late)d overdue.", open=len(open_cases),
-                     late=late)
+            text = render_message("digest", params)
         url = _url("/desk/cases" if user.role == Role.COORDINATOR else "/v/team")
         db.session.add(Notification(key=key, case_id=None, channel=Channel.INBOX, text=text,
-                                    url=url, user_id=user.id))
+                                    url=url, user_id=user.id, message_code="digest",
+                                    message_params=params))
         added += 1
     return added
 
 
-def tell_user(case: Case, event: CaseEvent, user_id: int, message: Callable[[], str]) -> None:
+def tell_user(case: Case, event: CaseEvent, user_id: int, message: Message) -> None:
     """A message for one person about an event the rules above do not cover."""
     _tell(case, event, user_id, message, _url("/v/"))
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from dispatch.extensions import db
@@ -25,8 +24,8 @@ def auto_confirm(now: datetime | None = None) -> list[int]:
     done = []
     for case in due:
         try:
-            apply_transition(case, Actor.system(), "auto_confirm", at=now, note=_(
-                "No feedback within %(n)d days: confirmed.", n=days))
+            apply_transition(case, Actor.system(), "auto_confirm", at=now,
+                             note_code="auto_confirmed", note_params={"days": days})
         except (Conflict, IllegalTransition):
             continue
         done.append(case.id)
@@ -42,8 +41,8 @@ def escalate_overdue(now: datetime | None = None) -> list[int]:
     for case in due:
         try:
             amend(case, Actor.system(), "escalate", {"escalated_at": now}, at=now,
-                  note=_("Past its deadline of %(due)s.", due=case.due_at.strftime(
-                      "%Y-%m-%d %H:%M UTC") if case.due_at else ""))
+                  note_code="past_deadline", note_params={"due": case.due_at.isoformat()
+                                                          if case.due_at else ""})
         except Conflict:
             continue
         done.append(case.id)

@@ -24,5 +24,5 @@ def share_out(case: Case, actor: Actor, member: User) -> Case:
     if member.team_id != team.id or not member.active:
         raise InvalidInput("member", _("Choose a member of this team."))
     amend(case, actor, "share_out", {"handled_by_id": member.id},
-          note=_("Shared out to %(name)s.", name=member.display_name))
+          note_code="shared_out", note_params={"name": member.display_name})
     return case

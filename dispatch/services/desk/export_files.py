@@ -96,7 +96,7 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column(lambda: _("Actor role"), lambda c, e: e.actor_role, 12),
     Column(lambda: _("Actor"), lambda c, e: e.actor_name, 12),
     Column(lambda: _("Internal"), lambda c, e: _yes_no(e.internal), 8),
-    Column(lambda: _("Note"), lambda c, e: e.note, 50),
+    Column(lambda: _("Note"), lambda c, e: e.text, 50),
     Column(lambda: _("Time"), lambda c, e: _local(e.created_at), 17),
 )
 

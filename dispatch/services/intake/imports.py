@@ -1,4 +1,6 @@
 """Batch import of inspection findings (seed 004: a road self-inspection found 25 problems).
+Imported findings are received at once: they are the studio's own, published on the task
+list for volunteers to claim (领题解题), with the handling clock running.
 
 An upload is read into rows by ``import_files`` (formats, columns, the file's limits) and
 checked here row by row; the rows and their verdicts are kept in an ``ImportBatch`` for the
@@ -15,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any, BinaryIO
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -53,9 +56,18 @@ def create_batch(upload: BinaryIO, file_name: str, user: User) -> tuple[ImportBa
 LIMITS = {"ref": 64, "title": 120, "description": 2000, "address": 255}
 
 
+def column_header(field: str) -> str:
+    """A column's header as the sample file of the reader's language writes it."""
+    english, chinese = COLUMNS[field][0], COLUMNS[field][1]
+    locale = get_locale()
+    return chinese if locale is None or locale.language == "zh" else english
+
+
 def describe(error: list[Any]) -> str:
     """A stored error (code, parameters) in the reader's language."""
-    code, params = error[0], error[1] if len(error) > 1 else {}
+    code, params = error[0], dict(error[1]) if len(error) > 1 else {}
+    if "field" in params:  # the column's header in the reader's language
+        params["column"] = column_header(params["field"])
     messages = {
         "title_missing": lambda: _("The title is missing."),
         "too_long": lambda: _("%(column)s is longer than %(n)d characters.", **params),
@@ -81,7 +93,7 @@ def _number(row: dict[str, Any], field: str, errors: list[list[Any]]) -> float |
     except ValueError:
         number = math.nan
     if not math.isfinite(number):  # nan, inf, 1e400: JSON (and PostgreSQL) store none
-        errors.append(["not_number", {"column": COLUMNS[field][1], "value": text[:20]}])
+        errors.append(["not_number", {"field": field, "value": text[:20]}])
         return None
     return number
 
@@ -134,7 +146,7 @@ def check_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             errors.append(["title_missing"])
         for field, limit in LIMITS.items():
             if len(row[field]) > limit:
-                errors.append(["too_long", {"column": COLUMNS[field][1], "n": limit}])
+                errors.append(["too_long", {"field": field, "n": limit}])
         category = categories.get(row["category"].lower())
         if not row["category"]:
             errors.append(["category_missing"])
@@ -198,13 +210,16 @@ def import_batch(batch: ImportBatch, selected: Iterable[int], user: User,
                 row = by_index[index]
                 studio = next((s for s in studios if s.id == row.get("studio_id")), None) \
                     or nearest(studios, row["latitude"], row["longitude"])
-                created.append(lifecycle.register(
+                case = lifecycle.register(
                     kind=CaseKind.INSPECTION, title=row["title"],
                     description=row["description"] or row["title"],
                     latitude=row["latitude"], longitude=row["longitude"],
                     category=categories[row["category_id"]], address=row["address"],
                     studio=studio, external_ref=row["ref"] or None, actor=actor, at=now,
-                    channel=IntakeChannel.PATROL))
+                    channel=IntakeChannel.PATROL)
+                # The studio's own findings: taken in by the coordinator who imports them,
+                # so they are published on the task list at once, on the handling clock.
+                created.append(lifecycle.receive(case, actor, at=now))
     except IntegrityError as error:
         raise ImportConflict("rows", _(
             "Nothing was imported: a reference in this file was imported meanwhile by "

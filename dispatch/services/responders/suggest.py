@@ -51,6 +51,7 @@ from dispatch.models import Case, CaseStatus, Team, User, VolunteerProfile
 from dispatch.models.base import in_english
 from dispatch.models.people import FIELD_ROLES, SKILL_LABELS
 from dispatch.models.spatial_index import VOLUNTEER_POINTS
+from dispatch.services.text import listing
 
 LOAD_KM = 1.0
 NO_SKILL_KM = 3.0
@@ -91,7 +92,7 @@ class Suggestion:
                  else _("%(km).1f km", km=km)]
         if self.skills:
             parts.append(_("Skills match: %(skills)s",
-                           skills="、".join(str(SKILL_LABELS.get(s, s)) for s in self.skills)))
+                           skills=listing(SKILL_LABELS.get(s, s) for s in self.skills)))
         else:
             parts.append(_("No matching skill"))
         parts.append(_("On duty today") if self.on_duty else _("Nobody on duty today"))

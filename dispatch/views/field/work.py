@@ -18,7 +18,12 @@ from dispatch.models.vocabulary import ACTION_LABELS, TRANSITIONS
 from dispatch.services.cases import claims, commands, lifecycle, team_work
 from dispatch.services.cases.queries import claimable_near, work_of
 from dispatch.services.errors import InvalidInput, NotPermitted
-from dispatch.services.permissions import Actor, allowed_actions, work_to_check_by
+from dispatch.services.permissions import (
+    Actor,
+    allowed_actions,
+    next_step_by,
+    work_to_check_by,
+)
 from dispatch.services.responders import teams
 from dispatch.services.standing import calendar, rosters
 from dispatch.views.case_forms import attach_error, build_forms, fields_of, posted_data
@@ -68,7 +73,8 @@ def _render_home(posted_forms: dict[int, dict] | None = None, status: int = 200
                    if t.action in FIELD_ACTIONS]
         # Every form of every card; the posted one (with its errors) replaces its own.
         forms = {**build_forms(case, actions), **(posted_forms or {}).get(case.id, {})}
-        cards.append((case, actions, forms, check_panel(case, actions)))
+        waiting = None if actions else next_step_by(case, current_user)
+        cards.append((case, actions, forms, check_panel(case, actions), waiting))
     lat, lon, from_phone = _where_am_i()
     nearby = claimable_near(lat, lon)
     fmap = maps.base_map(lat, lon, zoom=14)
@@ -113,16 +119,21 @@ def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
         return _render_home({case.id: forms}, status=422)
     db.session.commit()
     flash(_("Done: %(action)s.", action=ACTION_LABELS[action]), "success")
-    return redirect(url_for(".home"))
+    return redirect(url_for(".home", _anchor=f"case-{case_id}"))
 
 
 @bp.post("/cases/<id:case_id>/on-the-way")
 def on_the_way(case_id: int) -> Response:
     case = db.get_or_404(Case, case_id)  # CSRF is checked for every POST by CSRFProtect
-    lifecycle.on_the_way(case, Actor.of(current_user))
+    try:
+        lifecycle.on_the_way(case, Actor.of(current_user))
+    except lifecycle.AlreadyOnTheWay as already:  # a second tap: said once, kept once
+        db.session.rollback()
+        flash(already.message(), "info")
+        return redirect(url_for(".home", _anchor=f"case-{case_id}"))
     db.session.commit()
     flash(_("Done: %(action)s.", action=ACTION_LABELS["on_the_way"]), "success")
-    return redirect(url_for(".home"))
+    return redirect(url_for(".home", _anchor=f"case-{case_id}"))
 
 
 @bp.post("/cases/<id:case_id>/extend")
@@ -134,34 +145,47 @@ def extend_claim(case_id: int) -> Response:
     return redirect(url_for(".home"))
 
 
-@bp.get("/team")
-def team() -> tuple[str, int]:
-    """The captain's team inbox: share work out, see who is free and what each holds."""
+def _render_team(failed: ShareOutForm | None = None, case_id: int | None = None,
+                 status: int = 200) -> tuple[str, int]:
     led = teams.team_led_by(current_user)
     if led is None:
         abort(403)
     members = teams.members_of(led)
     choices = [SelectChoice(str(m.user.id), m.user.display_name) for m in members]
+    inbox = teams.inbox_of(led)
     forms = {}
-    for case in teams.inbox_of(led):
-        form = ShareOutForm(formdata=None, prefix=f"share{case.id}")
+    for case in inbox:
+        form = failed if failed is not None and case.id == case_id else \
+            ShareOutForm(formdata=None, prefix=f"share{case.id}")
         form.member.choices = [SelectChoice("", _("— choose —")), *choices]
         forms[case.id] = form
     return render_template("field/team.html", team=led, members=members,
-                           inbox=teams.inbox_of(led), forms=forms), 200
+                           inbox=inbox, forms=forms), status
+
+
+@bp.get("/team")
+def team() -> tuple[str, int]:
+    """The captain's team inbox: share work out, see who is free and what each holds."""
+    return _render_team()
 
 
 @bp.post("/cases/<id:case_id>/share")
-def share(case_id: int) -> Response:
+def share(case_id: int) -> Response | tuple[str, int]:
     case = db.get_or_404(Case, case_id)
+    form = ShareOutForm(prefix=f"share{case_id}")
     member_id = parse_id(request.form.get(f"share{case_id}-member"))
     member = db.session.get(User, member_id) if member_id else None
-    if member is None:
-        raise InvalidInput("member", _("Choose a member of this team."))
-    team_work.share_out(case, Actor.of(current_user), member)
+    try:
+        if member is None:
+            raise InvalidInput("member", _("Choose a member of this team."))
+        team_work.share_out(case, Actor.of(current_user), member)
+    except InvalidInput as error:  # beside the choice, on the case's card
+        db.session.rollback()
+        form.member.errors = [error.message()]
+        return _render_team(form, case_id, status=422)
     db.session.commit()
     flash(_("Done: %(action)s.", action=ACTION_LABELS["share_out"]), "success")
-    return redirect(url_for(".team"))
+    return redirect(url_for(".team", _anchor=f"case-{case_id}"))
 
 
 def _availability_form(formdata: object = None) -> AvailabilityForm:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from flask import session
 
+from dispatch.models import Case
+from dispatch.services.intake.filing import holds_feedback_key
+
 KEYS = "feedback_keys"
 SUPPORTED = "supported"
 MAX_KEYS = 20  # the newest; the cookie must stay small
@@ -43,3 +46,8 @@ def already_supported(case_id: int) -> bool:
 def remember_support(case_id: int) -> None:
     supported = [i for i in _supported() if i != case_id]
     session[SUPPORTED] = [*supported, case_id][-MAX_SUPPORTED:]
+
+
+def filed_here(case: Case) -> bool:
+    """This browser filed the case: its reporter is counted already."""
+    return holds_feedback_key(case, feedback_key_for(case.tracking_code, None))

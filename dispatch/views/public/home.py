@@ -21,15 +21,17 @@ from werkzeug.wrappers import Response
 
 from dispatch.config import LANGUAGES
 from dispatch.extensions import db
-from dispatch.models import OPEN_STATUSES, CaseEvent, CaseStatus, utcnow
+from dispatch.models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, utcnow
 from dispatch.services.cases.queries import case_by_tracking_code
 from dispatch.services.intake.filing import holds_feedback_key
 from dispatch.services.responders.studios import studios_today
 from dispatch.views.forms import TEXT_SIZE_COOKIE, LanguageForm, TextSizeForm
+from dispatch.views.public import browser
 from dispatch.views.public.blueprint import bp
 from dispatch.views.public.browser import feedback_key_for
 from dispatch.views.public.forms import ResidentFeedbackForm, SupportForm
 from dispatch.views.public.public_maps import case_map
+from dispatch.views.public.wording import words_for
 from dispatch.views.redirects import safe_next
 
 TEXT_SIZE_MAX_AGE = 365 * 24 * 3600
@@ -71,27 +73,38 @@ def track() -> Response:
 
 @bp.get("/c/<code>")
 def case_status(code: str) -> str:
-    """The public view of a case: never internal notes, never a phone number."""
     case = case_by_tracking_code(code)
     if case is None:
         abort(404)
+    return case_page(case)[0]
+
+
+def case_page(case: Case, feedback_form: ResidentFeedbackForm | None = None,
+              status: int = 200) -> tuple[str, int]:
+    """The public view of a case: never internal notes, never a phone number. A refused
+    feedback form is shown again as it was posted, with its errors."""
     events = db.session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.internal.is_(False))
         .order_by(CaseEvent.seq))
     url = url_for(".case_status", code=case.tracking_code, _external=True)
-    key = feedback_key_for(case.tracking_code, request.args.get("k"))
+    key = feedback_key_for(case.tracking_code, request.args.get("k") or (
+        feedback_form.key.data if feedback_form else None))
     holds_key = holds_feedback_key(case, key)
-    feedback_form = ResidentFeedbackForm(formdata=None, version=case.version, key=key) \
-        if holds_key and case.status == CaseStatus.REPLIED else None
+    if feedback_form is None and holds_key and case.status == CaseStatus.REPLIED:
+        feedback_form = ResidentFeedbackForm(formdata=None, version=case.version, key=key)
+    # The browser that filed it, or already said "me too", is counted once already.
+    counted = holds_key or browser.already_supported(case.id)
     support_form = SupportForm(formdata=None, submission_token=secrets.token_urlsafe(24)) \
-        if case.status in OPEN_STATUSES else None
+        if case.status in OPEN_STATUSES and not counted else None
     return render_template(
         "public/case.html", case=case, events=list(events), map=case_map(case),
         photos=[p for p in case.photos if not p.hidden], page_url=url,
         qr_svg=Markup(segno.make(url, error="m").svg_inline(scale=4, border=2)),
         feedback_form=feedback_form, support_form=support_form,
+        counted=counted and case.status in OPEN_STATUSES, own_report=holds_key,
+        words=words_for(case.kind),
         private_url=url_for(".case_status", code=case.tracking_code, k=key, _external=True)
-        if holds_key else None, feedback_key=key if holds_key else None)
+        if holds_key else None, feedback_key=key if holds_key else None), status
 
 
 @bp.get("/sw.js")

@@ -4,10 +4,13 @@ give feedback, and see the photos. Phone first."""
 from __future__ import annotations
 
 import secrets
+import time
+from datetime import UTC, datetime
 
 from flask import (
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -15,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -26,6 +30,7 @@ from dispatch.geo.coords import TileCRS, from_display, to_display
 from dispatch.models import Case, CaseKind, CasePhoto, Category, Region
 from dispatch.models.case import public_point
 from dispatch.services.cases import lifecycle
+from dispatch.services.cases.commands import yes_or_no
 from dispatch.services.cases.queries import case_by_tracking_code
 from dispatch.services.errors import InvalidInput
 from dispatch.services.intake.filing import (
@@ -50,16 +55,25 @@ from dispatch.views.public.forms import (
     ResidentFeedbackForm,
     SupportForm,
 )
+from dispatch.views.public.home import case_page
 from dispatch.views.public.public_maps import add_point
+from dispatch.views.public.wording import words_for
+from dispatch.views.templating import local_time
 
 
-def _categories() -> list[Category]:
-    return list(db.session.scalars(select(Category).where(Category.active.is_(True))
-                                   .order_by(Category.id)))
+def _categories(kind: str) -> list[Category]:
+    """The active categories a resident may file this kind under (a wish is not offered
+    the hazards' categories, nor the other way round)."""
+    return [c for c in db.session.scalars(select(Category).where(Category.active.is_(True))
+                                          .order_by(Category.id)) if c.fits(kind)]
 
 
-def _category_choices() -> list[SelectChoice]:
-    return [SelectChoice(c.code, f"{c.icon} {c.name}") for c in _categories()]
+def _category_choices(kind: str) -> list[SelectChoice]:
+    return [SelectChoice(c.code, f"{c.icon} {c.name}") for c in _categories(kind)]
+
+
+def _kind_of(value: object) -> str:
+    return "wish" if value == "wish" else "hazard"
 
 
 def _picker_map(point: tuple[float, float] | None) -> maps.MapEmbed:
@@ -75,7 +89,9 @@ def _picker_map(point: tuple[float, float] | None) -> maps.MapEmbed:
 def report_place() -> Response | str:
     """Step 1: kind, category and the place (map, GPS or a name)."""
     form = ReportPlaceForm(request.args)
-    form.category.choices = _category_choices()
+    kind = _kind_of(form.kind.data)
+    form.kind.data = kind
+    form.category.choices = _category_choices(kind)
     point = None
     if form.lat.data is not None and form.lon.data is not None and not (
             form.lat.errors or form.lon.errors):
@@ -94,14 +110,20 @@ def report_place() -> Response | str:
         form.crs.data = "display"
     query = (request.args.get("q") or "").strip()
     return render_template("public/report_place.html", form=form, map=_picker_map(point),
-                           query=query, matches=search_places(query) if query else [])
+                           query=query, matches=search_places(query) if query else [],
+                           words=words_for(kind), other_kind="hazard" if kind == "wish"
+                           else "wish")
 
 
 def _details_context(form: ReportDetailsForm) -> dict[str, object]:
     category = db.session.scalar(select(Category).where(Category.code == form.category.data))
     if category is None or form.kind.data not in ("hazard", "wish") or \
-            form.lat.data is None or form.lon.data is None:
+            not category.fits(form.kind.data) or form.lat.data is None or form.lon.data is None:
         abort(400)
+    words = words_for(form.kind.data)
+    form.description.label.text = str(words["description"])
+    if form.description.errors and form.kind.data == "wish":
+        form.description.errors = [str(words["describe"])]
     near = lookalikes(category.id, form.lat.data, form.lon.data)
     # A wish is drawn as it will be shown once filed: blurred, like the look-alikes.
     here = public_point(form.kind.data, form.lat.data, form.lon.data)
@@ -115,7 +137,7 @@ def _details_context(form: ReportDetailsForm) -> dict[str, object]:
                                           submission_token=secrets.token_urlsafe(24))
                      for case, _distance in near}
     return {"form": form, "category": category, "near": near, "map": maps.embed(fmap),
-            "support_forms": support_forms}
+            "support_forms": support_forms, "words": words}
 
 
 @bp.get("/report/details")
@@ -125,15 +147,35 @@ def report_details() -> str:
     return render_template("public/report_details.html", **_details_context(form))
 
 
+def _filed(response: Response) -> bool:
+    return response.status_code == 302  # only an accepted filing counts toward the limit
+
+
+def _too_many_filings(limit: RequestLimit) -> Response:
+    """The form again, as it was typed, saying when this address may file again."""
+    form = ReportDetailsForm()
+    context = _details_context(form)
+    until = datetime.fromtimestamp(limit.reset_at, UTC)
+    page = render_template("public/report_details.html", **context, limit_message=_(
+        "This address has filed %(n)d reports recently, the most we take at once. You can "
+        "send this one after %(time)s; what you typed is kept below.",
+        n=limit.limit.amount, time=local_time(until)))
+    response = make_response(page, 429)
+    response.headers["Retry-After"] = str(max(int(limit.reset_at - time.time()), 1))
+    return response
+
+
 @bp.post("/report/details")
-@limiter.limit(lambda: current_app.config["REPORT_LIMITS"])
+@limiter.limit(lambda: current_app.config["REPORT_LIMITS"], deduct_when=_filed,
+               on_breach=_too_many_filings)
 def submit_report() -> Response | tuple[str, int]:
     form = ReportDetailsForm()
     # The page (map, look-alikes) is rebuilt only when the form has to be shown again.
     if not form.validate():
         return render_template("public/report_details.html", **_details_context(form)), 422
     category = db.session.scalar(select(Category).where(Category.code == form.category.data))
-    if category is None or form.kind.data not in ("hazard", "wish"):
+    if category is None or form.kind.data not in ("hazard", "wish") or \
+            not category.fits(form.kind.data):
         abort(400)
     photos = [f.stream for f in form.photos.data or [] if f and f.filename]
     try:
@@ -156,17 +198,17 @@ def submit_report() -> Response | tuple[str, int]:
 
 
 @bp.post("/c/<code>/feedback")
-def give_feedback(code: str) -> Response:
+def give_feedback(code: str) -> Response | tuple[str, int]:
     case = _case_by_code(code)
     form = ResidentFeedbackForm()
     if not holds_feedback_key(case, browser.feedback_key_for(case.tracking_code,
                                                              form.key.data)):
         abort(404)  # the tracking code is public; the key is the resident's alone
-    if not form.validate():
-        raise InvalidInput("satisfied", _("Please say whether you are satisfied."))
+    if not form.validate():  # shown again beside its fields, with what was typed
+        return case_page(case, feedback_form=form, status=422)
     lifecycle.give_feedback(case, Actor.resident(), satisfied=form.satisfied.data == "yes",
                             rating=int(form.rating.data), comment=form.comment.data or "",
-                            fixed=bool(form.fixed.data), expected_version=form.version.data)
+                            fixed=yes_or_no(form.fixed.data), expected_version=form.version.data)
     db.session.commit()
     return redirect(url_for("public.case_status", code=case.tracking_code, thanks=1))
 
@@ -179,8 +221,8 @@ def support(code: str) -> Response:
     form = SupportForm()
     if not form.validate():
         raise InvalidInput("phone", _("This form has expired; please try again."))
-    if browser.already_supported(case.id):
-        return redirect(url_for("public.case_status", code=case.tracking_code, supported=1))
+    if browser.already_supported(case.id) or browser.filed_here(case):
+        return redirect(url_for("public.case_status", code=case.tracking_code))
     add_support(case, form.submission_token.data or "", form.phone.data)
     db.session.commit()
     browser.remember_support(case.id)
