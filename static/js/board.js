@@ -30,7 +30,7 @@
     if (!icons[key]) {
       icons[key] = L.divIcon({
         className: "board-dot s-" + status.replace(/[^a-z_]/g, "") + (overdue ? " overdue" : ""),
-        iconSize: [16, 16]
+        iconSize: [24, 24]  // WCAG 2.2 target size: 24 px at least
       });
     }
     return icons[key];
