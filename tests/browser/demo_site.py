@@ -82,6 +82,21 @@ PAGES: list[tuple[str | None, str]] = [
     ("coord.taishan", "/desk/import/{batch_id}"),
     ("coord.taishan", "/desk/cases/{inspection_id}"),
     ("admin", "/desk/api-clients"),
+    # the studio's own pages (issue 14) and the standing arrangements (issue 15)
+    (None, "/join"),
+    ("coordinator", "/desk/intake"),
+    ("coordinator", "/desk/reception"),
+    ("coordinator", "/desk/people"),
+    ("coordinator", "/desk/calendar"),
+    ("coordinator", "/desk/posters"),
+    ("coordinator", "/desk/shifts"),
+    ("coordinator", "/desk/pairings"),
+    ("coordinator", "/desk/worklog"),
+    ("admin", "/desk/settings/categories"),
+    ("volunteer", "/v/shifts"),
+    ("volunteer", "/v/pairings"),
+    ("volunteer", "/tokens/"),
+    ("captain", "/v/team/applications"),
 ]
 
 # Forms sent empty, to check the page that shows their errors: (who, path, submit button).
