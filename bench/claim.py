@@ -106,6 +106,11 @@ def sign_in(base: str, volunteer: Volunteer) -> requests.Session:
         "password": volunteer.password, "next": ""})
     if response.status_code != 302 or not response.headers.get("Location", "").endswith("/v/"):
         raise Unexpected(f"sign-in of {volunteer.username}: HTTP {response.status_code}")
+    # Signing in starts a new session (and so a new CSRF token): take it from the first page.
+    home = session.get(f"{base}/v/", timeout=TIMEOUT_S)
+    match = CSRF_PATTERN.search(home.text)
+    if home.status_code != 200 or match is None:
+        raise Unexpected(f"GET /v/ after sign-in: HTTP {home.status_code}, no CSRF token")
     session.csrf_token = match.group(1)  # type: ignore[attr-defined]
     return session
 
@@ -322,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
                 claim(sessions[attempt.volunteer], base, attempt)
             if [a.status for a in warmup] != [302, 409]:
                 raise Unexpected(f"warm-up claims answered {[a.status for a in warmup]}, "
-                                 "not [302, 409]")
+                                 "not [302, 409]: "
+                                 + re.sub(r"<[^>]+>", " ", warmup[0].body)[-600:])
             run = race(base, sessions, attempts, threads)
             for session in sessions:
                 session.close()
