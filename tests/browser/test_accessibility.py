@@ -22,13 +22,24 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BLOCKING = ("serious", "critical")
 
 
-def axe_violations(page: Any) -> list[dict[str, Any]]:
+# The board's case markers meet WCAG 2.2's target size by its "equivalent" exception (2.5.8):
+# every case on the map is also a full-size link in the list beside it. Markers are placed by
+# where residents stand, so two may touch at some zoom; the rest of the page is checked in full.
+TARGET_SIZE_EXEMPT = {"/desk/board": ".leaflet-marker-pane"}
+
+
+def axe_violations(page: Any, path: str = "") -> list[dict[str, Any]]:
     """The serious and critical WCAG 2.2 AA violations axe finds on the page as it is."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(url=AXE_URL)
+    exempt = TARGET_SIZE_EXEMPT.get(path.split("?")[0])
     found = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})", WCAG_TAGS)
+        "([tags, exempt]) => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations'], rules: exempt ? {'target-size': {enabled: false}} : {}})"
+        ".then(all => !exempt ? all : axe.run({exclude: [[exempt]]},"
+        " {runOnly: {type: 'rule', values: ['target-size']}, resultTypes: ['violations']})"
+        ".then(size => ({violations: all.violations.concat(size.violations)})))",
+        [WCAG_TAGS, exempt])
     return [v for v in found["violations"] if v["impact"] in BLOCKING]
 
 
@@ -59,7 +70,7 @@ def test_page_has_no_serious_axe_violation(row: tuple[str | None, str], language
     who, path = row
     base, places = site
     page = visitors.visit(who, language, base + path.format(**places))
-    violations = axe_violations(page)
+    violations = axe_violations(page, path)
     assert not violations, describe(f"[{language}] {who or 'resident'} {path}", violations)
 
 
