@@ -134,3 +134,39 @@ def test_hours_served_show_in_the_record_and_the_monthly_report(
     report = signed_in("coordinator").get(f"/desk/reports/monthly?month={month}")
     assert '<div class="fs-5 fw-semibold" data-testid="shift-hours">2.5</div>' in \
         report.get_data(as_text=True)
+
+
+def test_cancelling_a_series_tells_each_signed_up_volunteer_once(world: World,
+                                                                 signed_in: SignIn) -> None:
+    series = "s-cancel"
+    first = gen_shift(starts_in=timedelta(days=1), series=series)
+    second = gen_shift(starts_in=timedelta(days=8), series=series)
+    other = gen_shift(starts_in=timedelta(days=3))
+    signups.sign_up(first, world.volunteer)
+    dropped = signups.sign_up(second, world.member)
+    signups.drop_out(dropped, world.member)
+    signups.sign_up(second, world.volunteer)
+    signups.sign_up(other, world.member)
+    db.session.commit()
+    desk = signed_in("coordinator")
+    page = desk.get("/desk/shifts").get_data(as_text=True)
+    assert first.site_name in page
+    response = desk.post(f"/desk/shifts/{first.id}/cancel", {"whole_series": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    keys = sorted(db.session.scalars(select(Notification.key).where(
+        Notification.key.like("shift-cancelled:%"))))
+    # The volunteer's two sign-ups; not the member who had dropped out, not the other shift.
+    assert len(keys) == 2 and all(k.endswith(":inbox") for k in keys)
+    users = set(db.session.scalars(select(Notification.user_id).where(
+        Notification.key.like("shift-cancelled:%"))))
+    assert users == {world.volunteer.id}
+    text = db.session.scalar(select(Notification.text).where(
+        Notification.key.like("shift-cancelled:%")))
+    assert text is not None and first.site_name in text and "取消" in text
+    # Cancelling again changes nothing and tells no one twice.
+    desk.post(f"/desk/shifts/{first.id}/cancel", {"whole_series": "y"})
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.key.like("shift-cancelled:%"))) == 2
+    assert db.session.get(Shift, other.id).state.value == "open"

@@ -15,7 +15,7 @@ from dispatch.extensions import db
 from dispatch.models import Shift, ShiftSignup, ShiftState, SignupState, User, utcnow
 from dispatch.services.clock import local
 from dispatch.services.standing import pairings
-from dispatch.services.standing.rosters import notify, when
+from dispatch.services.standing.notices import notify, when
 
 DAY_AHEAD = timedelta(hours=24)
 HOUR_AHEAD = timedelta(hours=1)

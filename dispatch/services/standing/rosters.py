@@ -4,20 +4,14 @@ free on-duty members to come, each volunteer's shift record and the month's shif
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
-from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from dispatch.extensions import db
 from dispatch.models import (
-    Channel,
-    Notification,
     Shift,
     ShiftSignup,
     ShiftState,
@@ -26,8 +20,8 @@ from dispatch.models import (
     VolunteerProfile,
     utcnow,
 )
-from dispatch.services.clock import local
 from dispatch.services.errors import NotPermitted
+from dispatch.services.standing.notices import notify, when
 from dispatch.services.standing.shifts import active_signups, may_lead
 
 
@@ -70,39 +64,6 @@ def free_members(shift: Shift) -> list[User]:
             continue
         free.append(user)
     return free
-
-
-def _url(path: str) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
-
-
-def _language(user: User) -> str:
-    return user.language or current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-def notify(user: User, key: str, message: Callable[[], str], path: str) -> bool:
-    """One inbox row (and email if chosen) per key, in the recipient's language. The key
-    is unique: a second call with it adds nothing."""
-    if db.session.scalar(select(Notification.id).where(Notification.key == f"{key}:inbox")):
-        return False
-    with force_locale(_language(user)):
-        text = message()
-    channels = [Channel.INBOX] + ([Channel.EMAIL] if user.notify_by_email and user.email
-                                  else [])
-    try:
-        # Two sweeps at once: the unique key lets one in; the other's savepoint rolls back.
-        with db.session.begin_nested():
-            for channel in channels:
-                db.session.add(Notification(key=f"{key}:{channel.value}", case_id=None,
-                                            channel=channel, text=text, url=_url(path),
-                                            user_id=user.id))
-    except IntegrityError:
-        return False
-    return True
-
-
-def when(shift: Shift) -> str:
-    return format_datetime(local(shift.starts_at), "MM-dd HH:mm")
 
 
 def ask_free_members(shift: Shift, captain: User, now: datetime | None = None) -> int:

@@ -25,6 +25,7 @@ from dispatch.models import (
 )
 from dispatch.models.people import DESK_ROLES, SKILL_LABELS
 from dispatch.services.errors import InvalidInput, NotPermitted
+from dispatch.services.standing import notices
 from dispatch.services.standing.recurrence import occurrences
 
 
@@ -115,11 +116,29 @@ def cancel(shift: Shift, user: User, whole_series: bool = False,
     which = Shift.id == shift.id
     if whole_series and shift.series:
         which = and_(Shift.series == shift.series, Shift.starts_at >= shift.starts_at)
-    done = db.session.execute(update(Shift).where(
+    # RETURNING: exactly the shifts this call cancelled (not one a second editor did).
+    cancelled = list(db.session.scalars(update(Shift).where(
         which, Shift.state == ShiftState.OPEN, Shift.starts_at > now)
-        .values(state=ShiftState.CANCELLED))
+        .values(state=ShiftState.CANCELLED).returning(Shift.id)
+        .execution_options(synchronize_session=False)))
     db.session.expire_all()
-    return done.rowcount or 0  # type: ignore[attr-defined]
+    _tell_signed_up(cancelled)
+    return len(cancelled)
+
+
+def _tell_signed_up(shift_ids: list[int]) -> None:
+    """Everyone signed up to a cancelled shift hears it once, in their own language."""
+    if not shift_ids:
+        return
+    rows = db.session.execute(select(ShiftSignup, Shift).join(Shift).where(
+        ShiftSignup.shift_id.in_(shift_ids), ShiftSignup.state == SignupState.SIGNED_UP))
+    for signup, shift in list(rows):
+        user = db.session.get(User, signup.user_id)
+        if user is None or not user.active:
+            continue
+        notices.notify(user, f"shift-cancelled:{signup.id}", lambda s=shift: _(
+            "Cancelled: your shift at %(site)s (%(when)s). You need not come.",
+            site=s.site_name, when=notices.when(s)), "/v/shifts")
 
 
 def upcoming(studio_id: int | None = None, now: datetime | None = None,
