@@ -78,6 +78,10 @@ def test_member_logs_a_visit_and_files_the_need(world: World, signed_in: SignIn)
     for private in (household.address, household.contact_name, "13912345678", "王秀兰"):
         assert private not in public
     assert signed_in("volunteer").post(f"/v/visits/{visit.id}/case", data).status_code == 403
+    # The desk's case page says where the case came from, with the way to the household.
+    desk = signed_in("coordinator").get(f"/desk/cases/{cases[0].id}").get_data(as_text=True)
+    assert 'data-testid="raised-on-visit"' in desk
+    assert household.label in desk and f"/desk/households/{household_id}" in desk
 
 
 def test_hand_over_from_the_board(world: World, signed_in: SignIn) -> None:

@@ -83,7 +83,7 @@ def test_a_need_found_becomes_a_wish_case_without_private_data(world: World) -> 
     assert case.address == "燕庄小区 3号楼"
     assert case.reporter_name is None and case.reporter_phone is None
     assert "502" not in case.description + case.address + case.title
-    assert pairings.household_of_case(case.id) == pairing.household
+    assert pairings.visit_of_case(case.id).household == pairing.household
     again = pairings.raise_case(db.session.get(type(visit), visit.id), world.member,
                                 world.category, "")
     assert again.id == case.id

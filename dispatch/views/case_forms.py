@@ -17,6 +17,7 @@ from dispatch.models.vocabulary import Transition
 from dispatch.services.cases import replies as reply_templates
 from dispatch.services.errors import InvalidInput
 from dispatch.services.responders.suggest import Candidate, candidates, suggest
+from dispatch.services.standing import pairings
 from dispatch.views.forms import (
     ACTION_FORMS,
     ActionForm,
@@ -121,6 +122,7 @@ def desk_context(case: Case, actions: list[Transition],
         if "reply" in offered else {},
         "may_escalate": case.status in OPEN_STATUSES and case.escalated_at is None,
         "desk_forms": forms,
+        "raised_on_visit": pairings.visit_of_case(case.id),
     }
 
 

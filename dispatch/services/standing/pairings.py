@@ -241,13 +241,14 @@ def raise_case(visit: Visit, member: User, category: Category | None, need: str)
     return case
 
 
-def household_of_case(case_id: int) -> Household | None:
-    return db.session.scalar(select(Household).join(Visit).where(Visit.case_id == case_id))
-
-
 def visits_in(start: datetime, end: datetime, studio_id: int | None = None) -> int:
     query = select(func.count()).select_from(Visit).join(Household).where(
         Visit.visited_at >= start, Visit.visited_at < end)
     if studio_id is not None:
         query = query.where(Household.studio_id == studio_id)
     return db.session.scalar(query) or 0
+
+
+def visit_of_case(case_id: int) -> Visit | None:
+    """The visit a case was raised on, if any (the desk's case page says so)."""
+    return db.session.scalar(select(Visit).where(Visit.case_id == case_id))
