@@ -19,10 +19,11 @@ from sqlalchemy import func, select
 from dispatch.extensions import db
 from dispatch.jobs import exports as export_jobs
 from dispatch.jobs.exports import export_ledger
-from dispatch.models import Case, CaseEvent
+from dispatch.models import Case, CaseEvent, LogKind
 from dispatch.models.desk import LedgerExport
 from dispatch.services.cases import lifecycle
 from dispatch.services.desk import exports
+from dispatch.services.standing import worklog
 from tests.conftest import WebClient
 from tests.factories import World, gen_case, take_step, walk
 
@@ -104,7 +105,7 @@ def test_the_xlsx_holds_exactly_the_ledger_of_the_range(signed_in, redis_url: st
     assert status["percent"] == 100 and status["download_url"].endswith("/download")
 
     book = load_workbook(io.BytesIO(download(client, row.id)))
-    cases_sheet, events_sheet = book.worksheets
+    cases_sheet, events_sheet, _log = book.worksheets
     assert cases_sheet.freeze_panes == "B2"
     n_cases, n_events = ledger_counts(ledger)
     assert cases_sheet.max_row - 1 == n_cases
@@ -113,6 +114,30 @@ def test_the_xlsx_holds_exactly_the_ledger_of_the_range(signed_in, redis_url: st
     assert codes == {c.tracking_code for c in ledger}
     per_case = [r[0] for r in events_sheet.iter_rows(min_row=2, values_only=True)]
     assert per_case.count(ledger[4].tracking_code) == len(ledger[4].events)
+
+
+def test_the_xlsx_has_the_range_s_work_log_without_whom_a_talk_was_with(
+        signed_in, redis_url: str, world: World, ledger: list[Case]) -> None:
+    worklog.write(worklog.NewEntry(LogKind.TALK, utc(2026, 3, 12, 2), "=谈心：家里困难",
+                                   with_whom="王秀兰阿姨", hours=1.5, case=ledger[1]),
+                  world.coordinator)
+    worklog.write(worklog.NewEntry(LogKind.ENTRY, utc(2026, 3, 20, 8), "巡查车棚"),
+                  world.coordinator)
+    worklog.write(worklog.NewEntry(LogKind.ENTRY, utc(2026, 4, 2, 8), "四月的日志"),
+                  world.coordinator)
+    db.session.commit()
+    client = signed_in("coordinator")
+    row = request_export(client, "xlsx")
+    run_worker(redis_url)
+    book = load_workbook(io.BytesIO(download(client, finished(row).id)))
+    assert len(book.worksheets) == 3
+    log = list(book.worksheets[2].iter_rows(min_row=2, values_only=True))
+    assert sorted(r[5] for r in log) == ["=谈心：家里困难", "巡查车棚"]
+    talk = next(r for r in log if r[4] == 1.5)
+    assert talk[6] == ledger[1].tracking_code
+    assert "王秀兰" not in repr(log)
+    formula = next(c for c in book.worksheets[2]["F"] if c.value == "=谈心：家里困难")
+    assert formula.data_type == "s"  # text, never a formula
 
 
 def test_the_csv_has_a_bom_and_one_row_per_event(signed_in, redis_url: str,

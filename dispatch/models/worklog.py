@@ -14,7 +14,7 @@ from dispatch.models.base import LabelledEnum, UTCDateTime, utcnow
 from dispatch.models.case import Case
 from dispatch.models.pairings import Household
 from dispatch.models.people import User
-from dispatch.models.places import enum_column
+from dispatch.models.places import Studio, enum_column
 
 
 class LogKind(LabelledEnum):
@@ -45,6 +45,7 @@ class WorkLogEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[User] = relationship()
+    studio: Mapped[Studio | None] = relationship()
     case: Mapped[Case | None] = relationship()
     household: Mapped[Household | None] = relationship()
 

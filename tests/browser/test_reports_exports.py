@@ -63,7 +63,7 @@ def test_the_monthly_report_and_an_xlsx_export_match_the_ledger(
     cases = db.session.scalar(select(func.count()).select_from(in_range.subquery()))
     events = db.session.scalar(select(func.count()).select_from(CaseEvent)
                                .where(CaseEvent.case_id.in_(in_range)))
-    cases_sheet, events_sheet = book.worksheets
+    cases_sheet, events_sheet, _log = book.worksheets
     assert sum(1 for _ in cases_sheet.iter_rows(min_row=2)) == cases
     assert sum(1 for _ in events_sheet.iter_rows(min_row=2)) == events
     book.close()

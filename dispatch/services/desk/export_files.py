@@ -2,9 +2,13 @@
 of their events, and the two writers (XLSX, CSV). ``exports`` decides which cases go in and
 keeps the export's row; this module only turns cases into cells.
 
-* XLSX: two sheets, the cases (one row each) and the ledger (one row per event, keyed by
-  tracking code), header row frozen. CSV: one table, one row per EVENT with the case's
-  columns repeated in front, UTF-8 with a byte-order mark so that Excel reads Chinese.
+* XLSX: three sheets, the cases (one row each), the ledger (one row per event, keyed by
+  tracking code) and the studio's work log and talk notes of the range (one row per entry,
+  with the case's tracking code where linked), header rows frozen. Talk notes travel
+  without the name of whom the talk was with, as the cases travel without the reporter's.
+* CSV: one table, one row per EVENT with the case's columns repeated in front (a work-log
+  entry linked to a case is in its ledger as a note; the whole log is in the XLSX only),
+  UTF-8 with a byte-order mark so that Excel reads Chinese.
 * Times are local (the display time zone); the reporter's phone is masked (138****5678),
   no reporter name: the file travels. Internal notes are included, flagged in their own
   column: the export is for the desk.
@@ -28,7 +32,7 @@ from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 
-from dispatch.models import Case, CaseEvent
+from dispatch.models import Case, CaseEvent, WorkLogEntry
 from dispatch.services.clock import display_zone
 from dispatch.services.desk.figures import STAGES, stage_label
 from dispatch.services.phones import mask_phone
@@ -102,6 +106,16 @@ EVENT_COLUMNS: tuple[Column, ...] = (
 
 
 
+LOG_COLUMNS: tuple[Column, ...] = (
+    Column(lambda: _("Time"), lambda e: _local(e.happened_at), 17),
+    Column(lambda: _("Kind"), lambda e: e.kind.label, 12),
+    Column(lambda: _("Studio"), lambda e: e.studio.name if e.studio else "", 16),
+    Column(lambda: _("Written by"), lambda e: e.author.display_name, 12),
+    Column(lambda: _("Hours"), lambda e: e.hours, 8),
+    Column(lambda: _("What happened"), lambda e: e.text, 50),
+    Column(lambda: _("Tracking code"), lambda e: e.case.tracking_code if e.case else "", 14),
+    Column(lambda: _("Household"), lambda e: e.household.label if e.household else "", 16),
+)
 
 # --- the two file formats -------------------------------------------------------------
 
@@ -143,6 +157,7 @@ class XlsxWriter:
         self.book = Workbook(write_only=True)
         self.cases = self._sheet(_("Cases"), CASE_COLUMNS)
         self.events = self._sheet(_("Ledger"), EVENT_COLUMNS)
+        self.log = self._sheet(_("Work log"), LOG_COLUMNS)
 
     def _sheet(self, title: str, columns: tuple[Any, ...]) -> Any:
         sheet = self.book.create_sheet(title[:31])
@@ -169,6 +184,9 @@ class XlsxWriter:
             self.events.append([self._cell(self.events, c.value(case, event))
                                 for c in EVENT_COLUMNS])
         return len(events)
+
+    def add_log(self, entry: WorkLogEntry) -> None:
+        self.log.append([self._cell(self.log, c.value(entry)) for c in LOG_COLUMNS])
 
     def close(self) -> None:
         self.book.save(self.path)

@@ -28,7 +28,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import selectinload
 
 from dispatch.extensions import db
-from dispatch.models import Case, CaseEvent, User, utcnow
+from dispatch.models import Case, CaseEvent, User, WorkLogEntry, utcnow
 from dispatch.models.desk import LedgerExport
 from dispatch.services.clock import display_zone
 from dispatch.services.desk.export_files import CsvWriter, XlsxWriter
@@ -143,6 +143,25 @@ def batches(export: LedgerExport) -> Iterator[list[tuple[Case, list[CaseEvent]]]
         last_id = cases[-1].id
 
 
+def log_entries(export: LedgerExport) -> Iterator[WorkLogEntry]:
+    """The work log and talk notes written for the range's days, a batch at a time."""
+    start_at, end_at = local_bounds(export.date_from, export.date_to)
+    last_id = 0
+    while True:
+        entries = list(db.session.scalars(
+            select(WorkLogEntry).where(WorkLogEntry.happened_at >= start_at,
+                                       WorkLogEntry.happened_at < end_at,
+                                       WorkLogEntry.id > last_id)
+            .order_by(WorkLogEntry.id).limit(BATCH)
+            .options(selectinload(WorkLogEntry.author), selectinload(WorkLogEntry.studio),
+                     selectinload(WorkLogEntry.case),
+                     selectinload(WorkLogEntry.household))))
+        if not entries:
+            return
+        yield from entries
+        last_id = entries[-1].id
+
+
 def write_file(export_id: int, progress: Callable[[int, int], None]) -> tuple[str, int]:
     """Write the export's file under ``instance/exports``; ``progress(written, total)`` is
     called after every batch. Written under a temporary name and renamed when complete, so
@@ -164,6 +183,9 @@ def write_file(export_id: int, progress: Callable[[int, int], None]) -> tuple[st
                 writer.add(case, events)
             written += len(batch)
             progress(min(written, total), total)
+        if isinstance(writer, XlsxWriter):
+            for entry in log_entries(export):
+                writer.add_log(entry)
         writer.close()
         os.replace(partial, folder / name)
     finally:
