@@ -5,7 +5,7 @@ page with the session set. The rules are in ``services/desk/reception.py``."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,17 +20,8 @@ from dispatch.services.errors import InvalidInput
 from dispatch.services.responders import rota
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.intake_forms import ReceptionSessionForm, VisitNoteForm
+from dispatch.views.desk.studio_choice import chosen_studio
 from dispatch.views.forms import show_error
-from dispatch.views.params import arg_id
-
-
-def _studio() -> Studio:
-    studio_id = arg_id("studio") or current_user.studio_id
-    studio = db.session.get(Studio, studio_id) if studio_id else None
-    studio = studio or db.session.scalar(select(Studio).order_by(Studio.code))
-    if studio is None:
-        abort(404)
-    return studio
 
 
 def _session_form(studio: Studio, formdata: object = None) -> ReceptionSessionForm:
@@ -54,12 +45,12 @@ def _render_list(studio: Studio, form: ReceptionSessionForm | None = None,
 
 @bp.get("/reception")
 def reception_list() -> tuple[str, int]:
-    return _render_list(_studio())
+    return _render_list(chosen_studio())
 
 
 @bp.post("/reception")
 def add_reception_session() -> Response | tuple[str, int]:
-    studio = _studio()
+    studio = chosen_studio()
     form = _session_form(studio, request.form)
     if not form.validate():
         return _render_list(studio, form, 422)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -17,18 +16,8 @@ from dispatch.services.errors import InvalidInput
 from dispatch.services.responders import rota
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms import ShiftForm, ShiftRemoveForm
+from dispatch.views.desk.studio_choice import chosen_studio
 from dispatch.views.forms import show_error
-from dispatch.views.params import arg_id
-
-
-def _studio() -> Studio:
-    """The studio asked for, else the coordinator's own, else the first one."""
-    studio_id = arg_id("studio") or current_user.studio_id
-    studio = db.session.get(Studio, studio_id) if studio_id else None
-    studio = studio or db.session.scalar(select(Studio).order_by(Studio.code))
-    if studio is None:
-        abort(404)
-    return studio
 
 
 def _shift_form(studio: Studio, formdata: object = None) -> ShiftForm:
@@ -52,12 +41,12 @@ def _render(studio: Studio, form: ShiftForm | None = None, status: int = 200
 
 @bp.get("/rota", endpoint="rota")
 def rota_page() -> tuple[str, int]:
-    return _render(_studio())
+    return _render(chosen_studio())
 
 
 @bp.post("/rota")
 def add_shift() -> Response | tuple[str, int]:
-    studio = _studio()
+    studio = chosen_studio()
     form = _shift_form(studio, request.form)
     if not form.validate():
         return _render(studio, form, status=422)
@@ -80,7 +69,7 @@ def add_shift() -> Response | tuple[str, int]:
 
 @bp.post("/rota/remove")
 def remove_shift() -> Response:
-    studio = _studio()
+    studio = chosen_studio()
     form = ShiftRemoveForm()
     if not form.validate():
         abort(400)
