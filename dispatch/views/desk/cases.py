@@ -17,6 +17,7 @@ from dispatch.models import Case, CaseKind, CaseStatus
 from dispatch.models.vocabulary import ACTION_LABELS
 from dispatch.services.cases import claims, commands, lifecycle, moderation
 from dispatch.services.cases.queries import CaseFilter, count_by_status, filtered
+from dispatch.services.desk import bulk, glance
 from dispatch.services.errors import Conflict, InvalidInput
 from dispatch.services.permissions import Actor, allowed_actions
 from dispatch.views.case_forms import (
@@ -33,6 +34,7 @@ from dispatch.views.desk.forms import (
     NoteForm,
     StatusFilterForm,
 )
+from dispatch.views.desk.glance_forms import BulkForm
 from dispatch.views.forms import (
     ActionForm,
     EscalateForm,
@@ -53,6 +55,13 @@ def index() -> Response:
 
 @bp.get("/cases")
 def case_list() -> str:
+    return render_case_list()[0]
+
+
+def render_case_list(bulk_form: BulkForm | None = None, selected: frozenset[int] = frozenset(),
+                     status: int = 200) -> tuple[str, int]:
+    """The list with its filters (from the query string), and the bulk form beneath it:
+    a refused bulk step shows the list again with the same cases ticked."""
     form = StatusFilterForm(request.args)
     form.status.choices = [SelectChoice("", _("All statuses"))] + [
         SelectChoice(s.value, s.label) for s in CaseStatus]
@@ -65,8 +74,14 @@ def case_list() -> str:
         overdue_only=bool(form.overdue.data), text=(form.q.data or "").strip())
     page = db.paginate(filtered(case_filter), page=page_arg(), per_page=50, error_out=False)
     filter_args = {key: value for key, value in request.args.items() if key != "page"}
+    if bulk_form is None:
+        bulk_form = BulkForm(formdata=None)
+    bulk_form.fill_choices(glance.bulk_teams())
     return render_template("desk/case_list.html", form=form, page=page,
-                           counts=count_by_status(), filter_args=filter_args)
+                           counts=count_by_status(), filter_args=filter_args,
+                           bulk_form=bulk_form, selected=selected,
+                           soon=glance.due_soon_test(), page_args=request.args,
+                           max_batch=bulk.MAX_BATCH), status
 
 
 def _render_case(case: Case, forms: dict | None = None, note_form: NoteForm | None = None,
