@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -72,7 +73,10 @@ def render_case_list(bulk_form: BulkForm | None = None, selected: frozenset[int]
         status=None if form.status.errors else parse_choice(form.status.data, CaseStatus),
         kind=None if form.kind.errors else parse_choice(form.kind.data, CaseKind),
         overdue_only=bool(form.overdue.data), text=(form.q.data or "").strip())
-    page = db.paginate(filtered(case_filter), page=page_arg(), per_page=50, error_out=False)
+    query = filtered(case_filter).options(  # the assignee column, without a query per row
+        selectinload(Case.category), selectinload(Case.assigned_team),
+        selectinload(Case.assigned_volunteer), selectinload(Case.studio))
+    page = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
     filter_args = {key: value for key, value in request.args.items() if key != "page"}
     if bulk_form is None:
         bulk_form = BulkForm(formdata=None)
