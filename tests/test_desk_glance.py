@@ -7,8 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from dispatch.extensions import db
-from dispatch.models import Case, utcnow
-from tests.factories import World, gen_category, take_step
+from dispatch.models import Case, DutyShift, Role, utcnow
+from dispatch.services.clock import local
+from dispatch.services.desk.free_now import free_now
+from tests.factories import World, gen_case, gen_category, gen_user, take_step
 
 
 def test_the_board_restores_the_last_filters_and_clear_forgets_them(
@@ -64,3 +66,53 @@ def test_the_board_list_shows_the_assignee_and_due_soon(world: World, signed_in:
     item = html[html.index(f'data-case="{case.id}"'):]
     item = item[:item.index("</a>")]
     assert world.team.name in item and 'data-testid="due-soon"' in item
+
+
+def _shift_now(user: Any, studio: Any, *, until: str = "23:59") -> None:
+    moment = local(utcnow())
+    db.session.add(DutyShift(studio=studio, user=user, weekday=moment.weekday(),
+                             starts="00:00", ends=until))
+
+
+def test_free_now_lists_who_is_on_duty_with_load_skills_and_distance(
+        world: World, app: Any) -> None:
+    world.category.skills = ["repair"]
+    off = gen_user(Role.VOLUNTEER, display_name="下班的人")
+    off.profile.on_duty = False
+    rota_only = gen_user(Role.VOLUNTEER, display_name="轮值的人")
+    rota_only.profile.on_duty = False
+    rota_only.profile.skills = ["cleaning"]
+    db.session.flush()
+    _shift_now(rota_only, world.studio)
+    # The team already has one case in hand.
+    busy = gen_case(world.category, world.studio, title="另一件")
+    take_step(busy, "receive", world)
+    take_step(busy, "assign", world)
+    db.session.commit()
+    with app.test_request_context():
+        rows = {row.key: row for row in free_now(db.session.get(Case, world.case.id), utcnow())}
+    assert f"user:{off.id}" not in rows  # said off duty and not on the rota
+    assert rows[f"user:{rota_only.id}"].rota_until == "23:59"
+    assert rows[f"user:{rota_only.id}"].skills == ()  # cleaning is not what is needed
+    team = rows[f"team:{world.team.id}"]
+    assert team.open_work == 1 and team.members_on_duty == 2 and team.skills == ("repair",)
+    member = rows[f"user:{world.member.id}"]
+    assert member.said_on_duty and member.skills == ("repair",)
+    assert 300 < member.distance_m < 1000  # the factories' base and case are ~570 m apart
+
+
+def test_the_case_page_has_the_panel_and_its_assign_forms_work(
+        world: World, signed_in: Any) -> None:
+    take_step(world.case, "receive", world)
+    db.session.commit()
+    client = signed_in("coordinator")
+    html = client.get(f"/desk/cases/{world.case.id}").get_data(as_text=True)
+    panel = html[html.index('id="free-now"'):]
+    panel = panel[:panel.index("</section>")]
+    assert f'data-key="user:{world.member.id}"' in panel and 'name="assign-assignee"' in panel
+    version = db.session.get(Case, world.case.id).version
+    done = client.post(f"/desk/cases/{world.case.id}/actions/assign", {
+        "assign-version": version, "assign-assignee": f"user:{world.member.id}"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Case, world.case.id).assigned_volunteer_id == world.member.id

@@ -14,11 +14,13 @@ from wtforms.fields.choices import SelectChoice
 
 from dispatch.extensions import db
 from dispatch.geo import maps
-from dispatch.models import Case, CaseKind, CaseStatus
+from dispatch.models import OPEN_STATUSES, Case, CaseKind, CaseStatus, utcnow
+from dispatch.models.people import SKILL_LABELS
 from dispatch.models.vocabulary import ACTION_LABELS
 from dispatch.services.cases import claims, commands, lifecycle, moderation
 from dispatch.services.cases.queries import CaseFilter, count_by_status, filtered
 from dispatch.services.desk import bulk, glance
+from dispatch.services.desk.free_now import free_now
 from dispatch.services.errors import Conflict, InvalidInput
 from dispatch.services.permissions import Actor, allowed_actions
 from dispatch.views.case_forms import (
@@ -100,7 +102,10 @@ def _render_case(case: Case, forms: dict | None = None, note_form: NoteForm | No
         "desk/case.html", case=case, actions=actions, map=maps.embed(fmap),
         remaining=claims.remaining, conflict=changes,
         forms=forms or build_forms(case, actions), note_form=note_form or NoteForm(),
-        action_labels=ACTION_LABELS, **desk_context(case, actions, desk_forms)), status
+        action_labels=ACTION_LABELS, skill_labels=SKILL_LABELS,
+        free_now=free_now(case, utcnow()) if case.status in OPEN_STATUSES else [],
+        open_statuses=OPEN_STATUSES,
+        **desk_context(case, actions, desk_forms)), status
 
 
 def _conflict(case_id: int, seen: int | None) -> tuple[str, int]:
