@@ -137,7 +137,7 @@ def test_bad_input_is_refused_with_a_message_never_a_500(world: World, signed_in
     assert weird.status_code == 200, html[:300]
     assert _section(html, "done") == [world.case.id]
     assert _section(html, "refused") == [2147483647]  # no such case, said so
-    assert html.count("is not a case number") + html.count("不是案件编号") == 3
+    assert html.count("is not a case number") + html.count("不是诉求编号") == 3
     no_team = client.post("/desk/cases/bulk", {"action": "assign", "case": [str(world.case.id)],
                                                "assignee": "team:99999"})
     assert no_team.status_code == 422

@@ -3,6 +3,7 @@ request or when they no longer make sense), and the case page's "who is free now
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -110,9 +111,12 @@ def test_the_case_page_has_the_panel_and_its_assign_forms_work(
     panel = html[html.index('id="free-now"'):]
     panel = panel[:panel.index("</section>")]
     assert f'data-key="user:{world.member.id}"' in panel and 'name="assign-assignee"' in panel
-    version = db.session.get(Case, world.case.id).version
-    done = client.post(f"/desk/cases/{world.case.id}/actions/assign", {
-        "assign-version": version, "assign-assignee": f"user:{world.member.id}"})
+    row = panel[panel.index(f'data-key="user:{world.member.id}"'):]
+    form = row[row.index("<form"):row.index("</form>")]
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form))
+    action = re.search(r'action="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    done = client.post(action, fields, token=False)  # the page's own token and version
     assert done.status_code == 302
     db.session.expire_all()
     assert db.session.get(Case, world.case.id).assigned_volunteer_id == world.member.id
+    assert db.session.get(Case, world.case.id).events[-1].note.startswith("从“谁现在有空”派单")

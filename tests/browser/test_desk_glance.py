@@ -33,7 +33,7 @@ def test_three_cases_ticked_and_received_together(live_server: str, browser,  # 
     for case_id in picked:
         page.check(f"#pick-{case_id}")
     assert page.locator("[data-bulk-count]").inner_text() == "已勾选 3 件"
-    page.screenshot(path=str(shots / "desk-case-list-bulk-zh.png"))
+    page.screenshot(path=str(shots / "desk-case-list-bulk-desktop.png"))
     page.click("button[name=action][value=receive]")
     page.wait_for_load_state("networkidle")
     assert page.locator("[data-testid=bulk-counts]").inner_text().startswith(
@@ -43,7 +43,7 @@ def test_three_cases_ticked_and_received_together(live_server: str, browser,  # 
     assert done == set(picked)
     violations = axe_violations(page)
     assert not violations, describe("bulk summary", violations)
-    page.screenshot(path=str(shots / "desk-bulk-summary-zh.png"))
+    page.screenshot(path=str(shots / "desk-bulk-summary-desktop.png"))
     for case_id in picked:
         count = db.session.scalar(select(func.count()).select_from(CaseEvent).where(
             CaseEvent.case_id == int(case_id or 0), CaseEvent.action == "receive"))

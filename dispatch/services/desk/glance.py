@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case as when
+from sqlalchemy import literal, select
 
 from dispatch.extensions import db
 from dispatch.models import OPEN_STATUSES, Case, Team, utcnow
@@ -27,6 +28,9 @@ def due_soon_test(now: datetime | None = None) -> Callable[[Case], bool]:
     return lambda case: due_soon(case, moment)
 
 
-def bulk_teams() -> list[Team]:
+def bulk_teams(studio_id: int | None = None) -> list[Team]:
+    """The active teams a bulk assignment offers: the coordinator's own studio's first (the
+    demo spans five cities; a studio's cases go to its own teams)."""
+    own = when((Team.studio_id == studio_id, 0), else_=1) if studio_id else literal(1)
     return list(db.session.scalars(select(Team).where(Team.active.is_(True))
-                                   .order_by(Team.code)))
+                                   .order_by(own, Team.code)))

@@ -82,7 +82,7 @@ def render_case_list(bulk_form: BulkForm | None = None, selected: frozenset[int]
     filter_args = {key: value for key, value in request.args.items() if key != "page"}
     if bulk_form is None:
         bulk_form = BulkForm(formdata=None)
-    bulk_form.fill_choices(glance.bulk_teams())
+    bulk_form.fill_choices(glance.bulk_teams(current_user.studio_id))
     return render_template("desk/case_list.html", form=form, page=page,
                            counts=count_by_status(), filter_args=filter_args,
                            bulk_form=bulk_form, selected=selected,
