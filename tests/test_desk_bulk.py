@@ -10,9 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from rq.job import Job
 from sqlalchemy import func, select
 
-from dispatch.extensions import db
+from dispatch.extensions import db, get_queue
 from dispatch.models import Case, CaseEvent, CaseStatus, Notification, User, utcnow
 from dispatch.services.desk import bulk
 from dispatch.services.permissions import Actor
@@ -56,9 +57,6 @@ def test_bulk_receive_gives_each_case_its_own_ledger_line_and_a_summary(
     for case in cases:
         assert db.session.get(Case, case.id).status == CaseStatus.RECEIVED
         assert _ledger(case.id, "receive") == 1
-    # Each received case planned its notifications, committed with it.
-    assert db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.case_id == cases[0].id)) is not None
 
 
 def test_a_stale_version_is_a_conflict_for_that_case_only(world: World, signed_in: Any) -> None:
@@ -82,6 +80,7 @@ def test_bulk_assign_assigns_the_received_and_says_why_not_for_the_others(
         take_step(case, "receive", world)
     db.session.commit()
     client = signed_in("coordinator")
+    started = utcnow()
     picks = [f"{c.id}:{db.session.get(Case, c.id).version}" for c in cases]
     page = client.post("/desk/cases/bulk", {"action": "assign", "case": picks,
                                             "assignee": f"team:{world.team.id}",
@@ -97,6 +96,16 @@ def test_bulk_assign_assigns_the_received_and_says_why_not_for_the_others(
         assert row.status == CaseStatus.HANDLING and row.assigned_team_id == world.team.id
         assert _ledger(case.id, "assign") == 1
     assert db.session.get(Case, cases[2].id).status == CaseStatus.REGISTERED
+    # Each assignment's notifications were written with it and queued once it committed;
+    # the refused case planned none.
+    queue = get_queue()
+    for case in cases[:2]:
+        rows = list(db.session.scalars(select(Notification.id).where(
+            Notification.case_id == case.id, Notification.created_at >= started)))
+        assert rows, "an assignment tells the team"
+        assert all(Job.exists(f"notify-{row}", connection=queue.connection) for row in rows)
+    assert not db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.case_id == cases[2].id, Notification.created_at >= started))
 
 
 def test_the_case_list_shows_assignee_and_a_due_soon_mark_distinct_from_overdue(
@@ -148,6 +157,11 @@ def test_bad_input_is_refused_with_a_message_never_a_500(world: World, signed_in
         assert response.status_code == 422, key
     assert client.post("/desk/cases/bulk", {"action": "archive",
                                             "case": [str(world.case.id)]}).status_code == 422
+    long_note = client.post("/desk/cases/bulk", {"action": "receive", "note": "很长" * 300,
+                                                 "case": [f"{world.case.id}:1"]})
+    assert long_note.status_code == 422
+    assert "很长很长" in long_note.get_data(as_text=True)  # what was typed is kept
+    assert f'id="pick-{world.case.id}" checked' in long_note.get_data(as_text=True)
     too_many = client.post("/desk/cases/bulk", {"action": "receive",
                                                 "case": [str(n) for n in range(1, 102)]})
     assert too_many.status_code == 422

@@ -14,7 +14,6 @@ from typing import Any
 from flask import Response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.datastructures import MultiDict
 
 from dispatch.extensions import db
 from dispatch.geo import maps
@@ -30,10 +29,9 @@ from dispatch.views.params import page_arg
 PER_PAGE = 50
 
 
-def _filter(formdata: MultiDict[str, str] | None = None
-            ) -> tuple[BoardFilterForm, CaseFilter, board_data.Choices]:
+def _filter() -> tuple[BoardFilterForm, CaseFilter, board_data.Choices]:
     choices = board_data.filter_choices()
-    form = BoardFilterForm(formdata if formdata is not None else request.args)
+    form = BoardFilterForm(request.args)
     form.fill_choices(choices.categories, choices.regions, choices.studios)
     return form, form.to_filter(current_user.studio_id), choices
 

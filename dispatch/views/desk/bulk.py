@@ -26,12 +26,12 @@ from dispatch.views.desk.glance_forms import BulkForm
 from dispatch.views.params import parse_id
 
 
-def _refused(form: BulkForm, error: InvalidInput) -> tuple[str, int]:
-    """The list again, the same cases ticked, the reason beside the bulk form."""
-    field = form.assignee if error.field == "assignee" else None
-    if field is not None:
-        field.errors = [*field.errors, error.text]
-    else:
+def _refused(form: BulkForm, error: InvalidInput | None = None) -> tuple[str, int]:
+    """The list again, the same cases ticked, what was typed kept, the reason beside the
+    bulk form."""
+    if error is not None and error.field == "assignee":
+        form.assignee.errors = [*form.assignee.errors, error.text]
+    elif error is not None:
         form.form_errors.append(error.text)
     ticked = frozenset(n for n in (parse_id(v.partition(":")[0])
                                    for v in request.form.getlist("case")) if n)
@@ -43,10 +43,10 @@ def bulk_step() -> tuple[str, int]:
     form = BulkForm()
     form.fill_choices([])
     action = request.form.get("action", "")
-    if not form.validate() or action not in bulk.BULK_ACTIONS:
-        if action not in bulk.BULK_ACTIONS:
-            form.form_errors.append(_("Choose “Receive” or “Assign”."))
-        return render_case_list(form, status=422)
+    if action not in bulk.BULK_ACTIONS:
+        return _refused(form, InvalidInput("action", _("Choose “Receive” or “Assign”.")))
+    if not form.validate():
+        return _refused(form)
     try:
         selection = bulk.parse_selection(request.form.getlist("case"))
         assignee = bulk.check_assignee(form.assignee.data or "") \
