@@ -43,7 +43,8 @@ def board_query(case_filter: CaseFilter) -> Select[tuple[Case]]:
     """The board's list: overdue first, then the oldest waiting."""
     overdue_first = case((overdue_clause(), 0), else_=1)
     return (select(Case).where(*conditions(case_filter))
-            .options(selectinload(Case.category))
+            .options(selectinload(Case.category), selectinload(Case.assigned_team),
+                     selectinload(Case.assigned_volunteer))  # the assignee beside each
             .order_by(overdue_first, Case.created_at.asc(), Case.id.asc()))
 
 

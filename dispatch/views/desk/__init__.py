@@ -8,6 +8,7 @@ what puts them on it.
 from dispatch.views.desk import (
     api_clients,
     board,
+    bulk,
     calendar,
     cases,
     exports,
@@ -27,6 +28,6 @@ from dispatch.views.desk import (
 )
 from dispatch.views.desk.blueprint import bp
 
-__all__ = ["bp", "api_clients", "board", "calendar", "cases", "exports", "imports", "intake",
-           "monthly", "notifications", "pairings", "people", "posters", "reception", "rota",
-           "settings", "shifts", "teams", "worklog"]
+__all__ = ["bp", "api_clients", "board", "bulk", "calendar", "cases", "exports", "imports",
+           "intake", "monthly", "notifications", "pairings", "people", "posters", "reception",
+           "rota", "settings", "shifts", "teams", "worklog"]

@@ -11,7 +11,7 @@ import gzip
 import json
 from typing import Any
 
-from flask import Response, render_template, request, url_for
+from flask import Response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,6 +20,8 @@ from dispatch.geo import maps
 from dispatch.models import OPEN_STATUSES, CaseKind, utcnow
 from dispatch.services.cases.queries import CaseFilter
 from dispatch.services.desk import board as board_data
+from dispatch.services.desk import glance
+from dispatch.views.desk import remembered
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms import BoardFilterForm
 from dispatch.views.params import page_arg
@@ -64,8 +66,14 @@ def _script_config(board_map: maps.BoardEmbed, args: dict[str, str]) -> dict[str
 
 
 @bp.get("/board")
-def board() -> str:
+def board() -> str | Response:
+    if not request.args:  # coming back to the board: the filters it was last left with
+        stored = remembered.restore(session, current_user.id)
+        if stored:
+            return redirect(url_for(".board", **stored))
     form, case_filter, _choices = _filter()
+    if request.args:  # the coordinator chose these: the next visit starts from them
+        remembered.keep(session, current_user.id, form.query_args())
     page = db.paginate(board_data.board_query(case_filter), page=page_arg(),
                        per_page=PER_PAGE, error_out=False)
     volunteers, volunteers_total = board_data.volunteer_pins()
@@ -75,7 +83,15 @@ def board() -> str:
     args = form.query_args()
     return render_template("desk/board.html", form=form, page=page, map=board_map.map,
                            config=_script_config(board_map, args), filter_args=args,
-                           now=utcnow(), statuses=OPEN_STATUSES)
+                           now=utcnow(), statuses=OPEN_STATUSES,
+                           soon=glance.due_soon_test(), filtered=remembered.KEY in session)
+
+
+@bp.post("/board/filters/clear")
+def clear_board_filters() -> Response:
+    """Forget the remembered filters: the board opens as it does the first time."""
+    remembered.forget(session)
+    return redirect(url_for(".board"))
 
 
 @bp.get("/board/cases.geojson")

@@ -8,15 +8,19 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from dispatch.extensions import db
 from dispatch.geo import maps
-from dispatch.models import Case, CaseKind, CaseStatus
+from dispatch.models import OPEN_STATUSES, Case, CaseKind, CaseStatus, utcnow
+from dispatch.models.people import SKILL_LABELS
 from dispatch.models.vocabulary import ACTION_LABELS
 from dispatch.services.cases import claims, commands, lifecycle, moderation
 from dispatch.services.cases.queries import CaseFilter, count_by_status, filtered
+from dispatch.services.desk import bulk, glance
+from dispatch.services.desk.free_now import free_now
 from dispatch.services.errors import Conflict, InvalidInput
 from dispatch.services.permissions import Actor, allowed_actions
 from dispatch.views.case_forms import (
@@ -33,6 +37,7 @@ from dispatch.views.desk.forms import (
     NoteForm,
     StatusFilterForm,
 )
+from dispatch.views.desk.glance_forms import BulkForm
 from dispatch.views.forms import (
     ActionForm,
     EscalateForm,
@@ -53,6 +58,13 @@ def index() -> Response:
 
 @bp.get("/cases")
 def case_list() -> str:
+    return render_case_list()[0]
+
+
+def render_case_list(bulk_form: BulkForm | None = None, selected: frozenset[int] = frozenset(),
+                     status: int = 200) -> tuple[str, int]:
+    """The list with its filters (from the query string), and the bulk form beneath it:
+    a refused bulk step shows the list again with the same cases ticked."""
     form = StatusFilterForm(request.args)
     form.status.choices = [SelectChoice("", _("All statuses"))] + [
         SelectChoice(s.value, s.label) for s in CaseStatus]
@@ -63,10 +75,19 @@ def case_list() -> str:
         status=None if form.status.errors else parse_choice(form.status.data, CaseStatus),
         kind=None if form.kind.errors else parse_choice(form.kind.data, CaseKind),
         overdue_only=bool(form.overdue.data), text=(form.q.data or "").strip())
-    page = db.paginate(filtered(case_filter), page=page_arg(), per_page=50, error_out=False)
+    query = filtered(case_filter).options(  # the assignee column, without a query per row
+        selectinload(Case.category), selectinload(Case.assigned_team),
+        selectinload(Case.assigned_volunteer), selectinload(Case.studio))
+    page = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
     filter_args = {key: value for key, value in request.args.items() if key != "page"}
+    if bulk_form is None:
+        bulk_form = BulkForm(formdata=None)
+    bulk_form.fill_choices(glance.bulk_teams(current_user.studio_id))
     return render_template("desk/case_list.html", form=form, page=page,
-                           counts=count_by_status(), filter_args=filter_args)
+                           counts=count_by_status(), filter_args=filter_args,
+                           bulk_form=bulk_form, selected=selected,
+                           soon=glance.due_soon_test(), page_args=request.args,
+                           max_batch=bulk.MAX_BATCH), status
 
 
 def _render_case(case: Case, forms: dict | None = None, note_form: NoteForm | None = None,
@@ -81,7 +102,10 @@ def _render_case(case: Case, forms: dict | None = None, note_form: NoteForm | No
         "desk/case.html", case=case, actions=actions, map=maps.embed(fmap),
         remaining=claims.remaining, conflict=changes,
         forms=forms or build_forms(case, actions), note_form=note_form or NoteForm(),
-        action_labels=ACTION_LABELS, **desk_context(case, actions, desk_forms)), status
+        action_labels=ACTION_LABELS, skill_labels=SKILL_LABELS,
+        free_now=free_now(case, utcnow()) if case.status in OPEN_STATUSES else [],
+        open_statuses=OPEN_STATUSES,
+        **desk_context(case, actions, desk_forms)), status
 
 
 def _conflict(case_id: int, seen: int | None) -> tuple[str, int]:

@@ -1,0 +1,29 @@
+// The case list's bulk form: a "tick every case on this page" box in the header, and the
+// number ticked beside the buttons. Without this script each row's box still works alone.
+(function () {
+  var form = document.getElementById("bulk-form");
+  if (!form) return;
+  var header = form.querySelector("th.bulk-all");
+  var count = form.querySelector("[data-bulk-count]");
+  var boxes = function () { return form.querySelectorAll("input.bulk-pick"); };
+  var all = document.createElement("input");
+  all.type = "checkbox";
+  all.className = "form-check-input";
+  all.setAttribute("aria-label", header.dataset.label);
+  header.appendChild(all);
+  var update = function () {
+    var ticked = form.querySelectorAll("input.bulk-pick:checked").length;
+    var total = boxes().length;
+    all.checked = total > 0 && ticked === total;
+    all.indeterminate = ticked > 0 && ticked < total;
+    count.textContent = count.dataset.text.replace("{n}", ticked);
+  };
+  all.addEventListener("change", function () {
+    boxes().forEach(function (box) { box.checked = all.checked; });
+    update();
+  });
+  form.addEventListener("change", function (event) {
+    if (event.target.classList.contains("bulk-pick")) update();
+  });
+  update();
+})();
