@@ -14,10 +14,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from dispatch.models.places import SERVICE_POINT_LABELS
+from dispatch.services.desk import place_checks
+from dispatch.services.errors import InvalidInput
 from dispatch.services.responders.rota import WEEKDAYS
 from dispatch.views.params import BoundedIntegerField, CoordinateField, parse_coordinate
-
-HOURS_HINT = _l("e.g. 09:00-12:00,14:30-17:30; empty: closed")
 
 
 class RadiusField(FloatField):
@@ -53,6 +53,22 @@ class PlaceForm(FlaskForm):
     hours_4 = StringField(WEEKDAYS[4], validators=[Optional(), Length(max=80)])
     hours_5 = StringField(WEEKDAYS[5], validators=[Optional(), Length(max=80)])
     hours_6 = StringField(WEEKDAYS[6], validators=[Optional(), Length(max=80)])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The field checks, then the service's own checks of each day's hours and the
+        phone, so that every mistake shows at once beside its field."""
+        valid = super().validate(extra_validators)
+        checks = [(f"hours_{day}", place_checks.day_hours) for day in range(7)]
+        if "phone" in self._fields:
+            checks.append(("phone", place_checks.phone))
+        for name, check in checks:
+            field = self._fields[name]
+            try:
+                check(field.data, name)
+            except InvalidInput as error:
+                field.errors = [*field.errors, error.message()]
+                valid = False
+        return valid
 
     def hours_fields(self) -> list[Any]:
         return [getattr(self, f"hours_{day}") for day in range(7)]
