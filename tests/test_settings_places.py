@@ -236,3 +236,18 @@ def test_bad_point_input_is_a_form_error(signed_in, world: World, field: str, va
                                              _point(world, address="留着", **{field: value}))
     assert response.status_code == 422 and 'value="留着"' in response.get_data(as_text=True)
     assert db.session.scalar(select(ServicePoint)) is None
+
+
+def test_a_new_case_goes_to_the_studio_whose_area_holds_it_never_a_retired_one(
+        world: World) -> None:
+    from dispatch.services.responders.studios import serving_studio
+    # world.studio is at (27.861, 112.951) with the default 3 km; a nearer one serving 100 m.
+    near = gen_studio(world.region, latitude=27.8655, longitude=112.9470,
+                      service_radius_km=0.1)
+    db.session.flush()
+    assert serving_studio(27.8655, 112.9470) is near  # inside both: the nearest
+    assert serving_studio(27.8640, 112.9480) is world.studio  # outside near's 100 m
+    near.active = False
+    world.studio.active = False
+    db.session.flush()
+    assert serving_studio(27.8655, 112.9470) is None
