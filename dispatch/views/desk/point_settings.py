@@ -19,7 +19,7 @@ from dispatch.services.desk.settings import StaleSetting
 from dispatch.services.errors import InvalidInput
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.place_forms import ActiveForm, ServicePointForm
-from dispatch.views.desk.studio_settings import field_labels, form_data
+from dispatch.views.desk.studio_settings import field_labels, form_data, place_map
 from dispatch.views.forms import show_error
 
 
@@ -55,7 +55,7 @@ def _render(point: ServicePoint | None, form: ServicePointForm, status: int = 20
     return render_template("desk/settings_point.html", point=point, form=form, stale=stale,
                            active_form=ActiveForm(formdata=None,
                                                   version=point.version if point else 1),
-                           field_labels=field_labels(),
+                           field_labels=field_labels(), **place_map(form),
                            week_summary=place_checks.week_summary), status
 
 

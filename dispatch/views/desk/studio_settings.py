@@ -7,20 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
+from dispatch.geo import maps
 from dispatch.models import OPEN_STATUSES, Case, Region, Role, Studio, User
 from dispatch.services import audit
 from dispatch.services.desk import place_checks, studio_settings
 from dispatch.services.desk.settings import StaleSetting
 from dispatch.services.errors import InvalidInput
 from dispatch.views.desk.blueprint import bp
-from dispatch.views.desk.place_forms import ActiveForm, StudioForm
+from dispatch.views.desk.place_forms import ActiveForm, PlaceForm, StudioForm
 from dispatch.views.forms import show_error
 
 
@@ -51,6 +52,17 @@ def form_data(values: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def place_map(form: PlaceForm) -> dict[str, Any]:
+    """The map beside a place's form, centred on what the form holds (else on the first
+    region), and the tiles' coordinate system the picker script needs."""
+    lat, lon = form.latitude.data, form.longitude.data
+    if not isinstance(lat, float) or not isinstance(lon, float):
+        region = db.session.scalar(select(Region).order_by(Region.id).limit(1))
+        lat, lon = (region.latitude, region.longitude) if region else (24.4798, 118.0894)
+    return {"map": maps.embed(maps.base_map(lat, lon, zoom=14)),
+            "tile_crs": current_app.config.get("TILE_CRS", "wgs84")}
+
+
 def field_labels() -> dict[str, str]:
     """Names for the stale-form notice of the values that are not one form field."""
     return {"opening_hours": _("Opening hours"), "active": _("Offered")}
@@ -73,7 +85,7 @@ def _render(studio: Studio | None, form: StudioForm, status: int = 200,
     return render_template("desk/settings_studio.html", studio=studio, form=form,
                            stale=stale, refused=refused, active_form=ActiveForm(
                                formdata=None, version=studio.version if studio else 1),
-                           field_labels=field_labels(),
+                           field_labels=field_labels(), **place_map(form),
                            week_summary=place_checks.week_summary), status
 
 
