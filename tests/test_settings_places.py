@@ -251,3 +251,56 @@ def test_a_new_case_goes_to_the_studio_whose_area_holds_it_never_a_retired_one(
     world.studio.active = False
     db.session.flush()
     assert serving_studio(27.8655, 112.9470) is None
+
+
+def test_two_editors_at_the_same_moment_one_wins_and_one_is_told(app, world: World) -> None:
+    """Two real connections read the studio at version 1 and save at once: the first
+    UPDATE holds the row until it commits, the second then matches nothing."""
+    import threading
+
+    from dispatch.models import User
+    from dispatch.services.desk import studio_settings
+    from dispatch.services.desk.settings import StaleSetting
+    from dispatch.views.desk.studio_settings import form_data
+
+    values = form_data(studio_settings.values_of(world.studio))
+    read, go, hold = threading.Event(), threading.Event(), threading.Event()
+    results: dict[str, Any] = {}
+
+    def edit(name: str, user_id: int, phone: str, holding: bool) -> threading.Thread:
+        def run() -> None:
+            with app.app_context():
+                try:
+                    studio = db.session.get(Studio, world.studio.id)
+                    user = db.session.get(User, user_id)
+                    read.set()
+                    go.wait(10)
+                    studio_settings.update_studio(studio, user, 1, {**values, "phone": phone,
+                                                                     "region_id": studio.region_id})
+                    if holding:
+                        hold.wait(2)
+                    db.session.commit()
+                    results[name] = "won"
+                except StaleSetting as stale:
+                    db.session.rollback()
+                    results[name] = stale
+                finally:
+                    db.session.remove()
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    first = edit("first", world.coordinator.id, "0731-1111111", holding=True)
+    read.wait(10)
+    go.set()
+    second = edit("second", world.admin.id, "0731-2222222", holding=False)
+    second.join(1)  # on PostgreSQL it waits for the first's row lock; SQLite is serialised
+    hold.set()
+    first.join(10)
+    second.join(10)
+    outcomes = sorted(type(r).__name__ if not isinstance(r, str) else r for r in results.values())
+    assert outcomes == ["StaleSetting", "won"], results
+    studio = _fresh(Studio, world.studio.id)
+    assert studio.version == 2 and studio.phone in ("0731-1111111", "0731-2222222")
+    assert len(db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "studio.update")).all()) == 1
