@@ -18,7 +18,7 @@ from dispatch.models import (
     User,
     VolunteerProfile,
 )
-from dispatch.services.cases import claims, lifecycle
+from dispatch.services.cases import claims, lifecycle, replies
 from dispatch.services.permissions import Actor
 
 PASSWORD = "correct horse battery"
@@ -123,6 +123,7 @@ def build_world() -> World:
     )
     db.session.flush()
     world.case = gen_case(category, studio)
+    replies.seed_defaults()  # what the migration seeds; the tests' schema is create_all's
     return world
 
 

@@ -29,7 +29,7 @@ from dispatch.models import (
     utcnow,
 )
 from dispatch.models.desk import DutyShift
-from dispatch.services.cases import lifecycle, notifications
+from dispatch.services.cases import lifecycle, notifications, replies
 from dispatch.services.permissions import Actor
 
 
@@ -125,7 +125,7 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
                 name_zh=row["name_zh"], name_en=row["name_en"], latitude=row["lat"],
                 longitude=row["lon"]))
             added["landmarks"] += 1
-    db.session.flush()
+    added["reply_templates"] = replies.seed_defaults()
     added["duty_shifts"] = _seed_rota(studios, users)
     added["shifts"] = demo_shifts.seed_shifts(users, now)
     added["households"] = demo_pairings.seed_pairings(users, studios, now)

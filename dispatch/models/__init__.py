@@ -23,6 +23,7 @@ from dispatch.models.places import (
     Studio,
 )
 from dispatch.models.reception import ReceptionSession, ReceptionVisit, VisitOutcome
+from dispatch.models.replies import ReplyTemplate
 from dispatch.models.shifts import (
     Availability,
     CalendarFeed,
@@ -54,7 +55,8 @@ __all__ = [
     "CasePhoto", "CaseStatus", "Category", "Channel", "ClockUnit", "Household", "Pairing",
     "Visit", "DutyShift", "ImportBatch", "InboxMessage", "IntakeChannel",
     "LedgerExport", "Notification", "Landmark", "LandmarkKind", "LedgerIsAppendOnly", "Outcome",
-    "PhotoStage", "ReceptionSession", "ReceptionVisit", "Region", "Role", "ServicePoint",
+    "PhotoStage", "ReceptionSession", "ReceptionVisit", "Region", "ReplyTemplate", "Role",
+    "ServicePoint",
     "ServicePointKind", "Studio", "Supporter", "Team", "User", "VisitOutcome", "VolunteerProfile",
     "utcnow", "LogKind", "WorkLogEntry",
 ]

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Enum, Float, ForeignKey, String
+from sqlalchemy import JSON, Enum, Float, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
@@ -64,6 +64,12 @@ class Studio(BilingualName, OpeningHours, db.Model):
     longitude: Mapped[float] = mapped_column(Float)
     phone: Mapped[str] = mapped_column(String(32), default="")
     opening_hours: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The area it serves: its region, and within it a radius around the studio (a circle
+    # is what the desk can check and draw; a list of communities would need boundaries
+    # the project does not have).
+    service_radius_km: Mapped[float] = mapped_column(Float, default=3.0, server_default="3")
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     region: Mapped[Region] = relationship()
 
@@ -106,6 +112,7 @@ class ServicePoint(BilingualName, OpeningHours, db.Model):
     opening_hours: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     open_24h: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     region: Mapped[Region] = relationship()
 

@@ -17,7 +17,16 @@ from werkzeug.serving import make_server
 
 from dispatch import create_app
 from dispatch.extensions import db
-from dispatch.models import Case, CaseKind, CaseStatus, Team, User
+from dispatch.models import (
+    Case,
+    CaseKind,
+    CaseStatus,
+    ReplyTemplate,
+    ServicePoint,
+    Studio,
+    Team,
+    User,
+)
 from dispatch.services.cases import claims, lifecycle
 from dispatch.services.desk import exports
 from dispatch.services.intake import imports
@@ -93,6 +102,16 @@ PAGES: list[tuple[str | None, str]] = [
     ("coordinator", "/desk/pairings"),
     ("coordinator", "/desk/worklog"),
     ("admin", "/desk/settings/categories"),
+    ("admin", "/desk/settings/studios"),
+    ("admin", "/desk/settings/studios/{studio_id}"),
+    ("admin", "/desk/settings/studios/new"),
+    ("coordinator", "/desk/settings/studios/{own_studio_id}"),
+    ("admin", "/desk/settings/service-points"),
+    ("admin", "/desk/settings/service-points/{point_id}"),
+    ("coordinator", "/desk/settings/service-points/new"),
+    ("admin", "/desk/settings/replies"),
+    ("admin", "/desk/settings/replies/{reply_template_id}"),
+    ("coordinator", "/desk/settings/replies/new"),
     ("volunteer", "/v/shifts"),
     ("volunteer", "/v/pairings"),
     ("volunteer", "/tokens/"),
@@ -104,6 +123,9 @@ FORM_ERRORS: list[tuple[str | None, str, str]] = [
     (None, "/report/details?kind=hazard&category={hazard_category}&lat=24.479800&lon=118.089400",
      "#report-details button[type=submit]"),
     (None, "/report?kind=hazard", "button[name=next]"),
+    ("admin", "/desk/settings/studios/new", "#studio-form button[type=submit]"),
+    ("coordinator", "/desk/settings/service-points/new", "#point-form button[type=submit]"),
+    ("admin", "/desk/settings/replies/new", "#reply-form button[type=submit]"),
 ]
 
 
@@ -164,6 +186,10 @@ def demo_places() -> dict[str, Any]:
         "inspection_id": case(CaseKind.INSPECTION, *CaseStatus).id,
         "team_id": _first(select(Team.id).order_by(Team.id)),
         "export_id": export.id, "batch_id": batch.id,
+        "studio_id": _first(select(Studio.id).order_by(Studio.id)),
+        "own_studio_id": coordinator.studio_id,
+        "point_id": _first(select(ServicePoint.id).order_by(ServicePoint.id)),
+        "reply_template_id": _first(select(ReplyTemplate.id).order_by(ReplyTemplate.id)),
     }
     db.session.commit()
     return places

@@ -15,10 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from dispatch.extensions import db
-from dispatch.geo.distance import nearest
 from dispatch.models import (
     OPEN_STATUSES,
     AssignmentStatus,
@@ -58,6 +57,7 @@ from dispatch.services.errors import (
 from dispatch.services.permissions import RESIDENT_ROLE, SYSTEM_ROLE, Actor, ensure_allowed
 from dispatch.services.phones import normalise_phone
 from dispatch.services.photos import StoredPhoto
+from dispatch.services.responders.studios import serving_studio
 from dispatch.services.text import xml_safe
 from dispatch.services.workdays import deadline
 
@@ -96,7 +96,7 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
         raise InvalidInput("location", _("The location is not on the map."))
     at = at or utcnow()
     if studio is None:
-        studio = nearest(db.session.scalars(select(Studio)), latitude, longitude)
+        studio = serving_studio(latitude, longitude)
     case = Case(
         tracking_code=new_tracking_code(), external_ref=external_ref,
         submission_token=submission_token, kind=kind,

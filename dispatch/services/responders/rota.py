@@ -68,7 +68,8 @@ def duty_board(now: datetime) -> list[StudioDuty]:
     """Every studio with today's hours and who is on duty, for the public page."""
     today = local(now)
     rows = [StudioDuty(studio, studio.hours_on(today), on_duty_today(studio, now))
-            for studio in db.session.scalars(select(Studio).order_by(Studio.code))]
+            for studio in db.session.scalars(select(Studio).where(Studio.active)
+                                             .order_by(Studio.code))]
     return sorted(rows, key=lambda row: (row.hours is None and not row.shifts))
 
 

@@ -18,16 +18,20 @@ from dispatch.views.desk import (
     notifications,
     pairings,
     people,
+    point_settings,
     posters,
     reception,
+    reply_settings,
     rota,
     settings,
     shifts,
+    studio_settings,
     teams,
     worklog,
 )
 from dispatch.views.desk.blueprint import bp
 
 __all__ = ["bp", "api_clients", "board", "bulk", "calendar", "cases", "exports", "imports",
-           "intake", "monthly", "notifications", "pairings", "people", "posters", "reception",
-           "rota", "settings", "shifts", "teams", "worklog"]
+           "intake", "monthly", "notifications", "pairings", "people", "point_settings",
+           "posters", "reception", "reply_settings", "rota", "settings", "shifts",
+           "studio_settings", "teams", "worklog"]

@@ -22,8 +22,10 @@ def report_url(latitude: float, longitude: float, name: str) -> str:
 
 @bp.get("/posters")
 def posters() -> tuple[str, int]:
-    points = list(db.session.scalars(select(ServicePoint).order_by(ServicePoint.code)))
-    studios = list(db.session.scalars(select(Studio).order_by(Studio.code)))
+    # Retired places get no new poster (one already printed keeps working: its own page).
+    points = list(db.session.scalars(select(ServicePoint).where(ServicePoint.active)
+                                     .order_by(ServicePoint.code)))
+    studios = list(db.session.scalars(select(Studio).where(Studio.active).order_by(Studio.code)))
     return render_template("desk/posters.html", points=points, studios=studios), 200
 
 
