@@ -12,7 +12,7 @@ from dispatch.models import Notification, Role, utcnow
 from dispatch.models.desk import DutyShift
 from dispatch.services.clock import local
 from dispatch.services.responders import rota
-from tests.factories import World, gen_case, gen_user
+from tests.factories import World, gen_case, gen_studio, gen_user
 
 
 def shifts(world: World) -> list[tuple[int, int, str, str]]:
@@ -154,3 +154,13 @@ def test_only_desk_users_see_or_change_the_rota(signed_in, world: World) -> None
     ).status_code == 403
     assert field.get("/desk/import").status_code == 403
     assert shifts(world) == []
+
+
+def test_the_studio_pickers_offer_only_studios_still_run(signed_in, world: World) -> None:
+    retired = gen_studio(world.region, name_zh="已撤销工作室", active=False)
+    running = gen_studio(world.region, name_zh="新开工作室")
+    db.session.commit()
+    desk = signed_in("coordinator")
+    for path in ("/desk/rota", "/desk/reception"):
+        page = desk.get(path).get_data(as_text=True)
+        assert running.name_zh in page and retired.name_zh not in page, path

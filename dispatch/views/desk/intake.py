@@ -47,7 +47,7 @@ def _categories() -> list[Category]:
 
 def _own_studio() -> Studio | None:
     studio = current_user.studio
-    return studio or db.session.scalar(select(Studio).order_by(Studio.code))
+    return studio or db.session.scalar(select(Studio).where(Studio.active).order_by(Studio.code))
 
 
 def _assignee_choices(point: tuple[float, float] | None, category: Category | None

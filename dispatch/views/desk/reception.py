@@ -20,7 +20,7 @@ from dispatch.services.errors import InvalidInput
 from dispatch.services.responders import rota
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.intake_forms import ReceptionSessionForm, VisitNoteForm
-from dispatch.views.desk.studio_choice import chosen_studio
+from dispatch.views.desk.studio_choice import active_studios, chosen_studio
 from dispatch.views.forms import show_error
 
 
@@ -39,7 +39,7 @@ def _render_list(studio: Studio, form: ReceptionSessionForm | None = None,
     return render_template(
         "desk/reception_list.html", studio=studio, today=today,
         sessions=reception.sessions_of(studio, today),
-        studios=list(db.session.scalars(select(Studio).order_by(Studio.code))),
+        studios=active_studios(),
         form=form or _session_form(studio)), status
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -16,7 +15,7 @@ from dispatch.services.errors import InvalidInput
 from dispatch.services.responders import rota
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms import ShiftForm, ShiftRemoveForm
-from dispatch.views.desk.studio_choice import chosen_studio
+from dispatch.views.desk.studio_choice import active_studios, chosen_studio
 from dispatch.views.forms import show_error
 
 
@@ -34,7 +33,7 @@ def _render(studio: Studio, form: ShiftForm | None = None, status: int = 200
     today = local(utcnow())
     return render_template(
         "desk/rota.html", studio=studio, week=rota.week_of(studio),
-        studios=list(db.session.scalars(select(Studio).order_by(Studio.code))),
+        studios=active_studios(),
         weekdays=rota.WEEKDAYS, today=today.weekday(), local_now=today,
         form=form or _shift_form(studio), remove_form=ShiftRemoveForm()), status
 
