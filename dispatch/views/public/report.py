@@ -27,6 +27,7 @@ from wtforms.fields.choices import SelectChoice
 from dispatch.extensions import db, limiter
 from dispatch.geo import maps
 from dispatch.geo.coords import TileCRS, from_display, to_display
+from dispatch.jobs.photos import enqueue_thumbnail
 from dispatch.models import Case, CaseKind, CasePhoto, Category, Region
 from dispatch.models.case import public_point
 from dispatch.services.cases import lifecycle
@@ -243,10 +244,17 @@ def photo(key: str) -> Response:
         path = photo_path(upload_dir(), key, thumb=thumb)
     except ValueError:
         abort(404)
+    pending = thumb and not path.exists()
+    if pending:  # the worker has not made it yet: the processed image (never the upload)
+        path = photo_path(upload_dir(), key)
     if not path.exists():
         abort(404)
-    # An hour at most in caches, so hiding a photo takes effect soon; hidden ones never.
-    response = send_file(path, mimetype="image/jpeg", max_age=0 if record.hidden else 3600)
+    if pending:
+        enqueue_thumbnail(key)  # a no-op while its job waits; again if Redis had lost it
+    # An hour at most in caches, so hiding a photo takes effect soon; hidden ones never;
+    # a stand-in for a thumbnail not at all, so that the thumbnail replaces it soon.
+    response = send_file(path, mimetype="image/jpeg",
+                         max_age=0 if record.hidden or pending else 3600)
     if record.hidden:
         response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
