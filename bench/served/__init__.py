@@ -113,6 +113,27 @@ def gunicorn(stack: Stack, app: Flask, *, bare: str, bare_database_url: str,
             process.wait()
 
 
+@contextlib.contextmanager
+def rq_worker(stack: Stack, app: Flask) -> Iterator[subprocess.Popen[bytes]]:
+    """One worker process as ``make serve`` runs it (worker.py's SimpleWorker), on the
+    app's settings, until the block ends."""
+    env = {**os.environ, SETTINGS_ENV: json.dumps(settings_of(stack, app)),
+           "PYTHONPATH": str(PROJECT_ROOT)}
+    with (stack.workdir / "worker.log").open("ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "bench.served.worker"],
+                                   cwd=PROJECT_ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def _wait_until_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
     """Until every worker answers: /healthz (no I/O) asked until it stops failing."""
     deadline = time.monotonic() + 90
