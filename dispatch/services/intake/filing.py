@@ -46,8 +46,8 @@ from dispatch.services.phones import normalise_phone
 from dispatch.services.photos import (
     MAX_PHOTOS,
     StoredPhoto,
+    accept_upload,
     discard_photos,
-    process_upload,
     upload_dir,
 )
 
@@ -151,7 +151,7 @@ def file_report(report: NewReport) -> Case:
     stored: list[StoredPhoto] = []
     try:
         for upload in report.photos:
-            stored.append(process_upload(upload, upload_dir()))
+            stored.append(accept_upload(upload, upload_dir()))  # the worker re-encodes
         case = lifecycle.register(
             kind=report.kind, title=report.title.strip() or _title_from(report.description),
             description=report.description, latitude=report.latitude,
