@@ -193,10 +193,11 @@ def submit_report() -> Response | tuple[str, int]:
         db.session.rollback()
         show_error(form, error, fallback=form.description, aliases={"location": "description"})
         return render_template("public/report_details.html", **_details_context(form)), 422
+    code = case.tracking_code  # read before the commit expires the row: no reload
     db.session.commit()
     key = feedback_key(form.submission_token.data or "")
-    browser.remember_feedback_key(case.tracking_code, key)
-    return redirect(url_for("public.case_status", code=case.tracking_code, filed=1, k=key))
+    browser.remember_feedback_key(code, key)
+    return redirect(url_for("public.case_status", code=code, filed=1, k=key))
 
 
 @bp.post("/c/<code>/feedback")
