@@ -362,6 +362,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="file each report at a random point within this many metres of "
                              "the spot; 0: all at the spot, so every case filed becomes a "
                              f"look-alike ({LOOKALIKE_RADIUS_M} m) of the next")
+    parser.add_argument("--worker", choices=("during", "after"), default="during",
+                        help="the RQ worker runs during the form variants, as deployed "
+                             "(competing for the same cores), or starts only after them")
     parser.add_argument("--database-url", default=None,
                         help="PostgreSQL URL; its schema bench_report is dropped and "
                              "recreated. Default: SQLite files in a temporary directory")
@@ -378,13 +381,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{stack.database.kind}, embedded Redis, {args.clients} clients, "
               f"{args.seconds:g} s per variant; photo {len(photo) / 1024:.0f} KB "
               "(1600x1200 JPEG); one gunicorn (gunicorn.conf.py) serves the form and the bare "
-              f"endpoint ({BARE_PREFIX}); one RQ worker process beside it", flush=True)
+              f"endpoint ({BARE_PREFIX}); one RQ worker process beside it, {args.worker} the "
+              "form variants", flush=True)
 
         results: list[Result] = []
         nearby = [open_nearby(form_app)]
         os.sync()  # the setup's writes, flushed now, would otherwise slow the first commits
         with gunicorn(stack, form_app, bare="bench.report:create_bare_app",
-                      bare_database_url=bare_url) as server, rq_worker(stack, form_app):
+                      bare_database_url=bare_url) as server, contextlib.ExitStack() as worker:
+            if args.worker == "during":
+                worker.enter_context(rq_worker(stack, form_app))
             # The baseline runs first and last: the ratio uses the mean of both, and a
             # difference between them shows that the machine's load changed during the run.
             results.append(drive("bare", server, send_bare, clients=args.clients,
@@ -394,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
                                      clients=args.clients, seconds=args.seconds,
                                      prepare=open_form_session))
                 nearby.append(open_nearby(form_app))
+            if args.worker == "after":
+                worker.enter_context(rq_worker(stack, form_app))
             backlog = wait_for_worker(form_app)
             results.append(drive("bare, again", server, send_bare, clients=args.clients,
                                  seconds=args.seconds))
