@@ -5,8 +5,10 @@ photo's addresses show a placeholder, never the upload."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
+import redis
 from flask import Flask
 from PIL import Image
 from sqlalchemy import select
@@ -157,3 +159,21 @@ def test_a_big_jpeg_is_decoded_at_reduced_scale_and_stored_bounded(tmp_path: Pat
         assert image.size == (1600, 1200) and len(image.getexif()) == 0
     assert sorted(p.name for p in folder.iterdir()) == [f"{photo.key}.jpg",
                                                         f"{photo.key}_thumb.jpg"]
+
+
+def test_a_photo_filed_while_the_queue_is_down_is_processed_once_it_is_back(
+        app: Flask, web: WebClient, world: World, redis_outage: Callable[[], str]) -> None:
+    status, body = file_with(web, world, phone_jpeg((800, 600)))
+    assert status == 302, body  # the filing does not wait for Redis
+    photo = the_photo()
+    assert photo.state == "pending"
+    code, mimetype, _content, _cache = fetch(web, f"/media/{photo.key}_thumb.jpg")
+    assert (code, mimetype) == (200, "image/png")  # the placeholder, Redis or not
+
+    app.extensions["dispatch.redis"] = redis.Redis.from_url(redis_outage())
+    assert photo_jobs() == []  # the after-commit enqueue was lost with Redis
+    assert fetch(web, f"/media/{photo.key}_thumb.jpg")[1] == "image/png"  # queues it again
+    assert photo_jobs() == [f"photo-{photo.key}"]
+    run_queued_jobs()
+    assert the_photo().state == "ready"
+    assert fetch(web, f"/media/{photo.key}_thumb.jpg")[1] == "image/jpeg"
