@@ -1,36 +1,44 @@
 """Concurrent claims over HTTP: many volunteers tap "claim" on the same micro-wishes at once.
 
-Run ``python -m bench.claim --help``; bench/README.md explains the output. The app is served
-over real HTTP by werkzeug's threaded server (as in bench/report.py) on PostgreSQL (default)
-or SQLite. ``--wishes`` open micro-wishes are each claimed ``--per-wish`` times by as many
+Run ``python -m bench.claim --help``; bench/README.md explains the output. One gunicorn
+(``gunicorn.conf.py``: its workers and threads) serves, on PostgreSQL (default) or SQLite,
+both the app and a bare Flask endpoint that does one conditional UPDATE (``bench.served``).
+Each burst: ``--wishes`` open micro-wishes are each claimed ``--per-wish`` times by as many
 different volunteers, every volunteer signed in with its own ``requests`` session, all
-requests sent by ``--threads`` client threads released together by one barrier.
+requests sent by ``--threads`` client threads released together by one barrier. The bare
+endpoint gets the same burst before and after the app's, on wishes of its own.
 
-It prints claims per second and p50/p99 latency, and says whether the issue's target (p99
-under 200 ms) was met; speed never makes it fail. It exits 1 only when the outcome is wrong:
-a status other than 302 (won) or 409 (taken), not exactly one winner per wish, a wish whose
-ledger has other than one "claim" line or whose holder is not the winner, or a refusal that
-does not name the holder.
+It prints claims per second of both and their ratio (the issue's target: the app at least
+0.5 x the bare endpoint), and p50/p99 latency; speed never makes it fail. It exits 1 only
+when the outcome is wrong: a status other than 302 (won) or 409 (taken), not exactly one
+winner per wish (for the app or the bare endpoint), a wish whose ledger has other than one
+"claim" line or whose holder is not the winner, or a refusal that does not name the holder.
 """
 
 from __future__ import annotations
 
 import argparse
 import html
-import logging
 import os
 import re
 import secrets
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
-from sqlalchemy import func, select
+from flask import Flask, redirect, request
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from werkzeug.wrappers import Response
 
 from bench.common import SPOT, percentile_ms, throwaway_stack
-from bench.report import CSRF_PATTERN, TIMEOUT_S, serving
+from bench.report import CSRF_PATTERN, TIMEOUT_S
+from bench.results import result as report_result
+from bench.served import BARE_PREFIX, Server, gunicorn
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseKind, CaseStatus, Category, Role, User
 from dispatch.services.cases import lifecycle
@@ -44,7 +52,65 @@ COORDINATOR = "coordinator"  # a demo studio coordinator: registers and receives
 VOLUNTEERS = 50
 MAX_OPEN_CLAIMS = 1000  # raised from the default 3, so that the limit never refuses a claim
 TARGET_P99_MS = 200.0
+TARGET_RATIO = 0.5  # the issue's: claims/s at least half the bare endpoint's
+QUICK_RUNS: list[list[str]] = [[]]  # what `make bench` runs: the defaults (PostgreSQL)
 TITLE_PATTERN = re.compile(r"<title>(.*?)</title>", re.DOTALL)
+
+
+# --- the baseline: a bare Flask endpoint doing one conditional UPDATE -------------------------
+
+class BareBase(DeclarativeBase):
+    pass
+
+
+bare_db = SQLAlchemy(model_class=BareBase)
+
+
+class BareWish(bare_db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "bench_bare_wishes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    holder_id: Mapped[int | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+
+def bare_app(database_url: str) -> Flask:
+    """POST /wishes/<id>/claim (form: volunteer): the holder is set only where there is none
+    yet; one changed row is a win (302), none is "taken" (409). Nothing else: no session,
+    no CSRF, no ledger."""
+    app = Flask("bench.claim.bare")
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    bare_db.init_app(app)
+
+    @app.post("/wishes/<int:wish>/claim")
+    def claim_wish(wish: int) -> Response | tuple[str, int]:
+        changed = bare_db.session.execute(
+            update(BareWish).where(BareWish.id == wish, BareWish.holder_id.is_(None))
+            .values(holder_id=int(request.form["volunteer"]), version=BareWish.version + 1)
+        ).rowcount
+        bare_db.session.commit()
+        return redirect(f"{BARE_PREFIX}/wishes/{wish}") if changed == 1 else ("taken", 409)
+
+    return app
+
+
+def bare_wishes(app: Flask, count: int) -> list[tuple[int, int]]:
+    with app.app_context():
+        bare_db.create_all()
+        first = (bare_db.session.scalar(select(func.max(BareWish.id))) or 0) + 1
+        ids = list(range(first, first + count))
+        bare_db.session.execute(insert(BareWish), [{"id": i} for i in ids])
+        bare_db.session.commit()
+        bare_db.session.remove()
+    return [(i, 1) for i in ids]
+
+
+def bare_winners(app: Flask, wishes: list[tuple[int, int]]) -> dict[int, int | None]:
+    with app.app_context():
+        rows = dict(bare_db.session.execute(select(BareWish.id, BareWish.holder_id).where(
+            BareWish.id.in_([wish for wish, _ in wishes]))).all())
+        bare_db.session.remove()
+    return rows
 
 
 # --- setup -------------------------------------------------------------------------------------
@@ -128,13 +194,31 @@ class Attempt:
     error: str = ""
 
 
-def claim(session: requests.Session, base: str, attempt: Attempt) -> None:
+# One claim: (session, base URL, attempt) -> the response.
+Send = Callable[[requests.Session, str, Attempt], requests.Response]
+
+
+def send_app(session: requests.Session, base: str, attempt: Attempt) -> requests.Response:
+    """As the volunteer page's button does: CSRF token and the version it showed."""
+    return session.post(
+        f"{base}/v/cases/{attempt.wish}/actions/claim", allow_redirects=False,
+        timeout=TIMEOUT_S, data={"csrf_token": session.csrf_token,  # type: ignore[attr-defined]
+                                 "claim-version": str(attempt.version)})
+
+
+def bare_sender(volunteers: list[Volunteer]) -> Send:
+    def send(session: requests.Session, base: str, attempt: Attempt) -> requests.Response:
+        return session.post(f"{base}{BARE_PREFIX}/wishes/{attempt.wish}/claim",
+                            allow_redirects=False, timeout=TIMEOUT_S,
+                            data={"volunteer": str(volunteers[attempt.volunteer].id)})
+    return send
+
+
+def claim(session: requests.Session, base: str, attempt: Attempt,
+          send: Send = send_app) -> None:
     began = time.perf_counter()
     try:
-        response = session.post(
-            f"{base}/v/cases/{attempt.wish}/actions/claim", allow_redirects=False,
-            timeout=TIMEOUT_S, data={"csrf_token": session.csrf_token,  # type: ignore[attr-defined]
-                                     "claim-version": str(attempt.version)})
+        response = send(session, base, attempt)
     except requests.RequestException as error:
         attempt.seconds = time.perf_counter() - began
         attempt.error = f"{type(error).__name__}: {error}"
@@ -157,12 +241,12 @@ def plan(wishes: list[tuple[int, int]], per_wish: int, volunteers: int) -> list[
 @dataclass
 class Race:
     seconds: float  # wall time from the release to the last answer
-    process_cpu: float  # CPU seconds of this whole process meanwhile (clients and server)
-    client_cpu: float  # CPU seconds of the client threads alone
+    server_cpu: float  # CPU seconds of gunicorn (master and workers) meanwhile
+    client_cpu: float  # CPU seconds of the client threads
 
 
-def race(base: str, sessions: list[requests.Session], attempts: list[Attempt],
-         threads: int) -> Race:
+def race(server: Server, sessions: list[requests.Session], attempts: list[Attempt],
+         threads: int, send: Send = send_app) -> Race:
     """Every client thread waits at one barrier, then sends its attempts back to back.
 
     Thread t owns the volunteers v with v mod threads == t, so a session is never used by
@@ -175,7 +259,7 @@ def race(base: str, sessions: list[requests.Session], attempts: list[Attempt],
     client_cpu: list[float] = []
 
     def release() -> None:  # run once all have arrived, before any leaves
-        clock["started"], clock["cpu"] = time.perf_counter(), time.process_time()
+        clock["started"], clock["cpu"] = time.perf_counter(), server.cpu_seconds()
 
     start_line = threading.Barrier(threads + 1, action=release)
 
@@ -183,7 +267,7 @@ def race(base: str, sessions: list[requests.Session], attempts: list[Attempt],
         start_line.wait()
         cpu = time.thread_time()
         for attempt in mine:
-            claim(sessions[attempt.volunteer], base, attempt)
+            claim(sessions[attempt.volunteer], server.base, attempt, send)
         client_cpu.append(time.thread_time() - cpu)
 
     workers = [threading.Thread(target=client, args=(mine,), name=f"client-{t}")
@@ -193,7 +277,7 @@ def race(base: str, sessions: list[requests.Session], attempts: list[Attempt],
     start_line.wait()
     for worker in workers:
         worker.join()
-    return Race(time.perf_counter() - clock["started"], time.process_time() - clock["cpu"],
+    return Race(time.perf_counter() - clock["started"], server.cpu_seconds() - clock["cpu"],
                 sum(client_cpu))
 
 
@@ -255,8 +339,8 @@ def check(attempts: list[Attempt], volunteers: list[Volunteer],
 
 # --- the run -----------------------------------------------------------------------------------
 
-def print_table(attempts: list[Attempt], run: Race) -> None:
-    header = f"{'answer':<14} {'requests':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+def print_table(label: str, attempts: list[Attempt], run: Race) -> None:
+    header = f"{label:<14} {'requests':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
     print(header)
     print("─" * len(header))
     rows = [("all", attempts),
@@ -265,17 +349,30 @@ def print_table(attempts: list[Attempt], run: Race) -> None:
     others = [a for a in attempts if a.status not in (302, 409)]
     if others:
         rows.append(("other", others))
-    for label, group in rows:
+    for name, group in rows:
         seconds = [a.seconds for a in group]
-        print(f"{label:<14} {len(group):>8} {percentile_ms(seconds, 50):>7.1f} "
+        print(f"{name:<14} {len(group):>8} {percentile_ms(seconds, 50):>7.1f} "
               f"{percentile_ms(seconds, 99):>7.1f} "
               f"{max(seconds, default=float('nan')) * 1000:>7.1f}")
     count = len(attempts)
-    print(f"\n{count} claims in {run.seconds:.2f} s: {count / run.seconds:.1f} claims/s "
-          f"(attempts per second, wall time from the barrier to the last answer)")
-    print(f"CPU: {(run.process_cpu - run.client_cpu) / count * 1000:.1f} ms per claim outside "
-          f"the client threads (the server's), {run.client_cpu / count * 1000:.1f} ms in them; "
-          f"the process used {run.process_cpu / run.seconds:.2f} cores on average")
+    print(f"{count} claims in {run.seconds:.2f} s: {count / run.seconds:.1f} claims/s; CPU per "
+          f"claim: gunicorn {run.server_cpu / count * 1000:.1f} ms, client threads "
+          f"{run.client_cpu / count * 1000:.1f} ms\n")
+
+
+def check_bare(app: Flask, attempts: list[Attempt], volunteers: list[Volunteer],
+               wishes: list[tuple[int, int]]) -> list[str]:
+    """One 302 per wish, and the wish's holder is the volunteer who got it."""
+    problems = [f"bare claim of {a.wish}: " + (a.error or f"HTTP {a.status}")
+                for a in attempts if a.error or a.status not in (302, 409)]
+    holders = bare_winners(app, wishes)
+    for wish, _version in wishes:
+        won = [volunteers[a.volunteer].id for a in attempts
+               if a.wish == wish and a.status == 302]
+        if len(won) != 1 or holders.get(wish) != won[0]:
+            problems.append(f"bare wish {wish}: {len(won)} answered 302, held by "
+                            f"{holders.get(wish)}")
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,64 +388,115 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=50,
                         help=f"client threads (at most one per volunteer: {VOLUNTEERS}, or "
                              "--per-wish if more)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="bursts of each (bare, app, bare); the best and median are shown")
     args = parser.parse_args(argv)
-    if min(args.wishes, args.per_wish, args.threads) < 1:
-        parser.error("--wishes, --per-wish and --threads must be positive")
+    if min(args.wishes, args.per_wish, args.threads, args.rounds) < 1:
+        parser.error("--wishes, --per-wish, --threads and --rounds must be positive")
     volunteer_count = max(VOLUNTEERS, args.per_wish)
     threads = min(args.threads, volunteer_count)  # a thread per volunteer at most
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
     with throwaway_stack(PG_SCHEMA, args.database_url) as stack:
         app = stack.demo_app(MAX_OPEN_CLAIMS=MAX_OPEN_CLAIMS)
+        bare_url = app.config["SQLALCHEMY_DATABASE_URI"]  # the same database (and schema)
+        bare = stack.dispose_at_end(bare_app(bare_url), bare_db)
         with app.app_context():
-            wishes = open_wishes(args.wishes)
+            rounds = [open_wishes(args.wishes) for _ in range(args.rounds)]
             warmup_wish = open_wishes(1)[0]
             volunteers = create_volunteers(volunteer_count)
             db.session.remove()
-        attempts = plan(wishes, args.per_wish, volunteer_count)
-        print(f"{stack.database.kind}, embedded Redis: {len(attempts)} claims on {args.wishes} "
-              f"open wishes, {args.per_wish} per wish by different volunteers, from "
-              f"{volunteer_count} signed-in volunteers on {threads} client threads")
+        bare_rounds = [(bare_wishes(bare, args.wishes), bare_wishes(bare, args.wishes))
+                       for _ in range(args.rounds)]
+        bare_warmup = bare_wishes(bare, 1)[0]
+        print(f"{stack.database.kind}, embedded Redis: bursts of {args.wishes * args.per_wish} "
+              f"claims on {args.wishes} open wishes, {args.per_wish} per wish by different "
+              f"volunteers, from {volunteer_count} signed-in volunteers on {threads} client "
+              f"threads; {args.rounds} round(s) of bare, app, bare")
         print(f"note: MAX_OPEN_CLAIMS raised from the default 3 to {MAX_OPEN_CLAIMS} for this "
               "run, so that the per-volunteer limit never refuses a claim")
-        print(f"note: clients and server share one Python process (one GIL) on a "
-              f"{os.cpu_count()}-core machine, so latency includes the clients' own "
-              "contention; werkzeug's threaded development server, the app's default "
-              "connection pool", flush=True)
+        print(f"note: one gunicorn from gunicorn.conf.py serves the app and the bare endpoint "
+              f"({BARE_PREFIX}); the clients are this process, on the same "
+              f"{os.cpu_count()}-core machine", flush=True)
 
         os.sync()  # the setup's writes, flushed now, would otherwise slow the first commits
-        with serving(app) as base:
-            sessions = [stack.cleanup.enter_context(sign_in(base, volunteer))
+        problems: list[str] = []
+        app_runs: list[tuple[list[Attempt], Race]] = []
+        bare_runs: list[tuple[list[Attempt], Race]] = []
+        with gunicorn(stack, app, bare="bench.claim:bare_app", bare_database_url=bare_url) \
+                as server:
+            sessions = [stack.cleanup.enter_context(sign_in(server.base, volunteer))
                         for volunteer in volunteers]
-            # Warm-up, not counted: one win and one refusal on a wish of its own, so that the
-            # first timed requests do not pay for compiling the pages they answer with.
-            warmup = [Attempt(*warmup_wish, volunteer=v) for v in (0, 1)]
-            for attempt in warmup:
-                claim(sessions[attempt.volunteer], base, attempt)
-            if [a.status for a in warmup] != [302, 409]:
-                raise Unexpected(f"warm-up claims answered {[a.status for a in warmup]}, "
-                                 "not [302, 409]: "
-                                 + re.sub(r"<[^>]+>", " ", warmup[0].body)[-600:])
-            run = race(base, sessions, attempts, threads)
+            # Warm-up, not counted: one win and one refusal on a wish of its own for each, so
+            # that the first timed requests do not pay for compiling the pages they answer.
+            send_bare = bare_sender(volunteers)
+            for wish, send in ((warmup_wish, send_app), (bare_warmup, send_bare)):
+                warmup = [Attempt(*wish, volunteer=v) for v in (0, 1)]
+                for attempt in warmup:
+                    claim(sessions[attempt.volunteer], server.base, attempt, send)
+                if [a.status for a in warmup] != [302, 409]:
+                    raise Unexpected(f"warm-up claims answered {[a.status for a in warmup]}, "
+                                     "not [302, 409]: "
+                                     + re.sub(r"<[^>]+>", " ", warmup[0].body)[-600:])
+            for wishes, (bare_before, bare_after) in zip(rounds, bare_rounds, strict=True):
+                for label, chosen, send in (("bare", bare_before, send_bare),
+                                            ("app", wishes, send_app),
+                                            ("bare, again", bare_after, send_bare)):
+                    attempts = plan(chosen, args.per_wish, volunteer_count)
+                    run = race(server, sessions, attempts, threads, send)
+                    print_table(label, attempts, run)
+                    if send is send_app:
+                        app_runs.append((attempts, run))
+                        with app.app_context():
+                            found, wrong = check(attempts, volunteers, wishes)
+                        print("".join(f"database: {line}\n" for line in found))
+                        problems += wrong
+                    else:
+                        bare_runs.append((attempts, run))
+                        problems += check_bare(bare, attempts, volunteers, chosen)
             for session in sessions:
                 session.close()
 
-        print()
-        print_table(attempts, run)
+        def rate(pair: tuple[list[Attempt], Race]) -> float:
+            return len(pair[0]) / pair[1].seconds
+
+        ratios = [rate(app_runs[r]) / ((rate(bare_runs[2 * r]) + rate(bare_runs[2 * r + 1]))
+                                       / 2) for r in range(args.rounds)]
+        order = sorted(range(args.rounds), key=lambda r: ratios[r])
+        median = order[len(order) // 2]
+        attempts, run = app_runs[median]
         p99 = percentile_ms([a.seconds for a in attempts], 99)
-        print(f"target: p99 < {TARGET_P99_MS:.0f} ms: "
-              f"{'met' if p99 < TARGET_P99_MS else 'not met'} ({p99:.1f} ms; informational)")
+        bare_rate = (rate(bare_runs[2 * median]) + rate(bare_runs[2 * median + 1])) / 2
+        print("ratio app ÷ bare (the mean of the bare runs around it), per round: "
+              + ", ".join(f"{r:.2f}" for r in ratios)
+              + f"; best {max(ratios):.2f}, median {ratios[median]:.2f}")
+        print(f"target: claims/s ≥ {TARGET_RATIO} × bare: "
+              f"{'met' if ratios[median] >= TARGET_RATIO else 'not met'} (median round; "
+              "informational)")
+        in_flight = min(threads, len(attempts))
+        print(f"p99 of the app's burst (median round): {p99:.1f} ms (p50 "
+              f"{percentile_ms([a.seconds for a in attempts], 50):.0f} ms). What bounds it: "
+              f"{in_flight} requests are in flight all the time (each client thread sends "
+              f"its claims back to back), served at {rate(app_runs[median]):.0f} claims/s, so "
+              f"a claim waits about {in_flight} ÷ {rate(app_runs[median]):.0f} = "
+              f"{in_flight / rate(app_runs[median]) * 1000:.0f} ms (Little's law), more for "
+              f"the unlucky ones; and the rate is bounded by the CPU: "
+              f"{run.server_cpu / len(attempts) * 1000:.1f} ms of gunicorn's per claim on "
+              f"{os.cpu_count()} cores shared with the clients (issue's p99 < "
+              f"{TARGET_P99_MS:.0f} ms: {'met' if p99 < TARGET_P99_MS else 'not met'})")
+        report_result(f"claims/s through gunicorn, {stack.database.kind}: burst of "
+                      f"{len(attempts)}, p99 {p99:.0f} ms",
+                      figure=rate(app_runs[median]), baseline=bare_rate, unit="claims/s",
+                      ratio=ratios[median], target=f"≥ {TARGET_RATIO} × a bare conditional "
+                      "UPDATE endpoint; one winner per wish",
+                      met=ratios[median] >= TARGET_RATIO and not problems)
         won = sum(1 for a in attempts if a.status == 302)
         refused = sum(1 for a in attempts if a.status == 409)
-        print(f"answers: {won} won (302), {refused} taken (409), "
+        print(f"answers (median round): {won} won (302), {refused} taken (409), "
               f"{len(attempts) - won - refused} other; expected {args.wishes} won")
-        with app.app_context():
-            found, problems = check(attempts, volunteers, wishes)
-        for line in found:
-            print(f"database: {line}")
         for problem in problems:
             print(f"WRONG: {problem}", file=sys.stderr)
-        print("correct" if not problems else f"NOT correct: {len(problems)} problems")
+        print("correct: one winner per wish, app and bare" if not problems
+              else f"NOT correct: {len(problems)} problems")
         return 1 if problems else 0
 
 

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask
@@ -75,6 +75,9 @@ class Stack:
     database: Database
     redis_url: str  # the embedded Redis, or NO_REDIS
     cleanup: contextlib.ExitStack  # undone when the stack's block ends, last registered first
+    # id(app) -> the settings it was built with (JSON-able): bench/served gives them to the
+    # gunicorn workers, so that each builds the same app.
+    settings: dict[int, dict[str, object]] = field(default_factory=dict)
 
     def dispose_at_end(self, app: Flask, extension: SQLAlchemy = db) -> Flask:
         """Dispose of ``app``'s engine for ``extension`` at the end, before the database is
@@ -89,13 +92,15 @@ class Stack:
     def app(self, **config: object) -> Flask:
         """The app on the stack's database and Redis, its instance folder in the directory,
         with its tables and no rows."""
-        app = create_app({
+        settings = {
             "INSTANCE_PATH": str(self.workdir / "instance"),
             "SECRET_KEY": secrets.token_hex(16),
             "SQLALCHEMY_DATABASE_URI": self.database.url,
             "REDIS_URL": self.redis_url,
             **config,
-        })
+        }
+        app = create_app(settings)
+        self.settings[id(app)] = settings
         self.dispose_at_end(app)
         with app.app_context():
             db.create_all()

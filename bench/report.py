@@ -1,15 +1,19 @@
 """Cases filed per second through the resident's HTTP form, as a ratio to a bare endpoint.
 
-Run ``python -m bench.report --help``; bench/README.md explains the output. Each variant is
-served over real HTTP by werkzeug's threaded server and driven by concurrent ``requests``
-sessions, one after the other in the same run:
+Run ``python -m bench.report --help``; bench/README.md explains the output. One gunicorn
+(``gunicorn.conf.py``, as deployed) serves the app and the bare endpoint (``bench.served``),
+one RQ worker process (worker.py's) makes the thumbnails and delivers the notifications the
+filings queue, and concurrent ``requests`` sessions drive each variant, one after the other
+in the same run:
 
 * ``bare``: a tiny Flask app whose one POST endpoint inserts one row and commits, on the
-  same kind of database (its own SQLite file, or its own table in the PostgreSQL schema);
+  same kind of database (its own SQLite file, or its own table in the PostgreSQL schema),
+  mounted at ``/bare`` in the same gunicorn;
 * ``form, no photo``: POST /report/details exactly as a phone's browser sends it
   (multipart, CSRF token from the same session, a fresh submission token every time);
 * ``form, 1 photo``: the same with one phone-sized JPEG attached;
-* ``bare, again``: the baseline once more; the ratios use the mean of its two runs.
+* ``bare, again``: the baseline once more, after the worker has caught up; the ratios use
+  the mean of its two runs.
 
 It prints numbers and ratios and asserts nothing about speed. It exits non-zero only when the
 measurement itself is invalid: a request that did not succeed, or rows in the database that do
@@ -21,7 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import logging
 import math
 import os
 import random
@@ -43,7 +46,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from bench.common import SPOT, Stack, percentile_ms, throwaway_stack
 from bench.results import result as report_result
-from dispatch.extensions import db
+from bench.served import BARE_PREFIX, Server, gunicorn, rq_worker
+from dispatch.extensions import db, get_queue
 from dispatch.models import Case, CasePhoto, Category
 from dispatch.services.intake.filing import LOOKALIKE_RADIUS_M, lookalikes
 
@@ -164,7 +168,7 @@ def no_file() -> dict[str, tuple[str, bytes, str]]:
 
 
 def send_bare(session: requests.Session, base: str, token: str) -> None:
-    response = session.post(f"{base}/rows", data=text_fields(token), files=no_file(),
+    response = session.post(f"{base}{BARE_PREFIX}/rows", data=text_fields(token), files=no_file(),
                             timeout=TIMEOUT_S)
     if response.status_code not in (200, 201):
         raise RequestFailed(f"bare: HTTP {response.status_code}: {response.text[:300]}")
@@ -203,7 +207,7 @@ class Result:
     sent_ok: int = 0  # every successful request, warm-up included
     seconds: float = 0.0
     client_cpu: float = 0.0  # CPU seconds the client threads used during the measurement
-    process_cpu: float = 0.0  # CPU seconds this whole process used (clients + server)
+    server_cpu: float = 0.0  # CPU seconds gunicorn (master and workers) used meanwhile
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -212,24 +216,28 @@ class Result:
 
     @property
     def server_cpu_ms(self) -> float:
-        """CPU per request spent outside the client threads: the server's (this process)."""
+        """gunicorn's CPU per request (its master and workers, from /proc)."""
         served = len(self.latencies)
-        return (self.process_cpu - self.client_cpu) / served * 1000 if served else float("nan")
+        return self.server_cpu / served * 1000 if served else float("nan")
 
     def percentile_ms(self, p: float) -> float:
         return percentile_ms(self.latencies, p)
 
 
-def drive(variant: str, base: str, send: Send, *, clients: int, seconds: float,
+def drive(variant: str, server: Server | str, send: Send, *, clients: int, seconds: float,
           prepare: Callable[[requests.Session, str], None] | None = None) -> Result:
     """``clients`` threads, each with its own session, sending back to back for ``seconds``
     after a short warm-up. A thread stops at its first failure."""
     result = Result(variant)
     lock = threading.Lock()
     clock: dict[str, float] = {}
+    base = server if isinstance(server, str) else server.base
+
+    def server_cpu() -> float:  # gunicorn's; or, in-process (werkzeug), this process's
+        return time.process_time() if isinstance(server, str) else server.cpu_seconds()
 
     def start_clock() -> None:  # run by the barrier once all have arrived, before any leaves
-        clock["started"], clock["cpu"] = time.perf_counter(), time.process_time()
+        clock["started"], clock["cpu"] = time.perf_counter(), server_cpu()
         clock["deadline"] = clock["started"] + seconds
 
     start_line = threading.Barrier(clients + 1, action=start_clock)
@@ -271,7 +279,9 @@ def drive(variant: str, base: str, send: Send, *, clients: int, seconds: float,
     for thread in threads:
         thread.join()
     result.seconds = time.perf_counter() - clock["started"]
-    result.process_cpu = time.process_time() - clock["cpu"]
+    result.server_cpu = server_cpu() - clock["cpu"]
+    if isinstance(server, str):  # in-process: the clients' CPU is in the process's
+        result.server_cpu -= result.client_cpu
     if not result.latencies and not result.errors:
         result.errors.append("no request was measured")
     return result
@@ -309,20 +319,35 @@ def open_nearby(form_app: Flask) -> int:
         return count
 
 
+def wait_for_worker(app: Flask, limit_s: float = 120) -> tuple[int, float]:
+    """Until the queue is empty and nothing runs: (jobs waiting at first, seconds taken)."""
+    began = time.perf_counter()
+    with app.app_context():
+        queue = get_queue()
+        waiting = queue.count
+        deadline = began + limit_s
+        while (queue.count or queue.started_job_registry.count) and \
+                time.perf_counter() < deadline:
+            time.sleep(0.1)
+    return waiting, time.perf_counter() - began
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 def print_table(results: list[Result], bare_rate: float) -> None:
     header = (f"{'variant':<15} {'requests':>8} {'seconds':>7} {'req/s':>7} {'p50 ms':>7} "
-              f"{'p99 ms':>7} {'× bare':>6} │ {'server CPU ms/req':>17} {'client CPU':>10}")
+              f"{'p99 ms':>7} {'× bare':>6} │ {'server CPU ms/req':>17} "
+              f"{'client CPU ms/req':>17}")
     print(header)
     print("─" * len(header))
     for result in results:
         ratio = result.rate / bare_rate if bare_rate else float("nan")
-        share = result.client_cpu / result.process_cpu if result.process_cpu else float("nan")
+        served = len(result.latencies)
+        client = result.client_cpu / served * 1000 if served else float("nan")
         print(f"{result.variant:<15} {len(result.latencies):>8} {result.seconds:>7.2f} "
               f"{result.rate:>7.1f} {result.percentile_ms(50):>7.1f} "
               f"{result.percentile_ms(99):>7.1f} {ratio:>6.2f} │ "
-              f"{result.server_cpu_ms:>17.1f} {share:>10.0%}")
+              f"{result.server_cpu_ms:>17.1f} {client:>17.1f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -337,6 +362,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="file each report at a random point within this many metres of "
                              "the spot; 0: all at the spot, so every case filed becomes a "
                              f"look-alike ({LOOKALIKE_RADIUS_M} m) of the next")
+    parser.add_argument("--worker", choices=("during", "after"), default="during",
+                        help="the RQ worker runs during the form variants, as deployed "
+                             "(competing for the same cores), or starts only after them")
     parser.add_argument("--database-url", default=None,
                         help="PostgreSQL URL; its schema bench_report is dropped and "
                              "recreated. Default: SQLite files in a temporary directory")
@@ -344,30 +372,38 @@ def main(argv: list[str] | None = None) -> int:
     if args.clients < 1 or args.seconds <= 0:
         parser.error("--clients and --seconds must be positive")
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
     with throwaway_stack(PG_SCHEMA, args.database_url) as stack:
         form_app = create_form_app(stack)
-        bare_app = stack.dispose_at_end(create_bare_app(bare_database_url(stack)), bare_db)
+        bare_url = bare_database_url(stack)
+        bare_app = stack.dispose_at_end(create_bare_app(bare_url), bare_db)  # its table
         photo = phone_photo()
         cases_before, photos_before, rows_before = database_counts(form_app, bare_app)
         print(f"{stack.database.kind}, embedded Redis, {args.clients} clients, "
               f"{args.seconds:g} s per variant; photo {len(photo) / 1024:.0f} KB "
-              "(1600x1200 JPEG)", flush=True)
+              "(1600x1200 JPEG); one gunicorn (gunicorn.conf.py) serves the form and the bare "
+              f"endpoint ({BARE_PREFIX}); one RQ worker process beside it, {args.worker} the "
+              "form variants", flush=True)
 
         results: list[Result] = []
         nearby = [open_nearby(form_app)]
         os.sync()  # the setup's writes, flushed now, would otherwise slow the first commits
-        with serving(bare_app) as bare_base, serving(form_app) as form_base:
+        with gunicorn(stack, form_app, bare="bench.report:create_bare_app",
+                      bare_database_url=bare_url) as server, contextlib.ExitStack() as worker:
+            if args.worker == "during":
+                worker.enter_context(rq_worker(stack, form_app))
             # The baseline runs first and last: the ratio uses the mean of both, and a
             # difference between them shows that the machine's load changed during the run.
-            results.append(drive("bare", bare_base, send_bare, clients=args.clients,
+            results.append(drive("bare", server, send_bare, clients=args.clients,
                                  seconds=args.seconds))
             for variant, upload in (("form, no photo", None), ("form, 1 photo", photo)):
-                results.append(drive(variant, form_base, form_sender(upload, args.spread_m),
+                results.append(drive(variant, server, form_sender(upload, args.spread_m),
                                      clients=args.clients, seconds=args.seconds,
                                      prepare=open_form_session))
                 nearby.append(open_nearby(form_app))
-            results.append(drive("bare, again", bare_base, send_bare, clients=args.clients,
+            if args.worker == "after":
+                worker.enter_context(rq_worker(stack, form_app))
+            backlog = wait_for_worker(form_app)
+            results.append(drive("bare, again", server, send_bare, clients=args.clients,
                                  seconds=args.seconds))
         bare_first, no_photo, with_photo, bare_last = results
         bare_rate = (bare_first.rate + bare_last.rate) / 2
@@ -387,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
                 ratio=variant.rate / bare_rate if bare_rate else 0.0,
                 target=f"≥ {target} × a bare endpoint",
                 met=bare_rate > 0 and variant.rate / bare_rate >= target)
+        print(f"the worker's backlog when the form variants ended: {backlog[0]} jobs, done "
+              f"{backlog[1]:.1f} s later (before 'bare, again')")
         print(f"open look-alikes within {LOOKALIKE_RADIUS_M} m of the spot, which each "
               f"form POST loads: {' → '.join(map(str, nearby))} (before, after no photo, "
               f"after 1 photo; --spread-m {args.spread_m:g})")

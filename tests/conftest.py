@@ -256,3 +256,13 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.1)
+
+
+def run_queued_jobs() -> None:
+    """Run what the app has queued, in a real RQ worker (burst mode) on the real Redis, in
+    the current app context (as worker.py gives each job one)."""
+    from rq import SimpleWorker
+
+    from dispatch.extensions import get_queue
+    queue = get_queue()
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from dispatch.config import PROJECT_ROOT
 from dispatch.extensions import db
 from dispatch.models import Case, CasePhoto
-from tests.conftest import WebClient
+from tests.conftest import WebClient, run_queued_jobs
 from tests.factories import World, walk
 from tests.test_reports import details_form
 
@@ -71,6 +71,7 @@ def test_a_backup_restores_every_row_and_every_photo(app: Flask, web: WebClient,
     data["photos"] = [(photo, "photo.jpg")]
     assert web.post("/report/details", data, content_type="multipart/form-data"
                     ).status_code == 302
+    run_queued_jobs()  # the thumbnail
     before, uploads = row_counts(), files_under(Path(app.config["UPLOAD_DIR"]))
     assert before["case_photos"] == 1 and len(uploads) == 2  # the photo and its thumbnail
     assert before["case_events"] >= 8

@@ -66,6 +66,8 @@ def refused(data: bytes, directory: Path, msgid: str) -> PhotoRejected:
 
 
 def stored_files(directory: Path, photo: StoredPhoto) -> tuple[bytes, bytes]:
+    """The stored image and its thumbnail (made now, as the worker's job would)."""
+    photos.make_thumbnail(directory, photo.key)
     return (photo_path(directory, photo.key).read_bytes(),
             photo_path(directory, photo.key, thumb=True).read_bytes())
 
@@ -124,6 +126,7 @@ def test_small_photo_is_never_enlarged(store: Path) -> None:
     photo = process_upload(io.BytesIO(encoded(noisy((200, 100)), "JPEG")), store)
 
     assert (photo.width, photo.height) == (200, 100)
+    photos.make_thumbnail(store, photo.key)
     with Image.open(photo_path(store, photo.key, thumb=True)) as thumb:
         assert thumb.size == (200, 100)
 
@@ -310,14 +313,14 @@ def test_failed_write_removes_only_what_it_wrote(store: Path,
     key = "ab" * 16
     monkeypatch.setattr(secrets, "token_hex", lambda nbytes=None: key)
     store.mkdir()
-    someone_elses = photo_path(store, key, thumb=True)
+    someone_elses = photo_path(store, key)
     someone_elses.write_bytes(b"not ours")
 
-    with pytest.raises(FileExistsError):  # the thumbnail cannot be written
+    with pytest.raises(FileExistsError):  # the image cannot be written under that key
         process_upload(io.BytesIO(encoded(noisy(), "JPEG")), store)
 
-    assert not photo_path(store, key).exists()  # the full image written first is gone
-    assert someone_elses.read_bytes() == b"not ours"
+    assert someone_elses.read_bytes() == b"not ours"  # never overwritten nor removed
+    assert [p.name for p in store.iterdir()] == [someone_elses.name]  # no upload left
 
 
 @pytest.mark.parametrize("key", [
@@ -341,6 +344,7 @@ def test_photo_path_accepts_a_key(tmp_path: Path) -> None:
 
 def test_delete_stored_removes_both_files(store: Path) -> None:
     photo = process_upload(io.BytesIO(encoded(noisy(), "JPEG")), store)
+    photos.make_thumbnail(store, photo.key)
     assert photo_path(store, photo.key).exists()
     assert photo_path(store, photo.key, thumb=True).exists()
 

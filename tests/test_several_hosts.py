@@ -137,8 +137,13 @@ def test_two_hosts_share_the_work_without_doing_anything_twice(
             page = requests.get(two.base + case_path, timeout=30).text
             photos = re.findall(r'href="(/media/[^"]+\.jpg)"', page)
             assert photos, page[:800]
-            served = requests.get(two.base + photos[0], timeout=30)
-            assert served.status_code == 200 and served.content[:2] == b"\xff\xd8"
+
+            def served_processed() -> bool:  # a placeholder (PNG) until a worker processed it
+                served = requests.get(two.base + photos[0], timeout=30)
+                assert served.status_code == 200, served.status_code
+                return served.content[:2] == b"\xff\xd8"
+
+            wait_until(served_processed, 60, "a worker to process the photo")
 
             def all_sent() -> bool:
                 db.session.rollback()

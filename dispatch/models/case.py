@@ -281,11 +281,22 @@ class CaseEvent(db.Model):
 
 
 
+PHOTO_STATES = ("pending", "ready", "refused")
+
+
 class CasePhoto(db.Model):
     """A photo stored under the uploads folder as ``<key>.jpg`` and ``<key>_thumb.jpg``,
-    re-encoded with every EXIF field removed."""
+    re-encoded with every EXIF field removed.
+
+    ``state``: "pending" while the upload (checked by content when it arrived, kept as
+    ``<key>.upload``, never served) waits for the worker to decode and re-encode it;
+    "ready" once both files exist; "refused" when it could not be decoded after all
+    (then hidden, its files removed). Only a ready photo's files are ever served."""
 
     __tablename__ = "case_photos"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'ready', 'refused')", name="photo_state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -296,6 +307,8 @@ class CasePhoto(db.Model):
     size_bytes: Mapped[int]
     hidden: Mapped[bool] = mapped_column(default=False)  # moderation: off the public pages
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A row made without saying is pending: nothing is served until the worker says ready.
+    state: Mapped[str] = mapped_column(String(8), default="pending", server_default="ready")
 
     case: Mapped[Case] = relationship(back_populates="photos")
 

@@ -1,10 +1,20 @@
 """Uploaded photos: checked by content, re-encoded without metadata, stored under a random key.
 
 Residents attach photos to a hazard report and volunteers add "after" photos. Whatever is
-uploaded, only what Pillow re-encodes here is stored: a JPEG of at most ``MAX_SIDE`` pixels a
-side, with no EXIF (so no GPS), ICC, XMP or comment, plus a thumbnail. An upload that is too
-big, not a JPEG/PNG/WebP by its content, damaged, a decompression bomb or a polyglot (data
-after the image's logical end) raises ``PhotoRejected`` and stores nothing.
+uploaded, only what Pillow re-encodes here is ever served: a JPEG of at most ``MAX_SIDE``
+pixels a side, with no EXIF (so no GPS), ICC, XMP or comment, plus a thumbnail.
+
+Two steps, so that the resident does not wait for the pixels:
+
+* :func:`accept_upload`, in the request: an upload that is too big, not a JPEG/PNG/WebP by
+  its content, a decompression bomb (by its header), truncated or a polyglot (data after
+  the image's logical end) raises ``PhotoRejected`` and stores nothing; one that passes is
+  kept as ``<key>.upload``, a name :func:`photo_path` never gives, so it is never served;
+* :func:`process_pending`, in the worker: decode (JPEG at reduced scale), re-encode once,
+  make the thumbnail, remove the upload. A picture that cannot be decoded after all is
+  refused there and removed.
+
+:func:`process_upload` does both at once.
 """
 
 from __future__ import annotations
@@ -22,26 +32,23 @@ from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from dispatch.services.errors import InvalidInput
+from dispatch.services.photo_checks import (  # noqa: F401  (PhotoRejected & co.: here too)
+    ALLOWED_FORMATS,
+    DECODE_ERRORS,
+    DEFAULT_MAX_PIXELS,
+    PhotoRejected,
+    check,
+    draft_size,
+    refuse_by_header,
+)
 
 MAX_PHOTOS = 3
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 1600
-DEFAULT_MAX_PIXELS = 52_000_000  # config MAX_PHOTO_PIXELS; phones take 12-50 MP
 THUMB_SIDE = 360
-ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 
-MAX_ZERO_PADDING = 16
 JPEG_QUALITY = 85
 _KEY = re.compile(r"[0-9a-f]{32}")
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError)
-
-
-class PhotoRejected(InvalidInput):
-    """field is always "photos"; message is a translated sentence."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__("photos", text)
 
 
 @dataclass(frozen=True)
@@ -52,8 +59,9 @@ class StoredPhoto:
     size_bytes: int  # of the stored full image file
 
 
-def process_upload(stream: BinaryIO, directory: Path) -> StoredPhoto:
-    """Check one uploaded photo, store it re-encoded with a thumbnail, and describe it.
+def accept_upload(stream: BinaryIO, directory: Path) -> StoredPhoto:
+    """Check one upload by its content without decoding its pixels, and keep it for the
+    worker as ``<key>.upload``. Width and height are what the stored image will have.
 
     Raises ``PhotoRejected`` (nothing stored) for bad input; an ``OSError`` while writing
     removes whatever was written and propagates.
@@ -61,33 +69,113 @@ def process_upload(stream: BinaryIO, directory: Path) -> StoredPhoto:
     data = _read_limited(stream, MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise PhotoRejected(_("The photo is larger than 10 MB."))
-    full = _decode(data)
+    width, height = check(data, MAX_SIDE)
+    key = secrets.token_hex(16)
+    directory.mkdir(parents=True, exist_ok=True)
+    _write_new(upload_path(directory, key), data)
+    if photo_path(directory, key).exists():  # the key must be ours alone: the worker
+        upload_path(directory, key).unlink()  # will write its image under it
+        raise FileExistsError(photo_path(directory, key))
+    return StoredPhoto(key=key, width=width, height=height, size_bytes=len(data))
+
+
+def process_pending(directory: Path, key: str) -> StoredPhoto | None:
+    """Decode the kept upload, store it re-encoded with its thumbnail, remove the upload.
+
+    Idempotent: a photo already processed is described again from its file. Returns None
+    when the upload cannot be decoded after all (it is removed; nothing is stored), and
+    raises FileNotFoundError when there is neither an upload nor a stored image."""
+    source, full_path = upload_path(directory, key), photo_path(directory, key)
+    try:
+        data = source.read_bytes()
+    except FileNotFoundError:
+        with Image.open(full_path) as done:  # done before: FileNotFoundError if not
+            return StoredPhoto(key=key, width=done.width, height=done.height,
+                               size_bytes=full_path.stat().st_size)
+    try:
+        full = _decode(data, fit=MAX_SIDE)
+    except PhotoRejected:
+        source.unlink(missing_ok=True)
+        return None
     full.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)  # never enlarges
     thumb = full.copy()
     thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
-    full_bytes, thumb_bytes = _encode(full), _encode(thumb)
+    # Off the resident's time: optimize=True (a second pass for smaller Huffman tables).
+    full_bytes = _encode(full, optimize=True)
+    _replace(photo_path(directory, key, thumb=True), _encode(thumb, optimize=True))
+    _replace(full_path, full_bytes)
+    source.unlink(missing_ok=True)
+    return StoredPhoto(key=key, width=full.width, height=full.height,
+                       size_bytes=len(full_bytes))
 
-    key = secrets.token_hex(16)
-    directory.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+
+def process_upload(stream: BinaryIO, directory: Path) -> StoredPhoto:
+    """:func:`accept_upload` and :func:`process_pending` at once (the photo is ready when
+    this returns). Raises ``PhotoRejected`` (nothing stored) for bad input."""
+    accepted = accept_upload(stream, directory)
     try:
-        for path, content in ((photo_path(directory, key), full_bytes),
-                              (photo_path(directory, key, thumb=True), thumb_bytes)):
-            with path.open("xb") as handle:  # "x": never overwrite a file we did not write
-                written.append(path)
-                handle.write(content)
+        stored = process_pending(directory, accepted.key)
     except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+        delete_stored(directory, accepted.key)
         raise
-    return StoredPhoto(key=key, width=full.width, height=full.height, size_bytes=len(full_bytes))
+    if stored is None:
+        raise PhotoRejected(_("The photo could not be read; it may be damaged."))
+    return stored
+
+
+def make_thumbnail(directory: Path, key: str) -> bool:
+    """Make ``<key>_thumb.jpg`` from the stored image if it is missing (a photo stored
+    before thumbnails came from the worker, or a lost file). Idempotent: False when it
+    exists already or there is no stored image."""
+    source, target = photo_path(directory, key), photo_path(directory, key, thumb=True)
+    if target.exists():
+        return False
+    try:
+        with Image.open(source, formats=["JPEG"]) as image:
+            image.draft(None, (THUMB_SIDE, THUMB_SIDE))  # decode at 1/2, 1/4 or 1/8 scale
+            image.load()
+            thumb = image.convert("RGB") if image.mode != "RGB" else image
+            thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+            content = _encode(thumb, optimize=True)
+    except FileNotFoundError:
+        return False
+    _replace(target, content)
+    return True
+
+
+def _write_new(path: Path, content: bytes) -> None:
+    with path.open("xb") as handle:  # "x": never overwrite a file we did not write
+        try:
+            handle.write(content)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+
+
+def _replace(target: Path, content: bytes) -> None:
+    """Written under a temporary name and renamed: a reader never sees half a file, and
+    two runs at once both end with a whole one."""
+    partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        partial.write_bytes(content)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def delete_stored(directory: Path, key: str) -> None:
-    """Remove both files of a stored photo, ignoring missing ones (used to roll back when the
-    database transaction that would reference them fails)."""
-    for thumb in (False, True):
-        photo_path(directory, key, thumb=thumb).unlink(missing_ok=True)
+    """Remove every file of a photo (the kept upload, the image, its thumbnail), ignoring
+    missing ones (used to roll back when the database transaction that would reference
+    them fails)."""
+    for path in (upload_path(directory, key), photo_path(directory, key),
+                 photo_path(directory, key, thumb=True)):
+        path.unlink(missing_ok=True)
+
+
+def upload_path(directory: Path, key: str) -> Path:
+    """Where an accepted upload waits for the worker; never a name the photo route serves."""
+    photo_path(directory, key)  # the same check of the key
+    return directory / f"{key}.upload"
 
 
 def photo_path(directory: Path, key: str, thumb: bool = False) -> Path:
@@ -108,105 +196,29 @@ def _read_limited(stream: BinaryIO, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _decode(data: bytes) -> Image.Image:
+def _decode(data: bytes, fit: int | None = None) -> Image.Image:
     """Identify by content, refuse bombs and polyglots, decode every pixel, and return the
-    picture upright, flattened to RGB."""
+    picture upright, flattened to RGB.
+
+    ``fit``: the picture will be shrunk to at most this many pixels a side, so a JPEG is
+    decoded at the smallest of 1/2, 1/4, 1/8 scale that still leaves it at least that big
+    (libjpeg scales in the DCT: a 12 MP photo costs a quarter of the work)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"]) as image:
-                kind = "JPEG" if image.format == "MPO" else image.format  # MPO: multi-JPEG
-                if kind not in ALLOWED_FORMATS:
-                    raise PhotoRejected(_("This file is not a JPEG, PNG or WebP photo."))
-                limit = Image.MAX_IMAGE_PIXELS  # again: catch_warnings is not thread-safe
-                if limit is not None and image.width * image.height > limit:
-                    raise PhotoRejected(_("The photo is too large in pixels."))
-                _refuse_too_many_pixels(image)  # from the header: nothing decoded yet
-                _refuse_trailing_data(kind, data)
+                kind = refuse_by_header(image, data)  # again: the worker trusts no file
+                if fit is not None and kind == "JPEG":
+                    image.draft(None, draft_size(image.size, fit))
                 image.load()
-                return _flatten(ImageOps.exif_transpose(image))
+                ImageOps.exif_transpose(image, in_place=True)  # the decoded copy is ours
+                return _flatten(image)
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
             raise PhotoRejected(_("The photo is too large in pixels.")) from error
         except UnidentifiedImageError as error:
             raise PhotoRejected(_("This file is not a JPEG, PNG or WebP photo.")) from error
-        except _DECODE_ERRORS as error:
+        except DECODE_ERRORS as error:
             raise PhotoRejected(_("The photo could not be read; it may be damaged.")) from error
-
-
-def _refuse_too_many_pixels(image: Image.Image) -> None:
-    """Decoding costs memory by pixels, not by file size: a single-colour 88-megapixel PNG
-    is a 258 KB file and a gigabyte once decoded. ``image.size`` comes from the header."""
-    limit = int(current_app.config.get("MAX_PHOTO_PIXELS", DEFAULT_MAX_PIXELS))
-    if image.width * image.height > limit:
-        raise PhotoRejected(_("The photo has too many pixels: at most %(n)d megapixels.",
-                              n=limit // 1_000_000))
-
-
-def _refuse_trailing_data(kind: str, data: bytes) -> None:
-    end = {"JPEG": _jpeg_end, "PNG": _png_end, "WEBP": _webp_end}[kind](data, 0)
-    if end is None:
-        raise PhotoRejected(_("The photo could not be read; it may be damaged."))
-    # Phones append further complete JPEGs (MPF: HDR gain maps, depth maps) after the first
-    # EOI. They are images, not a payload, and are discarded by re-encoding like any segment.
-    while kind == "JPEG" and (following := _jpeg_end(data, end)) is not None:
-        end = following
-    rest = data[end:]
-    if len(rest) > MAX_ZERO_PADDING or rest.strip(b"\x00"):
-        raise PhotoRejected(_("The photo carries extra data after the image and was refused."))
-
-
-def _jpeg_end(data: bytes, start: int) -> int | None:
-    """Offset just past the EOI of the JPEG stream at ``start``, walking its segments and
-    entropy-coded data (so an EOI inside EXIF or a thumbnail is not mistaken for the end)."""
-    if data[start:start + 2] != b"\xff\xd8":
-        return None
-    size, at = len(data), start + 2
-    while True:  # stray bytes before a marker are skipped, as libjpeg does
-        if at >= size or (data[at] != 0xFF and (at := data.find(b"\xff", at)) < 0):
-            return None
-        while at < size and data[at] == 0xFF:  # fill bytes before a marker
-            at += 1
-        if at >= size or data[at] in (0x00, 0xD8):
-            return None
-        marker, at = data[at], at + 1
-        if marker == 0xD9:
-            return at
-        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # RSTn and TEM carry no length
-            continue
-        if at + 2 > size or (length := int.from_bytes(data[at:at + 2], "big")) < 2:
-            return None
-        at += length
-        if marker == 0xDA:  # start of scan: skip to the next real marker
-            while True:
-                at = data.find(b"\xff", at)
-                if at < 0 or at + 1 >= size:
-                    return None
-                if data[at + 1] == 0x00 or 0xD0 <= data[at + 1] <= 0xD7:
-                    at += 2
-                else:
-                    break
-
-
-def _png_end(data: bytes, start: int) -> int | None:
-    """Offset just past the IEND chunk."""
-    if data[start:start + 8] != _PNG_SIGNATURE:
-        return None
-    at = start + 8
-    while at + 12 <= len(data):
-        length = int.from_bytes(data[at:at + 4], "big")
-        chunk_type = data[at + 4:at + 8]
-        at += 12 + length
-        if chunk_type == b"IEND":
-            return at if at <= len(data) else None
-    return None
-
-
-def _webp_end(data: bytes, start: int) -> int | None:
-    """Offset of the end of the RIFF container, as its header declares."""
-    if data[start:start + 4] != b"RIFF" or data[start + 8:start + 12] != b"WEBP":
-        return None
-    end = start + 8 + int.from_bytes(data[start + 4:start + 8], "little")
-    return end if end <= len(data) else None
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -214,17 +226,17 @@ def _flatten(image: Image.Image) -> Image.Image:
     if image.mode in ("I", "I;16", "I;16B", "I;16L"):  # 16-bit grey PNG: scale, do not clip
         image = image.convert("I").point(lambda value: value / 256).convert("L")
     if image.mode not in ("RGBA", "LA", "PA", "La", "RGBa") and "transparency" not in image.info:
-        return image.convert("RGB")
+        return image if image.mode == "RGB" else image.convert("RGB")
     rgba = image.convert("RGBA")
     flat = Image.new("RGB", rgba.size, (255, 255, 255))
     flat.paste(rgba, mask=rgba.getchannel("A"))
     return flat
 
 
-def _encode(image: Image.Image) -> bytes:
+def _encode(image: Image.Image, *, optimize: bool) -> bytes:
     buffer = io.BytesIO()
     image.info = {}  # else Pillow would carry e.g. the source's JPEG comment into the file
-    image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=optimize)
     return buffer.getvalue()
 
 
@@ -238,13 +250,14 @@ def _discard(stored: list[StoredPhoto]) -> None:
 
 
 def store_photos(uploads: list[BinaryIO]) -> list[StoredPhoto]:
-    """Check and store up to MAX_PHOTOS uploads; on any refusal keep none of them."""
+    """Check and keep up to MAX_PHOTOS uploads for the worker (:func:`accept_upload`); on
+    any refusal keep none of them."""
     if len(uploads) > MAX_PHOTOS:
         raise InvalidInput("photos", _("At most %(n)d photos.", n=MAX_PHOTOS))
     stored: list[StoredPhoto] = []
     try:
         for upload in uploads:
-            stored.append(process_upload(upload, upload_dir()))
+            stored.append(accept_upload(upload, upload_dir()))
     except Exception:
         _discard(stored)
         raise

@@ -84,9 +84,11 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
              wants_updates: bool = False, studio: Studio | None = None,
              external_ref: str | None = None, submission_token: str | None = None,
              actor: Actor | None = None, at: datetime | None = None,
-             channel: IntakeChannel = IntakeChannel.ONLINE) -> Case:
+             channel: IntakeChannel = IntakeChannel.ONLINE,
+             feedback_key_hash: str | None = None) -> Case:
     """登记: a new case, and the first line of its ledger (which names the channel when
-    the desk registered it: 来访, 来电, 微信群, 信件, 巡查)."""
+    the desk registered it: 来访, 来电, 微信群, 信件, 巡查). ``feedback_key_hash`` goes
+    into the same INSERT (the resident's own form; see services/intake/filing.py)."""
     actor = actor or Actor.resident()
     if actor.role not in (RESIDENT_ROLE, SYSTEM_ROLE) and not actor.at_desk:
         raise NotPermitted("register")
@@ -109,6 +111,7 @@ def register(*, kind: CaseKind, title: str, description: str, latitude: float,
         due_at=deadline(at, category.receive_hours, category.clock_unit),
         stage_entered_at=at,
         channel=channel,
+        feedback_key_hash=feedback_key_hash,
     )
     db.session.add(case)
     # One flush inserts the case and its first ledger line together.

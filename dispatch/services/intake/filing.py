@@ -46,8 +46,8 @@ from dispatch.services.phones import normalise_phone
 from dispatch.services.photos import (
     MAX_PHOTOS,
     StoredPhoto,
+    accept_upload,
     discard_photos,
-    process_upload,
     upload_dir,
 )
 
@@ -151,22 +151,24 @@ def file_report(report: NewReport) -> Case:
     stored: list[StoredPhoto] = []
     try:
         for upload in report.photos:
-            stored.append(process_upload(upload, upload_dir()))
+            stored.append(accept_upload(upload, upload_dir()))  # the worker re-encodes
+        # Only the resident's own link carries a feedback key; in the case's own INSERT.
+        key_hash = (hash_feedback_key(feedback_key(report.submission_token))
+                    if report.actor is None else None)
         case = lifecycle.register(
             kind=report.kind, title=report.title.strip() or _title_from(report.description),
             description=report.description, latitude=report.latitude,
             longitude=report.longitude, category=report.category, address=report.address,
             reporter_name=report.reporter_name, reporter_phone=report.reporter_phone,
             wants_updates=report.wants_updates, submission_token=report.submission_token,
-            actor=report.actor, channel=report.channel, studio=report.studio)
-        if report.actor is None:  # only the resident's own link carries a feedback key
-            # Set on the row just inserted, in the same flush as its photos.
-            case.feedback_key_hash = hash_feedback_key(feedback_key(report.submission_token))
+            actor=report.actor, channel=report.channel, studio=report.studio,
+            feedback_key_hash=key_hash)
         for photo in stored:
             db.session.add(CasePhoto(case_id=case.id, key=photo.key, stage=PhotoStage.REPORT,
                                      width=photo.width, height=photo.height,
                                      size_bytes=photo.size_bytes))
-        db.session.flush()
+        if stored:
+            db.session.flush()
     except IntegrityError:
         # The same form was submitted twice at once and the other request filed it. No
         # SAVEPOINT here: on SQLite one would start the transaction with a read snapshot

@@ -24,9 +24,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from dispatch.config import PROJECT_ROOT
 from dispatch.extensions import db, limiter
 from dispatch.geo import maps
 from dispatch.geo.coords import TileCRS, from_display, to_display
+from dispatch.jobs.photos import enqueue_processing
 from dispatch.models import Case, CaseKind, CasePhoto, Category, Region
 from dispatch.models.case import public_point
 from dispatch.services.cases import lifecycle
@@ -191,10 +193,11 @@ def submit_report() -> Response | tuple[str, int]:
         db.session.rollback()
         show_error(form, error, fallback=form.description, aliases={"location": "description"})
         return render_template("public/report_details.html", **_details_context(form)), 422
+    code = case.tracking_code  # read before the commit expires the row: no reload
     db.session.commit()
     key = feedback_key(form.submission_token.data or "")
-    browser.remember_feedback_key(case.tracking_code, key)
-    return redirect(url_for("public.case_status", code=case.tracking_code, filed=1, k=key))
+    browser.remember_feedback_key(code, key)
+    return redirect(url_for("public.case_status", code=code, filed=1, k=key))
 
 
 @bp.post("/c/<code>/feedback")
@@ -229,24 +232,39 @@ def support(code: str) -> Response:
     return redirect(url_for("public.case_status", code=case.tracking_code, supported=1))
 
 
+PENDING_PICTURE = PROJECT_ROOT / "static" / "img" / "photo-pending.png"
+
+
 @bp.get("/media/<key>.jpg")
 def photo(key: str) -> Response:
     """Photos are public unless a moderator hid them (the desk still sees those, to judge
-    them); the key is unguessable."""
+    them); the key is unguessable. Only a processed ("ready") photo's files are served: a
+    pending one shows a placeholder, never the upload."""
     thumb = key.endswith("_thumb")
     key = key.removesuffix("_thumb")
     record = db.session.scalar(select(CasePhoto).where(CasePhoto.key == key))
     at_desk = current_user.is_authenticated and current_user.at_desk
-    if record is None or (record.hidden and not at_desk):
+    if record is None or record.state == "refused" or (record.hidden and not at_desk):
         abort(404)
+    if record.state == "pending":
+        enqueue_processing(key)  # a no-op while its job waits; again if Redis had lost it
+        response = send_file(PENDING_PICTURE, mimetype="image/png", max_age=0)
+        response.headers["Cache-Control"] = "no-store"  # the photo replaces it soon
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
     try:
         path = photo_path(upload_dir(), key, thumb=thumb)
     except ValueError:
         abort(404)
+    stand_in = thumb and not path.exists()  # an older photo without one: the image itself
+    if stand_in:
+        path = photo_path(upload_dir(), key)
+        enqueue_processing(key)  # the job makes the missing thumbnail
     if not path.exists():
         abort(404)
     # An hour at most in caches, so hiding a photo takes effect soon; hidden ones never.
-    response = send_file(path, mimetype="image/jpeg", max_age=0 if record.hidden else 3600)
+    response = send_file(path, mimetype="image/jpeg",
+                         max_age=0 if record.hidden or stand_in else 3600)
     if record.hidden:
         response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
