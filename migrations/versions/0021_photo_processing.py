@@ -4,8 +4,8 @@ A filing stores the upload, checked by content, and the worker decodes and re-en
 (EXIF/GPS stripped) and makes the thumbnail; until then the photo is "pending" and none of
 its files is served. Photos stored before this revision were processed at once: "ready".
 
-Revision ID: 0023_photo_processing
-Revises: 0019_fieldwork
+Revision ID: 0021_photo_processing
+Revises: 0020_place_settings
 Create Date: 2026-12-01 15:00:00
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0023_photo_processing'
-down_revision = "0019_fieldwork"
+revision = '0021_photo_processing'
+down_revision = "0020_place_settings"
 branch_labels = None
 depends_on = None
 
