@@ -22,11 +22,13 @@ from dispatch.views.desk import (
     rota,
     settings,
     shifts,
+    team_settings,
     teams,
+    user_settings,
     worklog,
 )
 from dispatch.views.desk.blueprint import bp
 
 __all__ = ["bp", "api_clients", "board", "calendar", "cases", "exports", "imports", "intake",
            "monthly", "notifications", "pairings", "people", "posters", "reception", "rota",
-           "settings", "shifts", "teams", "worklog"]
+           "settings", "shifts", "team_settings", "teams", "user_settings", "worklog"]
