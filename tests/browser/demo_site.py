@@ -97,6 +97,15 @@ PAGES: list[tuple[str | None, str]] = [
     ("volunteer", "/v/pairings"),
     ("volunteer", "/tokens/"),
     ("captain", "/v/team/applications"),
+    # settings: claiming per category, teams and captains, users and roles
+    ("admin", "/desk/settings/categories/{category_id}"),
+    ("coordinator", "/desk/settings/teams"),
+    ("coordinator", "/desk/settings/teams/new"),
+    ("coordinator", "/desk/settings/teams/{team_id}"),
+    ("admin", "/desk/settings/users"),
+    ("coordinator", "/desk/settings/users"),
+    ("admin", "/desk/settings/users/new"),
+    ("admin", "/desk/settings/users/{volunteer_id}"),
 ]
 
 # Forms sent empty, to check the page that shows their errors: (who, path, submit button).
@@ -163,6 +172,8 @@ def demo_places() -> dict[str, Any]:
         "registered_id": case(None, CaseStatus.REGISTERED).id,
         "inspection_id": case(CaseKind.INSPECTION, *CaseStatus).id,
         "team_id": _first(select(Team.id).order_by(Team.id)),
+        "category_id": handling.category_id,
+        "volunteer_id": _first(select(User.id).where(User.username == "volunteer")),
         "export_id": export.id, "batch_id": batch.id,
     }
     db.session.commit()
