@@ -113,6 +113,10 @@ FORM_ERRORS: list[tuple[str | None, str, str]] = [
     (None, "/report/details?kind=hazard&category={hazard_category}&lat=24.479800&lon=118.089400",
      "#report-details button[type=submit]"),
     (None, "/report?kind=hazard", "button[name=next]"),
+    ("coordinator", "/desk/settings/teams/new",
+     "form[action$='/settings/teams/new'] button[type=submit]"),
+    ("admin", "/desk/settings/users/new",
+     "form[action$='/settings/users/new'] button[type=submit]"),
 ]
 
 

@@ -39,7 +39,7 @@ def team_settings() -> tuple[str, int]:
     return render_template("desk/settings_teams.html", teams=teams,
                            open_counts={t.id: rules.open_cases_of(t) for t in teams},
                            may_manage=rules.may_manage,
-                           entries=audit.latest(15, action="team.update")), 200
+                           entries=audit.latest(15, area="team")), 200
 
 
 def _target(team_id: int) -> Team:
@@ -69,7 +69,9 @@ def _render(team: Team | None, form: TeamForm, status: int = 200,
 
 @bp.get("/settings/teams/new")
 def new_team() -> tuple[str, int]:
-    form = TeamForm(formdata=None, studio_id=current_user.studio_id)
+    studio = current_user.studio  # a new team starts in the coordinator's studio and region
+    form = TeamForm(formdata=None, studio_id=current_user.studio_id,
+                    region_id=studio.region_id if studio else None)
     return _render(None, form)
 
 

@@ -41,7 +41,7 @@ def user_settings() -> tuple[str, int]:
     return render_template("desk/settings_users.html", users=rules.listed(current_user, filters),
                            filters=filters, studios=studios, roles=list(Role),
                            may_manage=rules.may_manage,
-                           entries=audit.latest(15, action="user.update")), 200
+                           entries=audit.latest(15, area="user")), 200
 
 
 def _target(user_id: int) -> User:
