@@ -4,14 +4,20 @@ holds no open cases; version check, audit log, bad input kept on the form."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import AuditEntry, Role, Team, User
 from dispatch.services.cases import lifecycle
+from dispatch.services.desk import team_settings
+from dispatch.services.errors import InvalidInput
+from dispatch.services.permissions import Actor
 from tests.factories import World, gen_case, gen_studio, gen_team, gen_user
 
 
@@ -178,3 +184,56 @@ def test_the_pages_render_for_the_desk(signed_in, world: World) -> None:
         assert web.get(f"/desk/settings/teams/{world.team.id}").status_code == 200
 
 
+
+
+def test_a_retirement_and_an_assignment_at_once_cannot_both_pass(app: Flask, world: World) -> None:
+    """PostgreSQL, two connections: the assignment holds the team's row (share lock) while
+    the retirement waits; once the assignment commits, the retirement counts its case and
+    is refused. Nothing ends with an open case in a retired team."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks (SQLite serialises all writers)")
+    _ours(world)
+    case = gen_case(world.category, world.studio)
+    lifecycle.receive(case, world.desk())
+    db.session.commit()
+    results: dict[str, Any] = {}
+    assigned, hold = threading.Event(), threading.Event()
+
+    def assign() -> None:
+        with app.app_context():
+            try:
+                row = db.session.get(type(case), case.id)
+                lifecycle.assign(row, Actor.of(db.session.get(User, world.coordinator.id)),
+                                 team=db.session.get(Team, world.team.id))
+                assigned.set()
+                hold.wait(10)
+                db.session.commit()
+                results["assign"] = "won"
+            finally:
+                db.session.remove()
+
+    def retire() -> None:
+        with app.app_context():
+            try:
+                team = db.session.get(Team, world.team.id)
+                team_settings.retire(team, db.session.get(User, world.coordinator2.id),
+                                     team.version)
+                db.session.commit()
+                results["retire"] = "won"
+            except InvalidInput as refused:
+                db.session.rollback()
+                results["retire"] = refused
+            finally:
+                db.session.remove()
+
+    a = threading.Thread(target=assign)
+    a.start()
+    assert assigned.wait(10)
+    b = threading.Thread(target=retire)
+    b.start()
+    time.sleep(0.5)  # the retirement now waits on the team's row
+    hold.set()
+    a.join(20)
+    b.join(20)
+    assert results["assign"] == "won" and isinstance(results["retire"], InvalidInput), results
+    assert _fresh(Team, world.team.id).active
