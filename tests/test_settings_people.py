@@ -220,3 +220,23 @@ def test_a_coordinator_cannot_reach_an_admin_through_the_people_page(
                      {"version": 1}).status_code == 403
     assert desk.post(f"/desk/settings/users/{world.admin.id}/deactivate",
                      {"version": 1}).status_code == 403
+
+
+@pytest.mark.parametrize("payload", [
+    {}, {"version": "\x00"}, {"version": "9" * 400}, {"version": "NaN", "role": "admin"},
+    {"captain_id": "-1", "version": "1"}, {"latitude": "inf", "longitude": "nan"},
+    {"display_name": "x" * 5000, "role": "volunteer", "version": "1"},
+    {"username": "\x00", "role": "volunteer", "display_name": "a"},
+])
+def test_no_settings_address_answers_500(signed_in, world: World,
+                                        payload: dict[str, Any]) -> None:
+    web = signed_in("admin")
+    for path in (f"/desk/settings/users/{world.member.id}", "/desk/settings/users/new",
+                 f"/desk/settings/users/{world.member.id}/deactivate",
+                 f"/desk/settings/users/{world.member.id}/reactivate",
+                 "/desk/settings/teams/new", f"/desk/settings/teams/{world.team.id}",
+                 f"/desk/settings/teams/{world.team.id}/captain",
+                 f"/desk/settings/teams/{world.team.id}/retire",
+                 f"/desk/settings/teams/{world.team.id}/restore",
+                 f"/desk/settings/categories/{world.category.id}"):
+        assert web.post(path, payload).status_code < 500, path
