@@ -58,6 +58,7 @@ from dispatch.services.errors import (
 from dispatch.services.permissions import RESIDENT_ROLE, SYSTEM_ROLE, Actor, ensure_allowed
 from dispatch.services.phones import normalise_phone
 from dispatch.services.photos import StoredPhoto
+from dispatch.services.responders.teams import still_active
 from dispatch.services.text import xml_safe
 from dispatch.services.workdays import deadline
 
@@ -132,12 +133,7 @@ def receive(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
 def _assignee_values(team: Team | None, volunteer: User | None) -> dict[str, Any]:
     if (team is None) == (volunteer is None):
         raise InvalidInput("assignee", _("Choose either a team or a volunteer."))
-    # Share-lock the team's row from the moment "active" is read: retiring a team locks it
-    # for update and then counts its open cases, so a retirement and an assignment queue
-    # behind each other and the second sees the first. (The case's foreign key locks the
-    # row too, but only at the UPDATE; SQLite serialises writers anyway.)
-    if team is not None and not db.session.scalar(
-            select(Team.active).where(Team.id == team.id).with_for_update(read=True)):
+    if team is not None and not still_active(team):
         raise InvalidInput("assignee", _("This team is not active."))
     if volunteer is not None and (volunteer.role not in FIELD_ROLES or not volunteer.active):
         raise InvalidInput("assignee", _("Only an active volunteer or captain can be assigned."))

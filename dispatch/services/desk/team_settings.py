@@ -77,13 +77,13 @@ def create_team(actor: User, values: dict[str, Any]) -> Team:
     if not may_manage(actor, studio_id=new["studio_id"]):
         raise InvalidInput("studio_id", _("You can only manage teams of your own studio."))
     if _code_taken(new["code"], None):
-        raise InvalidInput("code", _("This code is taken."))
+        raise InvalidInput("code", _("This team code is taken."))
     team = Team(**new)
     try:
         with db.session.begin_nested():  # the unique index decides a race for the code
             db.session.add(team)
     except IntegrityError as error:
-        raise InvalidInput("code", _("This code is taken.")) from error
+        raise InvalidInput("code", _("This team code is taken.")) from error
     audit.record(actor, "team.create", f"team:{team.id}", after=values_of(team))
     return team
 
@@ -116,12 +116,12 @@ def update_team(team: Team, actor: User, expected_version: int,
     if actor.role != Role.ADMIN and new["studio_id"] != team.studio_id:
         raise InvalidInput("studio_id", _("You can only manage teams of your own studio."))
     if _code_taken(new["code"], team.id):
-        raise InvalidInput("code", _("This code is taken."))
+        raise InvalidInput("code", _("This team code is taken."))
     try:
         with db.session.begin_nested():
             return _changed(team, actor, expected_version, new, "team.update")
     except IntegrityError as error:
-        raise InvalidInput("code", _("This code is taken.")) from error
+        raise InvalidInput("code", _("This team code is taken.")) from error
 
 
 def _set_role(user: User, role: Role) -> None:
