@@ -85,7 +85,6 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         # about 150 MB decoded as RGB; 52 M takes it and refuses the 88 MP bombs.
         "MAX_PHOTO_PIXELS": int(env.get("MAX_PHOTO_PIXELS", "52000000")),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_path / "uploads"),
-        "CLAIM_HOURS": int(env.get("CLAIM_HOURS", "72")),  # how long a claim lasts
         "CLAIM_EXTENSION_HOURS": int(env.get("CLAIM_EXTENSION_HOURS", "72")),  # once
         "MAX_OPEN_CLAIMS": int(env.get("MAX_OPEN_CLAIMS", "3")),  # per volunteer
         "CHECKIN_FAR_M": float(env.get("CHECKIN_FAR_M", "1000")),  # flagged, not refused

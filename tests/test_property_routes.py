@@ -201,6 +201,9 @@ def test_no_route_answers_a_generated_request_with_a_server_error(
             response = client.client.open(url, method=method, **options)
             status = response.status_code
             response.close()
-        assert status < 500, (method, url, body)
+        # The readiness probe answers 503 by design here: the test schema is made by
+        # create_all, not by the migrations, so it is "not migrated".
+        probe = url.split("?")[0] == "/readyz" and status == 503
+        assert status < 500 or probe, (method, url, body)
 
     no_server_error()

@@ -15,7 +15,8 @@ def _fields(world: World, **kw: object) -> dict[str, object]:
     return {"version": category.version, "name_zh": category.name_zh,
             "name_en": category.name_en, "icon": category.icon, "skills": ["repair"],
             "clock_unit": "workdays", "receive_hours": 1, "handle_hours": 3,
-            "reply_hours": 2, "active": "y", **kw}
+            "reply_hours": 2, "active": "y", "claimable": "y",
+            "claim_hours": 72, **kw}
 
 
 def test_an_admin_changes_the_clocks_and_the_audit_log_says_so(signed_in, world: World

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -74,6 +75,10 @@ class Category(BilingualName, db.Model):
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     # What a resident may file under it: "hazard", "wish", or None for both.
     kind: Mapped[str | None] = mapped_column(String(16))
+    # Whether volunteers may claim its micro-wishes and published tasks on the phone (a
+    # hazard is never claimed, whatever this says), and how long a claim lasts.
+    claimable: Mapped[bool] = mapped_column(default=True, server_default=true())
+    claim_hours: Mapped[int] = mapped_column(default=72, server_default="72")
 
     __table_args__ = (
         CheckConstraint("reply_hours > 0", name="reply_hours_positive"),

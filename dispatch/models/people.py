@@ -76,6 +76,8 @@ class User(UserMixin, db.Model):
     # Part of the session's user id: raised at sign-out, a password change or deactivation,
     # so that every copy of an older session cookie stops working at once.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Raised by every change on the users' settings page: a stale form is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     studio: Mapped[Studio | None] = relationship()
@@ -121,6 +123,8 @@ class Team(BilingualName, db.Model):
     # The team's group-chat robot: "wecom", "dingtalk" or "feishu", and its webhook URL.
     webhook_kind: Mapped[str | None] = mapped_column(String(16))
     webhook_url: Mapped[str | None] = mapped_column(String(500))
+    # Raised by every change on the team's settings page: a stale form is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     region: Mapped[Region] = relationship()
     studio: Mapped[Studio | None] = relationship()

@@ -25,10 +25,13 @@ def record(actor: User | None, action: str, target: str = "", *,
 
 
 def latest(limit: int = 100, action: str | None = None,
-           target: str | None = None) -> list[AuditEntry]:
+           target: str | None = None, area: str | None = None) -> list[AuditEntry]:
+    """The newest entries; ``area`` ("team", "user") takes every action of that area."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if action:
         query = query.where(AuditEntry.action == action)
+    if area:
+        query = query.where(AuditEntry.action.startswith(f"{area}."))
     if target:
         query = query.where(AuditEntry.target == target)
     return list(db.session.scalars(query))

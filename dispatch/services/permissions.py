@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from dispatch.extensions import db
 from dispatch.models import (
@@ -19,6 +19,7 @@ from dispatch.models import (
     Case,
     CaseKind,
     CaseStatus,
+    Category,
     Role,
     Team,
     User,
@@ -41,6 +42,26 @@ from dispatch.services.errors import IllegalTransition, NotPermitted
 
 RESIDENT_ROLE, SYSTEM_ROLE = "resident", "system"
 CLAIMABLE_KINDS = (CaseKind.WISH, CaseKind.INSPECTION)
+
+
+def open_to_claim(case: Case) -> bool:
+    """Volunteers may claim micro-wishes and published tasks, where the category allows it
+    (the category's settings: ``Category.claimable``)."""
+    return case.kind in CLAIMABLE_KINDS and case.category.claimable
+
+
+def claimable_clause() -> ColumnElement[bool]:
+    """``open_to_claim`` as SQL, for the phone's lists."""
+    return and_(Case.kind.in_(CLAIMABLE_KINDS),
+                Case.category_id.in_(select(Category.id).where(Category.claimable.is_(True))))
+
+
+def _claim_refusal(case: Case) -> str:
+    if case.kind not in CLAIMABLE_KINDS:
+        return _("Only micro-wishes and published tasks can be claimed; hazards are "
+                 "dispatched by the studio.")
+    return _("Volunteers do not claim cases of “%(category)s”: the studio assigns them.",
+             category=case.category.name)
 
 
 @dataclass(frozen=True)
@@ -185,24 +206,22 @@ def _second_person(case: Case, actor: Actor) -> bool:
 
 
 # Extra conditions beyond status, with the reason shown when they fail.
-GUARDS: dict[str, tuple[Callable[[Case, Actor], bool], Callable[[], str]]] = {
+GUARDS: dict[str, tuple[Callable[[Case, Actor], bool], Callable[[Case], str]]] = {
     "reopen": (lambda case, actor: case.feedback_satisfied is False,
-               lambda: _("Only a case whose resident was not satisfied can be sent back.")),
-    "claim": (lambda case, actor: case.kind in CLAIMABLE_KINDS,
-              lambda: _("Only micro-wishes and published tasks can be claimed; hazards are "
-                        "dispatched by the studio.")),
+               lambda case: _("Only a case whose resident was not satisfied can be sent back.")),
+    "claim": (lambda case, actor: open_to_claim(case), lambda case: _claim_refusal(case)),
     "release": (lambda case, actor: case.claimed_at is not None,
-                lambda: _("Only a claim can be released; decline or reassign other work.")),
+                lambda case: _("Only a claim can be released; decline or reassign other work.")),
     "expire_claim": (lambda case, actor: bool(case.claim_expires_at and
                                               case.claim_expires_at <= utcnow()),
-                     lambda: _("This claim has not run out yet.")),
+                     lambda case: _("This claim has not run out yet.")),
     "check_work": (_second_person,
-                   lambda: _("The work must be checked by someone other than the person who "
+                   lambda case: _("The work must be checked by someone other than the person who "
                              "recorded it as done.")),
     "return_work": (lambda case, actor: case.work_checked_at is None,
-                    lambda: _("The work was already checked and passed.")),
+                    lambda case: _("The work was already checked and passed.")),
     "reply": (lambda case, actor: case.work_checked_at is not None,
-              lambda: _("The finished work must be checked by the captain or a coordinator "
+              lambda case: _("The finished work must be checked by the captain or a coordinator "
                         "before the reply goes out.")),
 }
 
@@ -226,7 +245,7 @@ def ensure_allowed(case: Case, actor: Actor, action: str) -> Transition:
     if not may_act(actor, transition, case):
         raise NotPermitted(action)
     if action in GUARDS and not GUARDS[action][0](case, actor):
-        raise IllegalTransition(action, case.status, reason=GUARDS[action][1]())
+        raise IllegalTransition(action, case.status, reason=GUARDS[action][1](case))
     return transition
 
 
@@ -238,7 +257,7 @@ def may_read_case(case: Case, user: User) -> bool:
     if user.role in DESK_ROLES:
         return True
     return _is_crew(case, user) or _is_reviewer(case, user) or holder_id(case) == user.id \
-        or (case.status == CaseStatus.RECEIVED and case.kind in CLAIMABLE_KINDS)
+        or (case.status == CaseStatus.RECEIVED and open_to_claim(case))
 
 
 def may_see_reporter(case: Case, user: User) -> bool:

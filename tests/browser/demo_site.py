@@ -116,6 +116,15 @@ PAGES: list[tuple[str | None, str]] = [
     ("volunteer", "/v/pairings"),
     ("volunteer", "/tokens/"),
     ("captain", "/v/team/applications"),
+    # settings: claiming per category, teams and captains, users and roles
+    ("admin", "/desk/settings/categories/{category_id}"),
+    ("coordinator", "/desk/settings/teams"),
+    ("coordinator", "/desk/settings/teams/new"),
+    ("coordinator", "/desk/settings/teams/{team_id}"),
+    ("admin", "/desk/settings/users"),
+    ("coordinator", "/desk/settings/users"),
+    ("admin", "/desk/settings/users/new"),
+    ("admin", "/desk/settings/users/{volunteer_id}"),
 ]
 
 # Forms sent empty, to check the page that shows their errors: (who, path, submit button).
@@ -126,6 +135,10 @@ FORM_ERRORS: list[tuple[str | None, str, str]] = [
     ("admin", "/desk/settings/studios/new", "#studio-form button[type=submit]"),
     ("coordinator", "/desk/settings/service-points/new", "#point-form button[type=submit]"),
     ("admin", "/desk/settings/replies/new", "#reply-form button[type=submit]"),
+    ("coordinator", "/desk/settings/teams/new",
+     "form[action$='/settings/teams/new'] button[type=submit]"),
+    ("admin", "/desk/settings/users/new",
+     "form[action$='/settings/users/new'] button[type=submit]"),
 ]
 
 
@@ -185,6 +198,8 @@ def demo_places() -> dict[str, Any]:
         "registered_id": case(None, CaseStatus.REGISTERED).id,
         "inspection_id": case(CaseKind.INSPECTION, *CaseStatus).id,
         "team_id": _first(select(Team.id).order_by(Team.id)),
+        "category_id": handling.category_id,
+        "volunteer_id": _first(select(User.id).where(User.username == "volunteer")),
         "export_id": export.id, "batch_id": batch.id,
         "studio_id": _first(select(Studio.id).order_by(Studio.id)),
         "own_studio_id": coordinator.studio_id,

@@ -5,7 +5,8 @@ the volunteer must hold fewer than MAX_OPEN_CLAIMS claims, counted inside the sa
 so two volunteers tapping at the same moment get one winner and one clear "taken by …".
 The count spans rows, so the claim first locks the volunteer's own row: one volunteer's
 claims queue behind each other and each counts what the previous one committed.
-A claim lasts CLAIM_HOURS, can be extended once, and is released when it runs out.
+A claim lasts its category's ``claim_hours`` (the category's settings, where claiming can
+also be switched off), can be extended once, and is released when it runs out.
 """
 
 from __future__ import annotations
@@ -85,11 +86,11 @@ def claim(case: Case, actor: Actor, at: datetime | None = None) -> Case:
                                     "assigned_volunteer_id": actor.user.id,
                                     "assigned_team_id": None, "claimed_at": at,
                                     "claim_expires_at": at + timedelta(
-                                        hours=current_app.config["CLAIM_HOURS"]),
+                                        hours=case.category.claim_hours),
                                     "claim_extended": False})
     except (Conflict, IllegalTransition) as lost:
         if isinstance(lost, IllegalTransition) and lost.reason:
-            raise  # not claimable at all (a hazard)
+            raise  # not claimable at all (a hazard, or a category the studio assigns)
         db.session.refresh(case)
         raise AlreadyClaimed(case) from lost
 

@@ -12,17 +12,17 @@ Work they already finished waits for its check as before. The change is in the a
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from dispatch.extensions import db
-from dispatch.models import Case, CaseStatus, Role, User, utcnow
+from dispatch.models import Case, CaseStatus, User, utcnow
 from dispatch.models.vocabulary import UNFINISHED_WORK, AssignmentStatus
 from dispatch.services import audit
 from dispatch.services.cases import commands
 from dispatch.services.cases.ledger import amend
 from dispatch.services.errors import InvalidInput
 from dispatch.services.permissions import Actor
-from dispatch.services.responders import accounts
+from dispatch.services.responders import accounts, roles
 
 
 def deactivate(user: User, by: User) -> list[int]:
@@ -31,12 +31,9 @@ def deactivate(user: User, by: User) -> list[int]:
         raise InvalidInput("user", _("You cannot deactivate your own account."))
     if not user.active:
         return []
-    if user.role == Role.COORDINATOR and user.studio_id is not None and not db.session.scalar(
-            select(func.count()).select_from(User).where(
-                User.studio_id == user.studio_id, User.role == Role.COORDINATOR,
-                User.active.is_(True), User.id != user.id)):
-        raise InvalidInput("user", _("%(name)s is the last coordinator of the studio: add "
-                                     "another one first.", name=user.display_name))
+    # Serialised on the studio's row: two deactivations at once cannot both pass.
+    roles.ensure_studio_keeps_a_coordinator(user, field="user")
+    roles.ensure_an_admin_remains(user, field="user")
     actor = Actor.of(by)
     note = _("%(name)s left: the work goes back to the team.", name=user.display_name)
     moved: list[int] = []
@@ -61,6 +58,7 @@ def deactivate(user: User, by: User) -> list[int]:
         moved.append(case.id)
     accounts.deactivate(user)
     user.deactivated_at = utcnow()
+    user.version = (user.version or 1) + 1  # a settings form shown before is stale now
     audit.record(by, "user.deactivate", f"user:{user.id}", before={"active": True},
                  after={"active": False, "work_returned": moved})
     db.session.flush()

@@ -58,6 +58,7 @@ from dispatch.services.permissions import RESIDENT_ROLE, SYSTEM_ROLE, Actor, ens
 from dispatch.services.phones import normalise_phone
 from dispatch.services.photos import StoredPhoto
 from dispatch.services.responders.studios import serving_studio
+from dispatch.services.responders.teams import still_active
 from dispatch.services.text import xml_safe
 from dispatch.services.workdays import deadline
 
@@ -135,7 +136,7 @@ def receive(case: Case, actor: Actor, note: str = "", **kw: Any) -> Case:
 def _assignee_values(team: Team | None, volunteer: User | None) -> dict[str, Any]:
     if (team is None) == (volunteer is None):
         raise InvalidInput("assignee", _("Choose either a team or a volunteer."))
-    if team is not None and not team.active:
+    if team is not None and not still_active(team):
         raise InvalidInput("assignee", _("This team is not active."))
     if volunteer is not None and (volunteer.role not in FIELD_ROLES or not volunteer.active):
         raise InvalidInput("assignee", _("Only an active volunteer or captain can be assigned."))

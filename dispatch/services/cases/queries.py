@@ -21,7 +21,7 @@ from dispatch.models import (
 )
 from dispatch.models.people import FIELD_ROLES
 from dispatch.models.spatial_index import CASE_POINTS
-from dispatch.services.permissions import CLAIMABLE_KINDS
+from dispatch.services.permissions import claimable_clause
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,7 @@ def claimable_near(latitude: float, longitude: float, limit: int = 20,
     """Open micro-wishes and published tasks within ``radius_km`` (``NEARBY_KM``), nearest
     first, from the spatial index (the volunteer's "near me")."""
     radius = current_app.config["NEARBY_KM"] if radius_km is None else radius_km
-    query = select(Case.id).where(Case.status == CaseStatus.RECEIVED,
-                                  Case.kind.in_(CLAIMABLE_KINDS))
+    query = select(Case.id).where(Case.status == CaseStatus.RECEIVED, claimable_clause())
     hits = spatial.nearest(db.session, CASE_POINTS, query, latitude, longitude, limit=limit,
                            within_m=radius * 1000)
     if not hits:

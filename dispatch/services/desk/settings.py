@@ -1,5 +1,6 @@
 """The studio's settings, changed on the desk: here the categories (names, icon, skills,
-the three clocks and what they count, retired or offered). Admins only: categories are
+the three clocks and what they count, whether volunteers may claim it and for how long,
+retired or offered). Admins only: categories are
 shared by every studio.
 
 Every change is one conditional UPDATE on the version the form was shown at: a second
@@ -24,8 +25,9 @@ from dispatch.services.errors import DomainError, InvalidInput, NotPermitted
 from dispatch.services.workdays import MAX_WORKING_DAYS
 
 FIELDS = ("name_zh", "name_en", "icon", "skills", "receive_hours", "handle_hours",
-          "reply_hours", "clock_unit", "active")
+          "reply_hours", "clock_unit", "active", "claimable", "claim_hours")
 MAX_HOURS = 24 * 90
+MAX_CLAIM_HOURS = 24 * 30  # a claim past a month is work nobody is doing
 
 
 class StaleSetting(DomainError):
@@ -59,6 +61,12 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInput(name, _("A clock must be at least 1."))
         if amount > limit:
             raise InvalidInput(name, _("At most %(n)d.", n=limit))
+    claim_hours = values["claim_hours"]
+    if not isinstance(claim_hours, int) or claim_hours < 1:
+        raise InvalidInput("claim_hours", _("A claim must last at least 1 hour."))
+    if claim_hours > MAX_CLAIM_HOURS:
+        raise InvalidInput("claim_hours", _("At most %(n)d.", n=MAX_CLAIM_HOURS))
+    values["claimable"] = bool(values["claimable"])
     if not (values["name_zh"] or "").strip():
         raise InvalidInput("name_zh", _("Please give the Chinese name."))
     values["skills"] = [s for s in values["skills"] if s in SKILL_LABELS]

@@ -22,6 +22,16 @@ from dispatch.models.people import FIELD_ROLES, SKILL_LABELS
 from dispatch.services.errors import InvalidInput
 
 
+def still_active(team: Team) -> bool:
+    """Whether the team is active, read under a share lock on its row that lasts until the
+    commit: retiring a team locks the row for update and then counts its open cases, so a
+    retirement and an assignment queue behind each other and the second sees the first.
+    (The case's foreign key locks the row too, but only at the UPDATE; SQLite serialises
+    writers anyway and ignores the lock.)"""
+    return bool(db.session.scalar(select(Team.active).where(Team.id == team.id)
+                                  .with_for_update(read=True)))
+
+
 def team_led_by(user: User) -> Team | None:
     return db.session.scalar(select(Team).where(Team.captain_id == user.id))
 

@@ -26,7 +26,9 @@ from dispatch.views.desk import (
     settings,
     shifts,
     studio_settings,
+    team_settings,
     teams,
+    user_settings,
     worklog,
 )
 from dispatch.views.desk.blueprint import bp
@@ -34,4 +36,4 @@ from dispatch.views.desk.blueprint import bp
 __all__ = ["bp", "api_clients", "board", "bulk", "calendar", "cases", "exports", "imports",
            "intake", "monthly", "notifications", "pairings", "people", "point_settings",
            "posters", "reception", "reply_settings", "rota", "settings", "shifts",
-           "studio_settings", "teams", "worklog"]
+           "studio_settings", "team_settings", "teams", "user_settings", "worklog"]

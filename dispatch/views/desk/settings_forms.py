@@ -14,6 +14,7 @@ from dispatch.models.vocabulary import CLOCK_UNIT_LABELS
 from dispatch.views.params import BoundedIntegerField
 
 MAX_CLOCK = 24 * 90
+MAX_CLAIM_HOURS = 24 * 30
 
 
 class CategoryForm(FlaskForm):
@@ -34,3 +35,7 @@ class CategoryForm(FlaskForm):
     reply_hours = BoundedIntegerField(_l("To reply"), maximum=MAX_CLOCK, validators=[
         InputRequired(_l("A clock must be at least 1."))])
     active = BooleanField(_l("Offered for new reports (untick to retire it)"))
+    claimable = BooleanField(_l("Volunteers may claim its micro-wishes and tasks on the phone"))
+    claim_hours = BoundedIntegerField(_l("A claim lasts (hours)"), maximum=MAX_CLAIM_HOURS,
+                                      validators=[InputRequired(
+                                          _l("A claim must last at least 1 hour."))])
