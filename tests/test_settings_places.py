@@ -304,3 +304,14 @@ def test_two_editors_at_the_same_moment_one_wins_and_one_is_told(app, world: Wor
     assert studio.version == 2 and studio.phone in ("0731-1111111", "0731-2222222")
     assert len(db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "studio.update")).all()) == 1
+
+
+def test_the_desk_menu_marks_settings_on_every_settings_page(signed_in) -> None:
+    desk = signed_in("admin")
+    for path in ("/desk/settings/studios", "/desk/settings/service-points",
+                 "/desk/settings/replies", "/desk/settings/teams", "/desk/settings/users"):
+        page = desk.get(path).get_data(as_text=True)
+        assert 'class="active" href="/desk/settings/categories" aria-current="true"' in page, path
+    cases = desk.get("/desk/cases")
+    assert cases.status_code == 200
+    assert 'href="/desk/settings/categories" aria-current' not in cases.get_data(as_text=True)
