@@ -38,7 +38,7 @@ from dispatch.models import Case, CaseEvent
 HERE = Path(__file__).parent
 PG_DATABASE = "bench_load"
 TARGET_P99_MS = 300.0
-QUICK_RUNS = [["--steps", "1,2,4,8", "--seconds", "15"]]
+QUICK_RUNS = [["--steps", "1,2,4,8,16", "--seconds", "15"]]
 
 
 def free_port() -> int:
