@@ -21,6 +21,7 @@ the same answer (``tests/test_spatial.py`` runs them side by side on the same da
 from __future__ import annotations
 
 import math
+import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -79,19 +80,20 @@ def backend_of(session: Session) -> str:
 
 def nearest(session: Session, points: PointTable, query: Select[Any], latitude: float,
             longitude: float, *, limit: int | None = None, within_m: float | None = None,
-            using: str | None = None) -> list[Hit]:
+            using: str | None = None, keep: bool = False) -> list[Hit]:
     """The rows of ``query`` nearest to the point first (ties by id), at most ``limit``,
     none farther than ``within_m``; rows without a point are never returned.
 
     The statements derived from ``query`` take the point, box, radius and limit as bound
-    parameters and are kept (:func:`_prepared`): a caller that passes the same query object
-    each time (built once) pays for building them once, not per call."""
+    parameters; with ``keep`` they are kept (:func:`_prepared`), for a caller that passes the
+    same query object each time (built once, at module level): it pays for building them
+    once, not per call. A query built per call gains nothing from being kept."""
     if limit is None and within_m is None:
         raise ValueError("a limit, a radius or both")
     backend = using or backend_of(session)
     if backend not in BACKENDS:
         raise ValueError(f"unknown spatial backend {backend!r}")
-    statement = _prepared(points, query, backend, limit is not None)
+    statement = _prepared(points, query, backend, limit is not None, keep)
     if backend == "rtree":
         return _rtree(session, statement, query_with_point(points, query), latitude,
                       longitude, limit, within_m)
@@ -112,17 +114,19 @@ def query_with_point(points: PointTable, query: Select[Any]) -> Select[Any]:
 
 
 _PREPARED: OrderedDict[tuple[Any, ...], Select[Any]] = OrderedDict()
-PREPARED_KEPT = 64  # statements kept, least recently used dropped (callers building a new
-# query per call only ever miss, as before)
+_PREPARED_LOCK = threading.Lock()
+PREPARED_KEPT = 64  # statements kept (``keep``), least recently used dropped
 
 
 def _prepared(points: PointTable, query: Select[Any], backend: str,
-              knn: bool) -> Select[Any]:
+              knn: bool, keep: bool = False) -> Select[Any]:
     key = (points.table, query, backend, knn)  # the query by identity: kept alive here
-    found = _PREPARED.get(key)
-    if found is not None:
-        _PREPARED.move_to_end(key)
-        return found
+    if keep:
+        with _PREPARED_LOCK:  # requests in threads share the cache
+            found = _PREPARED.get(key)
+            if found is not None:
+                _PREPARED.move_to_end(key)
+                return found
     statement = query_with_point(points, query)
     if backend == "rtree":
         tree = points.rtree.c
@@ -131,9 +135,11 @@ def _prepared(points: PointTable, query: Select[Any], backend: str,
             tree.max_lon >= bindparam("west"), tree.min_lon <= bindparam("east"))
     elif backend in ("postgis", "earth"):
         statement = _knn(backend, points, statement, knn)
-    _PREPARED[key] = statement
-    if len(_PREPARED) > PREPARED_KEPT:
-        _PREPARED.popitem(last=False)
+    if keep:
+        with _PREPARED_LOCK:
+            _PREPARED[key] = statement
+            if len(_PREPARED) > PREPARED_KEPT:
+                _PREPARED.popitem(last=False)
     return statement
 
 

@@ -208,7 +208,8 @@ def _volunteers(case: Case, count: int, with_load: bool = False) -> list[_Found]
     """The ``count`` nearest on-duty active volunteers within ``ASSIGN_RADIUS_KM``, nearest
     first, from the spatial index (with their open work in hand when ``with_load``)."""
     hits = spatial.nearest(db.session, VOLUNTEER_POINTS, _volunteer_query(with_load),
-                           case.latitude, case.longitude, limit=count, within_m=_radius_m())
+                           case.latitude, case.longitude, limit=count, within_m=_radius_m(),
+                           keep=True)
     return [_Found(f"user:{h.id}", h.id, h.row.display_name, False, h.row.latitude,
                    h.row.longitude, tuple(h.row.skills or ()), True, h.distance_m,
                    h.row.load if with_load else None)
