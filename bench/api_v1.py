@@ -27,6 +27,7 @@ from sqlalchemy import select, text
 
 from bench.common import SPOT, throwaway_stack
 from bench.report import BareRow, bare_db, drive, print_table, serving
+from bench.results import result
 from dispatch.extensions import db
 from dispatch.models import CaseKind, Category, Role, User
 from dispatch.services.cases import lifecycle
@@ -134,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
             print_table([baseline, api], baseline.rate)
             ratio = api.rate / baseline.rate if baseline.rate else 0.0
             print(f"{label}: {ratio:.2f} × bare (goal ≥ 0.5; informational)")
+            if not api.errors and not baseline.errors:  # a failed variant has no figure
+                result(f"JSON API {label} ({api.variant}) vs a bare endpoint, "
+                       f"{stack.database.kind}", figure=api.rate, baseline=baseline.rate,
+                       unit="req/s", ratio=ratio, target="≥ 0.5 × bare (goal)",
+                       met=ratio >= 0.5)
         problems = [f"{r.variant}: {e}" for r in (bare_list, api_list, bare_file, api_file)
                     for e in r.errors]
         for problem in problems:

@@ -16,11 +16,16 @@ import contextlib
 import math
 import secrets
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
@@ -156,3 +161,55 @@ def percentile(values: list[float], p: float) -> float:
 def percentile_ms(seconds: list[float], p: float) -> float:
     """:func:`percentile` of times in seconds, in milliseconds."""
     return percentile(seconds, p) * 1000
+
+
+# --- a webhook receiver (bench/notify.py, bench/workers.py) ------------------------------------
+
+@dataclass
+class Receiver:
+    url: str
+    arrivals: list[tuple[str, float]]  # (Idempotency-Key, time.time() when the POST arrived)
+
+
+@contextlib.contextmanager
+def receiving(delay_s: float = 0.0) -> Iterator[Receiver]:
+    """A group-chat robot on 127.0.0.1 (a thread per request): waits ``delay_s`` as an
+    outside service thinking would, records each POST's key and arrival, answers 200."""
+    arrivals: list[tuple[str, float]] = []
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the robots' HTTPS endpoints do
+
+        def setup(self) -> None:
+            super().setup()
+            # As web servers do: without it, the body's small write waits for the ACK of the
+            # headers' (Nagle's algorithm against delayed ACKs: 40 ms a request).
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def do_POST(self) -> None:  # the name http.server calls
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if delay_s:
+                time.sleep(delay_s)
+            with lock:
+                arrivals.append((self.headers.get("Idempotency-Key") or "", time.time()))
+            body = b'{"errcode": 0, "errmsg": "ok"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="receiver", daemon=True)
+    thread.start()
+    try:
+        yield Receiver(f"http://127.0.0.1:{server.server_port}/hook", arrivals)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -68,9 +69,11 @@ def _number(value: float | None, unit: str) -> str:
     return f"{value:,.2f} {unit}".strip() if value < 100 else f"{value:,.0f} {unit}".strip()
 
 
-def table(rows: list[dict], when: str) -> str:
-    lines = [f"Measured by `make bench` on {when} (2 cores; each figure against its baseline "
-             "measured in the same run):", "",
+def table(rows: list[dict], when: str, seconds: float, load: tuple[float, float]) -> str:
+    lines = [f"Measured by `make bench` on {when} in {seconds / 60:.1f} minutes "
+             f"({os.cpu_count()} cores, load average {load[0]:.1f} at the start and "
+             f"{load[1]:.1f} at the end: other work shares the machine; each figure against "
+             "its baseline measured in the same run):", "",
              "| benchmark | figure | baseline | ratio | target | met | command |",
              "| --- | ---: | ---: | ---: | --- | --- | --- |"]
     for r in rows:
@@ -103,13 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     only = {n for n in args.only.split(",") if n}
     rows: list[dict] = []
+    started, load = time.monotonic(), os.getloadavg()[0]
     for path in sorted(HERE.glob("*.py")):
         if path.stem in SKIP or (only and path.stem not in only):
             continue
         for run in quick_runs(path):
             found, _output = run_one(path.stem, run, args.timeout)
             rows.extend(found)
-    text = table(rows, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    text = table(rows, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                 time.monotonic() - started, (load, os.getloadavg()[0]))
     print(text)
     if not args.no_write:
         write_readme(text)

@@ -54,6 +54,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # The BEGIN the driver puts before a transaction's first write takes the write lock
+        # at once (waiting the busy timeout for it) with a fresh snapshot. A plain (deferred)
+        # BEGIN takes it at the INSERT itself and, in WAL mode, fails at once with "database
+        # is locked" (SQLITE_BUSY_SNAPSHOT) when another writer committed meanwhile: seen
+        # under four concurrent filings (bench/api.py, bench/api_v1.py). Reads still run
+        # without a transaction, as before.
+        dbapi_connection.isolation_level = "IMMEDIATE"
 
 
 def select_locale() -> str:

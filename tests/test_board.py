@@ -227,3 +227,24 @@ def test_names_on_the_map_layers_are_escaped(world: World, signed_in: Any) -> No
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&#96;&#36;{team}&#96;" in page
     # The volunteers travel as JSON inside the script, escaped for the tooltip's HTML.
     assert r"\u0026lt;img src=x onerror=alert(2)\u0026gt;" in page
+
+
+def test_template_syntax_in_user_text_stays_text_on_every_map(world: World,
+                                                              signed_in: Any) -> None:
+    """Folium's output was compiled and evaluated again as a Jinja template, so a title or a
+    name holding ``{{ … }}`` ran on the server. It must reach the page as typed."""
+    from dispatch.geo import maps
+
+    world.team.name_zh = "队{{ 6*7 }}{% if true %}X{% endif %}"
+    db.session.commit()
+    page = signed_in("coordinator").get("/desk/board").get_data(as_text=True)
+    assert "{{ 6*7 }}" in page and "队42" not in page and "{% if true %}" in page
+    fmap = maps.base_map(world.case.latitude, world.case.longitude)
+    maps.add_marker(fmap, world.case.latitude, world.case.longitude,
+                    tooltip="A{{ 7*7 }}B", popup="{{ this.__class__ }}")
+    maps.add_circle(fmap, world.case.latitude, world.case.longitude, 50, tooltip="C{{ 8*8 }}D")
+    embedded = maps.embed(fmap)
+    script = str(embedded.script)
+    assert "A{{ 7*7 }}B" in script and "A49B" not in script
+    assert "C{{ 8*8 }}D" in script and "C64D" not in script
+    assert "{{ this.__class__ }}" in script and "class '" not in script

@@ -142,8 +142,8 @@ def test_the_database_uses_its_spatial_index(world: World) -> None:
         pytest.skip("PostGIS is not installed on this PostgreSQL server")
     assert backend == "postgis"  # CI installs postgresql-15-postgis-3: this path every run
     db.session.execute(text("SET LOCAL enable_seqscan = off"))
-    query = spatial._knn("postgis", VOLUNTEER_POINTS, select(VolunteerProfile.user_id),
-                         *CENTRE, 10, None)
+    query = spatial._prepared(VOLUNTEER_POINTS, select(VolunteerProfile.user_id), "postgis",
+                              True).params(here_lat=CENTRE[0], here_lon=CENTRE[1], k=14)
     compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
     plan = "\n".join(r[0] for r in db.session.execute(text(f"EXPLAIN {compiled}")))
     assert "ix_volunteer_profiles_geography" in plan, plan

@@ -139,3 +139,48 @@ def test_the_assignment_dropdown_lists_teams_and_the_nearest_volunteers(world: W
     keys = [c.key for c in dispatching.candidates(world.case)]
     assert f"team:{world.team.id}" in keys and f"user:{world.member.id}" in keys
     assert f"user:{world.coordinator.id}" not in keys
+
+
+def test_the_one_statement_open_work_agrees_with_the_grouped_counts_on_edge_cases(
+        world: World) -> None:
+    """The open work read with each volunteer (correlated COUNTs) is the same as
+    ``open_work``'s grouped COUNTs, and the ranking the same as scoring everyone: volunteers
+    who handle a case, are assigned one nobody handles, are assigned one someone else
+    handles (not theirs), ties at one spot, off duty, inactive, and a coordinator with a
+    profile (not a field role) all near the case."""
+    from dispatch.models import AssignmentStatus, CaseStatus
+
+    case = far_case(world)
+    rng = random.Random(11)
+    spot = at(*FAR, metres_east=700)
+    crowd = [volunteer_at(world, spot if n % 4 == 0 else
+                          at(*FAR, metres_north=rng.gauss(0, 2000), metres_east=rng.gauss(0, 2000)),
+                          skills=rng.choice([["repair"], ["greening"], [], ["road", "repair"]]),
+                          on_duty=rng.random() < 0.85, active=rng.random() < 0.95)
+             for n in range(80)]
+    desk = gen_user(Role.COORDINATOR)
+    db.session.add(VolunteerProfile(user=desk, latitude=FAR[0], longitude=FAR[1],
+                                    skills=["repair"], on_duty=True))
+    db.session.flush()
+    for n in range(40):  # open work: handled, assigned with nobody handling, someone else's
+        holder, other = rng.choice(crowd), rng.choice(crowd)
+        work = gen_case(world.category, world.studio, latitude=FAR[0], longitude=FAR[1])
+        work.status, work.assignment_status = CaseStatus.HANDLING, AssignmentStatus.ASSIGNED
+        work.assigned_volunteer_id = holder.id
+        work.handled_by_id = (None, holder.id, other.id)[n % 3]
+    db.session.commit()
+    read = {f.key: f.load for f in dispatching._volunteers(case, 1000, with_load=True)}
+    counted = dispatching.open_work([], [int(k.split(":")[1]) for k in read])
+    assert read and {k: n for k, n in read.items() if n} == counted
+    assert f"user:{desk.id}" not in read
+    assert all(not (u.active and u.profile and u.profile.on_duty) for u in crowd
+               if f"user:{u.id}" not in read)
+    everyone = [_Found(f"user:{u.id}", u.id, u.display_name, False, u.profile.latitude,
+                       u.profile.longitude, tuple(u.profile.skills), True)
+                for u in crowd if u.active and u.profile and u.profile.on_duty]
+    found = everyone + dispatching._teams(case)
+    loads = dispatching.open_work([f.id for f in found if f.is_team],
+                                  [f.id for f in found if not f.is_team])
+    for limit in (1, 3, 10, 25):
+        expected = [(s.key, s.open_work) for s in _score(case, found, loads)[:limit]]
+        assert [(s.key, s.open_work) for s in suggest(case, limit=limit)] == expected

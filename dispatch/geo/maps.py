@@ -22,6 +22,7 @@ from folium.utilities import JsCode
 from markupsafe import Markup, escape
 
 from dispatch.geo.coords import TileCRS, to_display
+from dispatch.geo.folium_output import render_output_once
 
 VENDOR = "/static/vendor"
 LOCAL_JS = [
@@ -53,6 +54,9 @@ LOCAL_CLUSTER_CSS = [
 
 
 def use_local_assets() -> None:
+    """Also: Folium's rendered output is kept as text, never compiled and evaluated again
+    as a template (``folium_output``: faster, and user text stays text)."""
+    render_output_once()
     folium.Map.default_js = LOCAL_JS
     folium.Map.default_css = LOCAL_CSS
     MarkerCluster.default_js = LOCAL_CLUSTER_JS

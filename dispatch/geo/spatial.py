@@ -9,7 +9,7 @@ backends only choose *which rows to read*; the distance, the radius test and the
 then computed here, in Python, on one sphere, for every backend alike: so all backends give
 the same answer (``tests/test_spatial.py`` runs them side by side on the same data):
 
-* ``rtree`` (SQLite): a box around the circle from the R*Tree, widened ×3 until the
+* ``rtree`` (SQLite): a box around the circle from the R*Tree, widened (at most ×3) until the
   ``limit`` nearest are provably inside the circle the box holds;
 * ``postgis``: ``ORDER BY geography <-> point`` (a GiST k-nearest-neighbour scan) and
   ``ST_DWithin`` for a radius, through GeoAlchemy2;
@@ -21,13 +21,15 @@ the same answer (``tests/test_spatial.py`` runs them side by side on the same da
 from __future__ import annotations
 
 import math
+import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import Select, func, literal_column, text
+from sqlalchemy import Float, Integer, Select, bindparam, func, literal_column, text
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.orm import Session
 
@@ -78,21 +80,67 @@ def backend_of(session: Session) -> str:
 
 def nearest(session: Session, points: PointTable, query: Select[Any], latitude: float,
             longitude: float, *, limit: int | None = None, within_m: float | None = None,
-            using: str | None = None) -> list[Hit]:
+            using: str | None = None, keep: bool = False) -> list[Hit]:
     """The rows of ``query`` nearest to the point first (ties by id), at most ``limit``,
-    none farther than ``within_m``; rows without a point are never returned."""
+    none farther than ``within_m``; rows without a point are never returned.
+
+    The statements derived from ``query`` take the point, box, radius and limit as bound
+    parameters; with ``keep`` they are kept (:func:`_prepared`), for a caller that passes the
+    same query object each time (built once, at module level): it pays for building them
+    once, not per call. A query built per call gains nothing from being kept."""
     if limit is None and within_m is None:
         raise ValueError("a limit, a radius or both")
     backend = using or backend_of(session)
-    query = query.add_columns(points.latitude, points.longitude).where(
-        points.latitude.is_not(None), points.longitude.is_not(None))
-    if backend == "rtree":
-        return _rtree(session, points, query, latitude, longitude, limit, within_m)
-    if backend in ("postgis", "earth"):
-        query = _knn(backend, points, query, latitude, longitude, limit, within_m)
-    elif backend != "scan":
+    if backend not in BACKENDS:
         raise ValueError(f"unknown spatial backend {backend!r}")
-    return _ranked(session.execute(query).all(), latitude, longitude, limit, within_m)
+    statement = _prepared(points, query, backend, limit is not None, keep)
+    if backend == "rtree":
+        return _rtree(session, statement, query_with_point(points, query), latitude,
+                      longitude, limit, within_m)
+    params: dict[str, Any] = {}
+    if backend in ("postgis", "earth"):
+        params = {"here_lat": latitude, "here_lon": longitude,
+                  "radius_m": (within_m or 0.0) * MARGIN}
+        if limit is not None:
+            params["k"] = limit + SLACK
+    return _ranked(session.execute(statement, params).all(), latitude, longitude, limit,
+                   within_m)
+
+
+def query_with_point(points: PointTable, query: Select[Any]) -> Select[Any]:
+    """``query`` with the latitude and longitude last, rows without a point left out."""
+    return query.add_columns(points.latitude, points.longitude).where(
+        points.latitude.is_not(None), points.longitude.is_not(None))
+
+
+_PREPARED: OrderedDict[tuple[Any, ...], Select[Any]] = OrderedDict()
+_PREPARED_LOCK = threading.Lock()
+PREPARED_KEPT = 64  # statements kept (``keep``), least recently used dropped
+
+
+def _prepared(points: PointTable, query: Select[Any], backend: str,
+              knn: bool, keep: bool = False) -> Select[Any]:
+    key = (points.table, query, backend, knn)  # the query by identity: kept alive here
+    if keep:
+        with _PREPARED_LOCK:  # requests in threads share the cache
+            found = _PREPARED.get(key)
+            if found is not None:
+                _PREPARED.move_to_end(key)
+                return found
+    statement = query_with_point(points, query)
+    if backend == "rtree":
+        tree = points.rtree.c
+        statement = statement.join(points.rtree, tree.id == points.id).where(
+            tree.max_lat >= bindparam("south"), tree.min_lat <= bindparam("north"),
+            tree.max_lon >= bindparam("west"), tree.min_lon <= bindparam("east"))
+    elif backend in ("postgis", "earth"):
+        statement = _knn(backend, points, statement, knn)
+    if keep:
+        with _PREPARED_LOCK:
+            _PREPARED[key] = statement
+            if len(_PREPARED) > PREPARED_KEPT:
+                _PREPARED.popitem(last=False)
+    return statement
 
 
 def _ranked(rows: Sequence[Row[Any]], latitude: float, longitude: float, limit: int | None,
@@ -104,8 +152,9 @@ def _ranked(rows: Sequence[Row[Any]], latitude: float, longitude: float, limit: 
     return hits if limit is None else hits[:limit]
 
 
-def _knn(backend: str, points: PointTable, query: Select[Any], latitude: float,
-         longitude: float, limit: int | None, within_m: float | None) -> Select[Any]:
+def _knn(backend: str, points: PointTable, query: Select[Any], knn: bool) -> Select[Any]:
+    lat = bindparam("here_lat", type_=Float)
+    lon = bindparam("here_lon", type_=Float)
     if backend == "postgis":
         # Spelt as the index is (models/spatial_index.py GEOGRAPHY_SQL), so the planner uses it.
         # geography(x) is the planner's x::geography (a cast without a type modifier:
@@ -113,21 +162,21 @@ def _knn(backend: str, points: PointTable, query: Select[Any], latitude: float,
         here = func.geography(func.ST_SetSRID(
             func.ST_MakePoint(points.longitude, points.latitude), literal_column("4326")),
             type_=Geography)
-        there = func.geography(func.ST_SetSRID(func.ST_MakePoint(longitude, latitude),
+        there = func.geography(func.ST_SetSRID(func.ST_MakePoint(lon, lat),
                                                literal_column("4326")), type_=Geography)
         order = here.distance_centroid(there)  # <->
-        near = func.ST_DWithin(here, there, (within_m or 0.0) * MARGIN)
+        near = func.ST_DWithin(here, there, bindparam("radius_m", type_=Float))
     else:
         here, there = (func.ll_to_earth(points.latitude, points.longitude),
-                       func.ll_to_earth(latitude, longitude))
+                       func.ll_to_earth(lat, lon))
         order = here.op("<->")(there)
-        near = func.earth_box(there, (within_m or 0.0) * MARGIN).op("@>")(here)
-    if limit is not None:
+        near = func.earth_box(there, bindparam("radius_m", type_=Float)).op("@>")(here)
+    if knn:
         # k nearest: the index's ordered scan alone, cut to the radius afterwards (in
         # ``_ranked``). A radius test beside it makes the planner guess how many rows pass
         # it, and a wrong guess (it has no statistics for a circle) trades the k-nearest
         # scan for reading every row in the circle and sorting them.
-        return query.order_by(order).limit(limit + SLACK)
+        return query.order_by(order).limit(bindparam("k", type_=Integer))
     return query.where(near).order_by(order)
 
 
@@ -140,21 +189,29 @@ def _box(latitude: float, radius_m: float) -> tuple[float, float]:
     return dlat, min(360.0, dlat / math.cos(math.radians(edge)))
 
 
-def _rtree(session: Session, points: PointTable, query: Select[Any], latitude: float,
+def _rtree(session: Session, statement: Select[Any], whole: Select[Any], latitude: float,
            longitude: float, limit: int | None, within_m: float | None) -> list[Hit]:
-    tree = points.rtree.c
     widest = within_m if within_m is not None else math.pi * EARTH_RADIUS_M
     radius = widest if limit is None else min(FIRST_BOX_M, widest)
     while True:
         dlat, dlon = _box(latitude, radius)
         if dlat >= 90 and dlon >= 360:  # the whole earth: no box is narrower than a scan
-            rows = session.execute(query).all()
+            rows = session.execute(whole).all()
         else:
-            rows = session.execute(query.join(points.rtree, tree.id == points.id).where(
-                tree.max_lat >= latitude - dlat, tree.min_lat <= latitude + dlat,
-                tree.max_lon >= longitude - dlon, tree.min_lon <= longitude + dlon)).all()
+            rows = session.execute(statement, {
+                "south": latitude - dlat, "north": latitude + dlat,
+                "west": longitude - dlon, "east": longitude + dlon}).all()
         # The box holds the circle of ``radius``: every row inside that circle was read.
         hits = _ranked(rows, latitude, longitude, None, radius)
         if radius >= widest or (limit is not None and len(hits) >= limit):
             return hits if limit is None else hits[:limit]
-        radius = min(radius * 3, widest)
+        radius = min(_wider(radius, len(hits), limit), widest)
+
+
+def _wider(radius: float, found: int, limit: int | None) -> float:
+    """The next box: ×3, or less when the circle already held most of what is wanted
+    (the rows grow with the area: reading nine times as many to find a few more is the
+    costliest step of a k-nearest search)."""
+    if limit is None or found == 0:
+        return radius * 3
+    return radius * min(3.0, max(1.5, 1.25 * math.sqrt(limit / found)))

@@ -6,6 +6,8 @@ SMS URL) so that a receiver can drop a repeat.
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +18,16 @@ from dispatch.extensions import db
 from dispatch.models import Notification, Team
 
 TIMEOUT_S = 5
+_local = threading.local()
+
+
+def session() -> requests.Session:
+    """One HTTP session per process and thread, so that deliveries to the same robot or
+    gateway reuse its kept-alive connection (over HTTPS: no new TLS handshake per message).
+    A forked process gets its own: a socket is never shared across a fork."""
+    if getattr(_local, "pid", None) != os.getpid():
+        _local.pid, _local.session = os.getpid(), requests.Session()
+    return _local.session  # type: ignore[no-any-return]
 
 
 def webhook_payload(kind: str, text: str) -> dict[str, Any]:
@@ -28,7 +40,7 @@ def send_webhook(row: Notification) -> None:
     team = db.session.get(Team, row.team_id)
     if team is None or not team.webhook_url:
         raise RuntimeError("the team has no webhook any more")
-    response = requests.post(team.webhook_url, json=webhook_payload(team.webhook_kind or
+    response = session().post(team.webhook_url, json=webhook_payload(team.webhook_kind or
                                                                     "wecom", row.text),
                              headers={"Idempotency-Key": row.key}, timeout=TIMEOUT_S)
     response.raise_for_status()
@@ -40,5 +52,5 @@ def send_sms(row: Notification) -> None:
         raise RuntimeError("no SMS gateway is configured (SMS_GATEWAY_URL)")
     url = template.format(phone=quote(row.phone or ""), text=quote(row.text),
                           key=quote(row.key))
-    response = requests.get(url, headers={"Idempotency-Key": row.key}, timeout=TIMEOUT_S)
+    response = session().get(url, headers={"Idempotency-Key": row.key}, timeout=TIMEOUT_S)
     response.raise_for_status()
