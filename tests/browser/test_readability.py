@@ -144,3 +144,22 @@ def test_the_larger_text_setting_stays_across_visits(javascript: bool, browser: 
     assert _font_size(page) == normal
     assert not [c for c in later.cookies() if c["name"] == "text_size"]
     later.close()
+
+
+def test_the_phone_bar_stays_above_a_scrolled_map(site: tuple[str, dict[str, Any]],
+                                                   visitors: Visitors) -> None:
+    """Scrolled so that the map passes under the sticky bar, the bar is what a tap there
+    reaches, not Leaflet's zoom buttons (z-index 1000) drawn through it."""
+    base, places = site
+    path = "/c/{handling_code}"
+    page = visitors.visit(None, "zh", base + path.format(**places))
+    bar = _box(page.locator(".topbar").first)
+    zoom = page.locator(".leaflet-control-zoom").first
+    assert zoom.count() == 1, f"no map on {path}"
+    zoom.scroll_into_view_if_needed()
+    top = page.evaluate("() => document.querySelector('.leaflet-control-zoom')"
+                        ".getBoundingClientRect().top")
+    page.evaluate(f"window.scrollBy(0, {top} - {bar['height']} / 2)")
+    at = page.evaluate(f"() => document.elementFromPoint(30, {bar['height']} / 2)"
+                       ".closest('.topbar') !== null")
+    assert at, f"{path}: the map's controls cover the bar when scrolled under it"
