@@ -31,6 +31,10 @@ def test_an_admin_changes_the_clocks_and_the_audit_log_says_so(signed_in, world:
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "category.update"))
     assert entry is not None and entry.before["clock_unit"] == "hours"
     assert entry.after["clock_unit"] == "workdays"
+    # The list's audit log names the fields in the reader's words, not the columns'.
+    log = admin.get("/desk/settings/categories").get_data(as_text=True)
+    assert "处理时限: 3" in log  # the form's own label ("To handle"), in Chinese
+    assert "handle_hours" not in log and "clock_unit" not in log
 
 
 def test_a_clock_of_zero_is_refused_with_what_was_typed(signed_in, world: World) -> None:

@@ -19,6 +19,7 @@ from dispatch.services.cases.sent_back import sent_back
 from dispatch.services.permissions import may_see_reporter_phone
 from dispatch.services.phones import display_phone, mask_phone
 from dispatch.services.text import listing
+from dispatch.views.audit_labels import audit_field
 from dispatch.views.forms import TEXT_SIZE_COOKIE, LanguageForm
 
 STATUS_COLOURS = {
@@ -96,6 +97,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(lambda code: str(SKILL_LABELS.get(code, code)), "skill_label")
     app.add_template_filter(mask_phone)
     app.add_template_filter(display_phone)
+    app.add_template_filter(audit_field)
     app.add_template_global(status_badge)
     app.add_template_global(sees_reporter_phone)
     app.add_template_global(error_aria)
