@@ -34,6 +34,16 @@ def test_an_admin_changes_the_clocks_and_the_audit_log_says_so(signed_in, world:
     # The list's audit log names the fields in the reader's words, not the columns'.
     log = admin.get("/desk/settings/categories").get_data(as_text=True)
     assert "处理时限: 3" in log  # the form's own label ("To handle"), in Chinese
+    # Saving the same skills in another order is no change.
+    again = _fields(world, version=category.version, skills=["safety", "repair"])
+    category.skills = ["repair", "safety"]
+    db.session.commit()
+    again["version"] = db.session.get(Category, world.category.id).version
+    assert admin.post(f"/desk/settings/categories/{world.category.id}", again).status_code == 302
+    db.session.expire_all()
+    last = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "category.update")
+                              .order_by(AuditEntry.id.desc())).first()
+    assert last is not None and "skills" not in (last.after or {})
     assert "handle_hours" not in log and "clock_unit" not in log
 
 

@@ -47,7 +47,7 @@ class StaleSetting(DomainError):
 def values_of(category: Category) -> dict[str, Any]:
     values = {name: getattr(category, name) for name in FIELDS}
     values["clock_unit"] = str(ClockUnit(category.clock_unit))
-    values["skills"] = list(category.skills or [])
+    values["skills"] = sorted(category.skills or [])  # an order is not a change
     return values
 
 
@@ -69,7 +69,7 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
     values["claimable"] = bool(values["claimable"])
     if not (values["name_zh"] or "").strip():
         raise InvalidInput("name_zh", _("Please give the Chinese name."))
-    values["skills"] = [s for s in values["skills"] if s in SKILL_LABELS]
+    values["skills"] = sorted({s for s in values["skills"] or [] if s in SKILL_LABELS})
     values["clock_unit"] = unit
     return values
 

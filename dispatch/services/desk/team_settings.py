@@ -45,7 +45,7 @@ def may_manage(actor: User, team: Team | None = None, studio_id: int | None = No
 
 def values_of(team: Team) -> dict[str, Any]:
     values = {name: getattr(team, name) for name in FIELDS}
-    values["skills"] = list(team.skills or [])
+    values["skills"] = sorted(team.skills or [])  # an order is not a change
     values["captain_id"], values["active"] = team.captain_id, team.active
     return values
 
