@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import redis
@@ -14,7 +15,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from dispatch.extensions import db, get_queue
-from dispatch.jobs.photos import enqueue_processing, process_photo
+from dispatch.jobs.photos import enqueue_processing, process_photo, requeue_waiting_photos
 from dispatch.models import Case, CasePhoto
 from dispatch.services.photos import THUMB_SIDE, photo_path, process_upload, upload_path
 from tests.conftest import WebClient, run_queued_jobs
@@ -177,3 +178,21 @@ def test_a_photo_filed_while_the_queue_is_down_is_processed_once_it_is_back(
     run_queued_jobs()
     assert the_photo().state == "ready"
     assert fetch(web, f"/media/{photo.key}_thumb.jpg")[1] == "image/jpeg"
+
+
+def test_a_lost_photo_job_is_queued_again_by_the_sweep_without_a_view(
+        app: Flask, web: WebClient, world: World, redis_outage: Callable[[], str]) -> None:
+    status, body = file_with(web, world, phone_jpeg((800, 600)))
+    assert status == 302, body
+    photo = the_photo()
+    app.extensions["dispatch.redis"] = redis.Redis.from_url(redis_outage())
+    assert photo_jobs() == []  # lost with Redis, and nobody opens the case page
+    assert requeue_waiting_photos() == 0  # just filed: its job may still be coming
+    photo.created_at = photo.created_at - timedelta(minutes=5)
+    db.session.commit()
+    assert requeue_waiting_photos() == 1
+    requeue_waiting_photos()  # a second sweep before the worker ran
+    assert photo_jobs() == [f"photo-{photo.key}"]  # one job however often the sweep runs
+    run_queued_jobs()
+    assert the_photo().state == "ready"
+    assert requeue_waiting_photos() == 0

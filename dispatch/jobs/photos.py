@@ -5,7 +5,8 @@ The request only checks an upload by its content and keeps it, unserved
 report, the desk's intake, a volunteer's "after" photos), is remembered at flush and gets
 one job after commit, its id derived from the photo's key, so a second enqueue of a waiting
 job is a no-op. When Redis is down the filing still succeeds: the page shows a placeholder,
-and each request for a pending photo queues its job again (``views/public/report.py``).
+each request for a pending photo queues its job again (``views/public/report.py``), and a
+sweep every few minutes queues any photo still pending (``schedule.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def process_photo(key: str) -> str:
     state = photo_processing.process_photo(key)
     db.session.commit()
     return state
+
+
+@job
+def requeue_waiting_photos() -> int:
+    """Every few minutes: a pending photo whose job was lost is queued again (a waiting
+    job is left alone; the job skips a photo already processed)."""
+    keys = photo_processing.waiting_too_long()
+    return sum(enqueue_processing(key) for key in keys)
 
 
 def enqueue_processing(key: str, *, again: bool = True) -> bool:

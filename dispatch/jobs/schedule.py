@@ -16,6 +16,7 @@ from dispatch.jobs.periodic import (
     release_expired_claims,
     standing_reminders,
 )
+from dispatch.jobs.photos import requeue_waiting_photos
 
 cron.register(release_expired_claims, "default", interval=300, job_timeout=120)
 # Anything the web request could not queue (Redis was down) goes out from here: at most this
@@ -28,3 +29,5 @@ cron.register(daily_digest, "default", cron="30 0 * * *", job_timeout=300)  # 08
 cron.register(anonymise_expired, "default", cron="45 2 * * *", job_timeout=600)  # 02:45 UTC
 # Shifts tomorrow and in an hour, short shifts the evening before, visits coming due.
 cron.register(standing_reminders, "default", interval=600, job_timeout=300)
+# Photos whose processing job was lost (Redis down at commit) and that nobody has viewed.
+cron.register(requeue_waiting_photos, "default", interval=300, job_timeout=120)

@@ -7,10 +7,12 @@ conditional UPDATE from "pending", so two runs of the job at once change it once
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import select, update
 
 from dispatch.extensions import db
-from dispatch.models import CasePhoto
+from dispatch.models import CasePhoto, utcnow
 from dispatch.services.photos import make_thumbnail, process_pending, upload_dir
 
 
@@ -40,3 +42,13 @@ def process_photo(key: str) -> str:
     db.session.flush()
     db.session.expire(photo)
     return str(values["state"])
+
+
+def waiting_too_long(older_than: timedelta = timedelta(minutes=2), limit: int = 500,
+                     now: datetime | None = None) -> list[str]:
+    """Photos still pending a while after they were filed: their job was lost (Redis was
+    down at commit, or flushed) and nobody has looked at them since."""
+    cutoff = (now or utcnow()) - older_than
+    return list(db.session.scalars(select(CasePhoto.key).where(
+        CasePhoto.state == "pending", CasePhoto.created_at < cutoff)
+        .order_by(CasePhoto.id).limit(limit)))
