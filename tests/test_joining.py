@@ -16,6 +16,7 @@ from dispatch.models import (
     Case,
     CaseStatus,
     Role,
+    Team,
     User,
     VolunteerApplication,
     utcnow,
@@ -128,6 +129,19 @@ def test_deactivating_returns_open_work_to_the_team_with_a_ledger_line(world: Wo
     member = db.session.get(User, world.member.id)
     assert not member.active and member.deactivated_at is not None
     assert member.display_name  # history kept
+
+
+def test_a_captain_who_leaves_leaves_the_team_without_a_captain(world: World) -> None:
+    team_id, captain_id = world.team.id, world.captain.id
+    assert world.team.captain_id == captain_id
+    leaving.deactivate(world.captain, world.coordinator)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Team, team_id).captain_id is None  # the desk chooses the next
+    entry = db.session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "team.captain_left"))
+    assert entry is not None and entry.target == f"team:{team_id}"
+    assert entry.before == {"captain_id": captain_id}
 
 
 def test_the_last_coordinator_of_a_studio_cannot_be_deactivated(world: World) -> None:

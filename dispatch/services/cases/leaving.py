@@ -4,7 +4,9 @@ case with its own ledger line through the usual steps:
 
 * work assigned to them alone, not yet done, is reassigned to their team;
 * without a team, a claim they held is released back to the open list;
-* work their captain shared out to them goes back to the team's inbox.
+* work their captain shared out to them goes back to the team's inbox;
+* a team they captained is left without a captain (not with a captain who cannot sign
+  in), for the desk to choose the next one on the team's settings page.
 
 Work they already finished waits for its check as before. The change is in the audit log.
 """
@@ -12,10 +14,10 @@ Work they already finished waits for its check as before. The change is in the a
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dispatch.extensions import db
-from dispatch.models import Case, CaseStatus, User, utcnow
+from dispatch.models import Case, CaseStatus, Team, User, utcnow
 from dispatch.models.vocabulary import UNFINISHED_WORK, AssignmentStatus
 from dispatch.services import audit
 from dispatch.services.cases import commands
@@ -56,6 +58,12 @@ def deactivate(user: User, by: User) -> list[int]:
     for case in list(shared):
         amend(case, actor, "return_to_team", {"handled_by_id": None}, note=note)
         moved.append(case.id)
+    captained = list(db.session.scalars(update(Team).where(Team.captain_id == user.id)
+                                        .values(captain_id=None).returning(Team.id)
+                                        .execution_options(synchronize_session=False)))
+    for team in captained:
+        audit.record(by, "team.captain_left", f"team:{team}", before={"captain_id": user.id},
+                     after={"captain_id": None})
     accounts.deactivate(user)
     user.deactivated_at = utcnow()
     user.version = (user.version or 1) + 1  # a settings form shown before is stale now
