@@ -260,7 +260,7 @@ def test_two_editors_at_the_same_moment_one_wins_and_one_is_told(app, world: Wor
 
     from dispatch.models import User
     from dispatch.services.desk import studio_settings
-    from dispatch.services.desk.settings import StaleSetting
+    from dispatch.services.desk.versioned import StaleSetting
     from dispatch.views.desk.studio_settings import form_data
 
     values = form_data(studio_settings.values_of(world.studio))

@@ -15,33 +15,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import update
 
-from dispatch.extensions import db
 from dispatch.models import Category, ClockUnit, User
 from dispatch.models.people import SKILL_LABELS
-from dispatch.services import audit
-from dispatch.services.errors import DomainError, InvalidInput, NotPermitted
+from dispatch.services.desk import versioned
+from dispatch.services.errors import InvalidInput, NotPermitted
 from dispatch.services.workdays import MAX_WORKING_DAYS
 
 FIELDS = ("name_zh", "name_en", "icon", "skills", "receive_hours", "handle_hours",
           "reply_hours", "clock_unit", "active", "claimable", "claim_hours")
 MAX_HOURS = 24 * 90
 MAX_CLAIM_HOURS = 24 * 30  # a claim past a month is work nobody is doing
-
-
-class StaleSetting(DomainError):
-    """Someone else changed the setting since the form was shown."""
-
-    http_status = 409
-
-    def __init__(self, current: dict[str, Any], changed: list[str], by: str) -> None:
-        super().__init__()
-        self.current, self.changed, self.by = current, changed, by
-
-    def message(self) -> str:
-        return _("%(name)s changed this meanwhile; nothing was saved. Look at the values "
-                 "now and save again.", name=self.by or _("Someone"))
 
 
 def values_of(category: Category) -> dict[str, Any]:
@@ -79,21 +63,5 @@ def update_category(category: Category, user: User, expected_version: int,
     if user.role.value != "admin":
         raise NotPermitted("settings")
     values = _checked({name: values.get(name) for name in FIELDS})
-    before = values_of(category)
-    done = db.session.execute(
-        update(Category).where(Category.id == category.id,
-                               Category.version == expected_version)
-        .values(version=Category.version + 1, **values)
-        .execution_options(synchronize_session=False)).rowcount
-    db.session.refresh(category)
-    if done != 1:
-        current = values_of(category)
-        last = audit.latest(1, action="category.update", target=f"category:{category.id}")
-        changed = sorted(k for k in FIELDS if last and last[0].after
-                         and last[0].before and last[0].after.get(k) != last[0].before.get(k))
-        raise StaleSetting(current, changed, last[0].actor_name if last else "")
-    after = values_of(category)
-    audit.record(user, "category.update", f"category:{category.id}",
-                 before={k: v for k, v in before.items() if after[k] != v},
-                 after={k: v for k, v in after.items() if before[k] != v})
-    return category
+    return versioned.save(category, user, expected_version, values, action="category.update",
+                          fields=FIELDS, values_of=values_of)

@@ -27,7 +27,7 @@ from dispatch.extensions import db
 from dispatch.models import OPEN_STATUSES, Case, Region, Role, Studio, Team, User
 from dispatch.models.people import FIELD_ROLES, SKILL_LABELS, VolunteerProfile
 from dispatch.services import audit
-from dispatch.services.desk.settings import StaleSetting
+from dispatch.services.desk import versioned
 from dispatch.services.desk.user_settings import studio_of
 from dispatch.services.errors import InvalidInput, NotPermitted
 
@@ -93,21 +93,8 @@ def _changed(team: Team, actor: User, expected_version: int, values: dict[str, A
     """The one conditional UPDATE every change of a team goes through, audited."""
     if not may_manage(actor, team):
         raise NotPermitted("team")
-    before = values_of(team)
-    done = db.session.execute(
-        update(Team).where(Team.id == team.id, Team.version == expected_version)
-        .values(version=Team.version + 1, **values)
-        .execution_options(synchronize_session=False)).rowcount
-    db.session.refresh(team)
-    if done != 1:
-        last = audit.latest(1, target=f"team:{team.id}")
-        changed = sorted(k for k in FIELDS if last and last[0].after and k in last[0].after)
-        raise StaleSetting(values_of(team), changed, last[0].actor_name if last else "")
-    after = values_of(team)
-    audit.record(actor, action, f"team:{team.id}",
-                 before={k: v for k, v in before.items() if after[k] != v},
-                 after={k: v for k, v in after.items() if before[k] != v})
-    return team
+    return versioned.save(team, actor, expected_version, values, action=action,
+                          values_of=values_of)
 
 
 def update_team(team: Team, actor: User, expected_version: int,

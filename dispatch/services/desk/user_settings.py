@@ -26,7 +26,7 @@ from dispatch.models import Role, Studio, Team, User, VolunteerProfile
 from dispatch.models.people import FIELD_ROLES
 from dispatch.services import audit
 from dispatch.services.cases import leaving
-from dispatch.services.desk.settings import StaleSetting
+from dispatch.services.desk import versioned
 from dispatch.services.errors import InvalidInput, NotPermitted
 from dispatch.services.responders import accounts, links, roles
 
@@ -120,7 +120,6 @@ def update_user(user: User, actor: User, expected_version: int,
     if not may_manage(actor, user):
         raise NotPermitted("user")
     new = _checked(actor, user, values)
-    before = values_of(user)
     role_changed = new["role"] != user.role
     if role_changed or new["studio_id"] != user.studio_id:
         roles.ensure_studio_keeps_a_coordinator(user, field="role" if role_changed
@@ -132,28 +131,14 @@ def update_user(user: User, actor: User, expected_version: int,
             raise InvalidInput("role", _("%(name)s is the captain of %(team)s: choose "
                                          "another captain there first.",
                                          name=user.display_name, team=team.name))
+    # A new role ends the person's sessions: they sign in again with it.
     bump = {"session_version": User.session_version + 1} if role_changed else {}
-    done = db.session.execute(
-        update(User).where(User.id == user.id, User.version == expected_version)
-        .values(version=User.version + 1, **new, **bump)
-        .execution_options(synchronize_session=False)).rowcount
-    db.session.refresh(user)
-    if done != 1:
-        raise _stale(user)
+    versioned.save(user, actor, expected_version, new, action="user.update",
+                   values_of=values_of, extra=bump)
     if new["role"] in FIELD_ROLES and user.profile is None:
         user.profile = VolunteerProfile()
         db.session.flush()
-    after = values_of(user)
-    audit.record(actor, "user.update", f"user:{user.id}",
-                 before={k: v for k, v in before.items() if after[k] != v},
-                 after={k: v for k, v in after.items() if before[k] != v})
     return user
-
-
-def _stale(user: User) -> StaleSetting:
-    last = audit.latest(1, target=f"user:{user.id}")
-    changed = sorted(k for k in FIELDS if last and last[0].after and k in last[0].after)
-    return StaleSetting(values_of(user), changed, last[0].actor_name if last else "")
 
 
 def create_staff(actor: User, username: str, phone: str | None,

@@ -15,7 +15,7 @@ from dispatch.extensions import db
 from dispatch.models import Region, Role, ServicePoint
 from dispatch.services import audit
 from dispatch.services.desk import place_checks, point_settings
-from dispatch.services.desk.settings import StaleSetting
+from dispatch.services.desk.versioned import StaleSetting
 from dispatch.services.errors import InvalidInput
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.place_forms import ActiveForm, ServicePointForm

@@ -15,7 +15,7 @@ from dispatch.models import ReplyTemplate, Role
 from dispatch.services import audit
 from dispatch.services.cases.replies import PLACEHOLDERS
 from dispatch.services.desk import reply_settings
-from dispatch.services.desk.settings import StaleSetting
+from dispatch.services.desk.versioned import StaleSetting
 from dispatch.services.errors import InvalidInput
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.place_forms import ReplyTemplateForm

@@ -17,6 +17,7 @@ from dispatch.extensions import db
 from dispatch.models import OPEN_STATUSES, Case, Category
 from dispatch.services import audit
 from dispatch.services.desk import settings
+from dispatch.services.desk.versioned import StaleSetting
 from dispatch.services.errors import InvalidInput
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.settings_forms import CategoryForm
@@ -40,7 +41,7 @@ def category_settings() -> tuple[str, int]:
 
 
 def _render(category: Category, form: CategoryForm, status: int = 200,
-            stale: settings.StaleSetting | None = None) -> tuple[str, int]:
+            stale: StaleSetting | None = None) -> tuple[str, int]:
     return render_template("desk/settings_category.html", category=category, form=form,
                            stale=stale), status
 
@@ -64,7 +65,7 @@ def save_category(category_id: int) -> Response | tuple[str, int]:
     try:
         settings.update_category(category, current_user, form.version.data or 0,
                                  {name: getattr(form, name).data for name in settings.FIELDS})
-    except settings.StaleSetting as stale:
+    except StaleSetting as stale:
         db.session.rollback()
         return _render(db.get_or_404(Category, category_id), form, 409, stale)
     except InvalidInput as error:

@@ -18,7 +18,7 @@ from dispatch.geo import maps
 from dispatch.models import OPEN_STATUSES, Case, Region, Role, Studio, User
 from dispatch.services import audit
 from dispatch.services.desk import place_checks, studio_settings
-from dispatch.services.desk.settings import StaleSetting
+from dispatch.services.desk.versioned import StaleSetting
 from dispatch.services.errors import InvalidInput
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.place_forms import ActiveForm, PlaceForm, StudioForm

@@ -16,7 +16,7 @@ from dispatch.extensions import db
 from dispatch.models import Role, Studio, User
 from dispatch.services import audit
 from dispatch.services.desk import user_settings as rules
-from dispatch.services.desk.settings import StaleSetting
+from dispatch.services.desk.versioned import StaleSetting
 from dispatch.services.errors import InvalidInput, NotPermitted
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.people import link_url
