@@ -130,3 +130,13 @@ def decline(application: VolunteerApplication, user: User, reason: str,
     audit.record(user, "application.decline", f"application:{application.id}",
                  before={"status": "pending"}, after={"status": "declined",
                                                       "reason": reason})
+
+
+def decide(application: VolunteerApplication, user: User, decision: str,
+           reason: str = "") -> tuple[User, str] | None:
+    """The desk's and the captain's one decision: "approve" gives the new account and its
+    one-time link token, "decline" (with a reason) gives None."""
+    if decision == "approve":
+        return approve(application, user)
+    decline(application, user, reason)
+    return None

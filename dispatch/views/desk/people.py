@@ -55,18 +55,17 @@ def decide_application() -> Response | tuple[str, int]:
         abort(400)
     application = db.get_or_404(VolunteerApplication, form.application_id.data)
     try:
-        if form.decision.data == "approve":
-            volunteer, token = joining.approve(application, current_user)
-        else:
-            joining.decline(application, current_user, form.reason.data or "")
+        approved = joining.decide(application, current_user, form.decision.data,
+                                  form.reason.data or "")
     except InvalidInput as error:
         db.session.rollback()
         flash(error.message(), "danger")
         return redirect(url_for(".people"))
     db.session.commit()
-    if form.decision.data == "decline":
+    if approved is None:
         flash(_("Declined."), "success")
         return redirect(url_for(".people"))
+    volunteer, token = approved
     return render_template("desk/link_given.html", user=volunteer, url=link_url(token),
                            new=True), 200
 

@@ -32,18 +32,17 @@ def decide_team_application() -> Response | tuple[str, int]:
     if not joining.may_decide(application, current_user):
         abort(403)
     try:
-        if form.decision.data == "approve":
-            volunteer, token = joining.approve(application, current_user)
-        else:
-            joining.decline(application, current_user, form.reason.data or "")
+        approved = joining.decide(application, current_user, form.decision.data,
+                                  form.reason.data or "")
     except InvalidInput as error:
         db.session.rollback()
         flash(error.message(), "warning")
         return redirect(url_for(".team_applications"))
     db.session.commit()
-    if form.decision.data == "decline":
+    if approved is None:
         flash(_("Declined."), "success")
         return redirect(url_for(".team_applications"))
+    volunteer, token = approved
     base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
     return render_template("field/application_approved.html", user=volunteer,
                            url=base + url_for("auth.set_password", token=token)), 200
