@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, jsonify, redirect, render_template, request
+from flask import Flask, current_app, g, jsonify, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db, limiter
+from dispatch.models import User
 from dispatch.services.errors import DomainError
 from dispatch.views.templating import local_time
 
@@ -76,6 +77,19 @@ def _rollback_quietly() -> None:
         log.warning("rollback after a failed request failed too", exc_info=True)
 
 
+def _rollback_keeping_reader() -> None:
+    """Roll back a refused step, keeping the signed-in user as this request read them. A
+    rollback expires every object, and the refusal page would read the user again only to
+    show their name; one the request changed is read again as usual."""
+    user = g.get("_login_user")  # where Flask-Login keeps the user it loaded
+    keep = isinstance(user, User) and user in db.session and not db.session.is_modified(user)
+    if keep:
+        db.session.expunge(user)
+    db.session.rollback()
+    if keep:
+        db.session.add(user)
+
+
 def _back_url() -> str | None:
     """Where the user sees the case as it is now, after a refused step (on the phone, at
     the case's own card)."""
@@ -116,7 +130,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> tuple[object, int]:
-        db.session.rollback()
+        _rollback_keeping_reader()
         return render_error(error.http_status, error.message(), back_url=_back_url())
 
     @app.errorhandler(CSRFError)

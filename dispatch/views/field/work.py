@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -104,7 +105,9 @@ def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
         abort(404)
     if action not in FIELD_ACTIONS:
         raise NotPermitted(action)
-    case = db.get_or_404(Case, case_id)
+    # Who holds it, in the same query: a refused claim names them.
+    case = db.get_or_404(Case, case_id, options=(joinedload(Case.assigned_volunteer),
+                                                 joinedload(Case.assigned_team)))
     actor = Actor.of(current_user)
     forms = build_forms(case, [TRANSITIONS[action]], posted_data(), posted=action)
     form = forms[action]
