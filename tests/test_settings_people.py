@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 
 from dispatch.extensions import db
 from dispatch.models import AuditEntry, OneTimeLink, Role, User
@@ -240,3 +240,47 @@ def test_no_settings_address_answers_500(signed_in, world: World,
                  f"/desk/settings/teams/{world.team.id}/restore",
                  f"/desk/settings/categories/{world.category.id}"):
         assert web.post(path, payload).status_code < 500, path
+
+
+def test_the_users_list_pages_through_a_district_and_finds_people_by_name(
+        signed_in, world: World, app: Flask) -> None:
+    """Thousands of volunteers do not fit one page: 50 a page, the filters kept from page
+    to page, a search by part of a name or username (a typed % is a letter), a bounded
+    number of queries per page whatever its rows, and no address that answers 500."""
+    for n in range(120):
+        db.session.add(User(username=f"street.vol{n:03d}", display_name=f"街道志愿者{n:03d}",
+                            role=Role.VOLUNTEER, password_hash="-"))
+    db.session.add(User(username="odd.name", display_name="百分之百%志愿者",
+                        role=Role.VOLUNTEER, password_hash="-"))
+    db.session.commit()
+    web = signed_in("admin")
+    first = web.get("/desk/settings/users?role=volunteer")
+    page_one = first.get_data(as_text=True)
+    assert first.status_code == 200
+    assert page_one.count('data-user="') == 50
+    assert 'href="/desk/settings/users?page=2&amp;role=volunteer"' in page_one
+    volunteers = db.session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.VOLUNTEER))
+    last_page = -(-volunteers // 50)
+    last = web.get(f"/desk/settings/users?role=volunteer&page={last_page}")
+    assert last.get_data(as_text=True).count('data-user="') == volunteers - 50 * (last_page - 1)
+
+    found = web.get("/desk/settings/users?q=vol11").get_data(as_text=True)
+    assert found.count('data-user="') == 10  # street.vol110 … street.vol119
+    percent = web.get("/desk/settings/users?q=%25").get_data(as_text=True)
+    assert percent.count('data-user="') == 1 and "百分之百%志愿者" in percent
+
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        web.get("/desk/settings/users?role=volunteer&page=2")
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len(statements) < 15, statements  # not one query per row
+
+    for query in ("page=999999999999", "page=-1", "page=NaN", "q=" + "x" * 5000,
+                  "q=%00", "studio=99999999999"):
+        assert web.get(f"/desk/settings/users?{query}").status_code < 500, query

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from dispatch.extensions import db
 from dispatch.models import Role, Studio, Team, User, VolunteerProfile
@@ -59,13 +60,18 @@ class Filters:
     role: str = ""
     studio_id: int | None = None
     active: str = ""  # "", "yes", "no"
+    text: str = ""  # part of a name or username
 
 
-def listed(actor: User, filters: Filters) -> list[User]:
+def listed(actor: User, filters: Filters) -> Select[tuple[User]]:
+    """Who ``actor`` may see, filtered, in a stable order (for a page of it at a time); with
+    each row's studio and team loaded alongside instead of one query per row."""
     team_studio = select(Team.studio_id).join(VolunteerProfile,
                                               VolunteerProfile.team_id == Team.id) \
         .where(VolunteerProfile.user_id == User.id).scalar_subquery()
-    query = select(User).order_by(User.active.desc(), User.role, User.display_name)
+    query = select(User).order_by(User.active.desc(), User.role, User.display_name, User.id) \
+        .options(selectinload(User.studio),
+                 selectinload(User.profile).selectinload(VolunteerProfile.team))
     studio_id = filters.studio_id
     if actor.role != Role.ADMIN:
         studio_id = actor.studio_id or -1  # a coordinator sees their own studio's people
@@ -75,7 +81,10 @@ def listed(actor: User, filters: Filters) -> list[User]:
         query = query.where(User.role == Role(filters.role))
     if filters.active in ("yes", "no"):
         query = query.where(User.active.is_(filters.active == "yes"))
-    return list(db.session.scalars(query.limit(500)))
+    if filters.text:  # % and _ typed are letters, not wildcards
+        query = query.where(or_(User.display_name.icontains(filters.text, autoescape=True),
+                                User.username.icontains(filters.text, autoescape=True)))
+    return query
 
 
 def values_of(user: User) -> dict[str, Any]:

@@ -22,7 +22,9 @@ from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.people import link_url
 from dispatch.views.desk.people_forms import NewUserForm, TeamStateForm, UserForm
 from dispatch.views.forms import show_error
-from dispatch.views.params import arg_id
+from dispatch.views.params import arg_id, page_arg
+
+USERS_PER_PAGE = 50
 
 
 def _choices(form: UserForm) -> None:
@@ -36,9 +38,13 @@ def _choices(form: UserForm) -> None:
 @bp.get("/settings/users")
 def user_settings() -> tuple[str, int]:
     filters = rules.Filters(role=request.args.get("role", "")[:20], studio_id=arg_id("studio"),
-                            active=request.args.get("active", "")[:5])
+                            active=request.args.get("active", "")[:5],
+                            text=request.args.get("q", "").strip()[:50])
     studios = list(db.session.scalars(select(Studio).order_by(Studio.code)))
-    return render_template("desk/settings_users.html", users=rules.listed(current_user, filters),
+    page = db.paginate(rules.listed(current_user, filters), page=page_arg(),
+                       per_page=USERS_PER_PAGE, error_out=False)
+    filter_args = {key: value for key, value in request.args.items() if key != "page"}
+    return render_template("desk/settings_users.html", page=page, filter_args=filter_args,
                            filters=filters, studios=studios, roles=list(Role),
                            may_manage=rules.may_manage,
                            entries=audit.latest(15, area="user")), 200
