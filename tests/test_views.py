@@ -231,3 +231,16 @@ def test_public_case_page_hides_phone_numbers_and_internal_notes(web: WebClient,
 def test_the_coordinator_sees_the_full_phone_number(signed_in, world: World) -> None:
     page = signed_in("coordinator").get(f"/desk/cases/{world.case.id}").get_data(as_text=True)
     assert "13812345678" in page
+
+
+def test_every_desk_page_s_title_is_plain_text(signed_in, world: World) -> None:
+    """The browser's tab shows the <title> as text: a tag written into it (the case list's
+    script once was) shows as "<script …" in the tab and in a screen reader."""
+    web = signed_in("admin")
+    for path in ("/desk/board", "/desk/cases", f"/desk/cases/{world.case.id}",
+                 "/desk/settings/users", "/desk/settings/teams", "/desk/rota",
+                 "/desk/reception", "/inbox/"):
+        response = web.get(path)
+        assert response.status_code == 200, path
+        title = re.search(r"<title>(.*?)</title>", response.get_data(as_text=True), re.S)
+        assert title is not None and "<" not in title.group(1), (path, title)
