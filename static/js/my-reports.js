@@ -37,9 +37,16 @@
 
   var list = document.getElementById("my-reports");
   if (!list) return;
+  // A list holds only items: a message goes in an item of its own, not as bare text.
+  function say(text) {
+    var item = document.createElement("li");
+    item.className = "my-reports-note";
+    item.textContent = text;
+    list.replaceChildren(item);
+  }
   var codes = load();
   if (!codes.length) {
-    list.textContent = list.dataset.empty;
+    say(list.dataset.empty);
     return;
   }
   fetch("/api/cases/status?codes=" + encodeURIComponent(codes.join(",")))
@@ -63,5 +70,5 @@
         list.append(item);
       });
     })
-    .catch(function () { list.textContent = list.dataset.error; });
+    .catch(function () { say(list.dataset.error); });
 })();
