@@ -219,3 +219,35 @@ def test_two_coordinators_bulk_receiving_overlapping_sets_receive_each_case_once
     db.session.expire_all()
     for case in cases:
         assert _ledger(case.id, "receive") == 1
+
+
+def test_the_board_s_list_ticks_and_receives_and_a_refusal_keeps_the_board(
+        world: World, signed_in: Any) -> None:
+    """The board's list has the same bulk form: its rows carry a tick box (the link to
+    the case beside it), the step goes through the same path, the summary leads back to
+    the board with its filters, and a refusal shows the board again, the cases still
+    ticked and what was typed kept."""
+    cases = _cases(world, 2)
+    client = signed_in("coordinator")
+    board = client.get("/desk/board?kind=hazard").get_data(as_text=True)
+    form_at = board.index('id="bulk-form"')
+    action = re.search(r'action="([^"]+)"', board[board.rfind("<form", 0, form_at):form_at + 20])
+    assert action is not None and "back_to=board" in action.group(1)
+    for case in cases:
+        assert f'value="{case.id}:{case.version}"' in board[form_at:]
+    address = action.group(1).replace("&amp;", "&")
+    done = client.post(address, {"action": "receive", "case": _picks(cases)})
+    html = done.get_data(as_text=True)
+    assert done.status_code == 200
+    assert sorted(_section(html, "done")) == sorted(c.id for c in cases)
+    back = re.search(r'btn-outline-dark" href="(/desk/board[^"]*)"', html)
+    assert back is not None and "kind=hazard" in back.group(1) and "back_to" not in back.group(1)
+    db.session.expire_all()
+    assert all(db.session.get(Case, c.id).status == CaseStatus.RECEIVED for c in cases)
+
+    refused = client.post(address, {"action": "assign", "case": _picks(cases)[:1],
+                                    "assignee": "team:999999", "note": "今天下午去"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'id="board-list"' in page and "今天下午去" in page  # the board, what was typed kept
+    assert re.search(rf'value="{cases[0].id}:\d+" id="pick-{cases[0].id}" checked', page)

@@ -1,9 +1,9 @@
-// The case list's bulk form: a "tick every case on this page" box in the header, and the
+// The bulk form (the case list, the board's list): a "tick every case on this page" box, and the
 // number ticked beside the buttons. Without this script each row's box still works alone.
 (function () {
   var form = document.getElementById("bulk-form");
   if (!form) return;
-  var header = form.querySelector("th.bulk-all");
+  var header = form.querySelector(".bulk-all");  // the table's header cell, or the board's bar
   var count = form.querySelector("[data-bulk-count]");
   var boxes = function () { return form.querySelectorAll("input.bulk-pick"); };
   var all = document.createElement("input");

@@ -20,10 +20,11 @@ from dispatch.geo import maps
 from dispatch.models import OPEN_STATUSES, CaseKind, utcnow
 from dispatch.services.cases.queries import CaseFilter
 from dispatch.services.desk import board as board_data
-from dispatch.services.desk import glance
+from dispatch.services.desk import bulk, glance
 from dispatch.views.desk import remembered
 from dispatch.views.desk.blueprint import bp
 from dispatch.views.desk.forms import BoardFilterForm
+from dispatch.views.desk.glance_forms import BulkForm
 from dispatch.views.params import page_arg
 
 PER_PAGE = 50
@@ -65,14 +66,13 @@ def _script_config(board_map: maps.BoardEmbed, args: dict[str, str]) -> dict[str
     }
 
 
-@bp.get("/board")
-def board() -> str | Response:
-    if not request.args:  # coming back to the board: the filters it was last left with
-        stored = remembered.restore(session, current_user.id)
-        if stored:
-            return redirect(url_for(".board", **stored))
+def render_board(bulk_form: BulkForm | None = None, selected: frozenset[int] = frozenset(),
+                 status: int = 200, remember: bool = False) -> tuple[str, int]:
+    """The board with the filters of the request's query (kept for the next visit when
+    ``remember``); ``bulk_form`` and ``selected`` when a bulk step from its list was
+    refused (the same cases ticked, what was typed)."""
     form, case_filter, _choices = _filter()
-    if request.args:  # the coordinator chose these: the next visit starts from them
+    if remember:
         remembered.keep(session, current_user.id, form.query_args())
     page = db.paginate(board_data.board_query(case_filter), page=page_arg(),
                        per_page=PER_PAGE, error_out=False)
@@ -81,10 +81,25 @@ def board() -> str | Response:
         board_data.centre(case_filter), teams=board_data.team_pins(), volunteers=volunteers,
         volunteers_total=volunteers_total, points=board_data.service_points())
     args = form.query_args()
+    if bulk_form is None:
+        bulk_form = BulkForm(formdata=None)
+    bulk_form.fill_choices(glance.bulk_teams(current_user.studio_id))
     return render_template("desk/board.html", form=form, page=page, map=board_map.map,
                            config=_script_config(board_map, args), filter_args=args,
                            now=utcnow(), statuses=OPEN_STATUSES,
-                           soon=glance.due_soon_test(), filtered=remembered.KEY in session)
+                           soon=glance.due_soon_test(), filtered=remembered.KEY in session,
+                           bulk_form=bulk_form, selected=selected,
+                           max_batch=bulk.MAX_BATCH), status
+
+
+@bp.get("/board")
+def board() -> tuple[str, int] | Response:
+    if not request.args:  # coming back to the board: the filters it was last left with
+        stored = remembered.restore(session, current_user.id)
+        if stored:
+            return redirect(url_for(".board", **stored))
+    # Filters the coordinator chose: the next visit starts from them.
+    return render_board(remember=bool(request.args))
 
 
 @bp.post("/board/filters/clear")

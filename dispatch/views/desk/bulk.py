@@ -1,4 +1,5 @@
-"""Bulk receive and bulk assign from the case list (POST, CSRF), and the summary page.
+"""Bulk receive and bulk assign from the case list or the board's list (POST, CSRF), and
+the summary page.
 
 One transaction per case: commit after each case that went through, roll back after each
 that did not. Why not savepoints in one transaction: a case's step is then exactly the step
@@ -21,6 +22,7 @@ from dispatch.services.desk import bulk
 from dispatch.services.errors import InvalidInput
 from dispatch.services.permissions import Actor
 from dispatch.views.desk.blueprint import bp
+from dispatch.views.desk.board import render_board
 from dispatch.views.desk.cases import render_case_list
 from dispatch.views.desk.glance_forms import BulkForm
 from dispatch.views.params import parse_id
@@ -35,7 +37,14 @@ def _refused(form: BulkForm, error: InvalidInput | None = None) -> tuple[str, in
         form.form_errors.append(error.text)
     ticked = frozenset(n for n in (parse_id(v.partition(":")[0])
                                    for v in request.form.getlist("case")) if n)
+    if _from_board():
+        return render_board(form, ticked, status=422)
     return render_case_list(form, ticked, status=422)
+
+
+def _from_board() -> bool:
+    """The board's list sends ``back_to=board`` (with its filters) in the form's address."""
+    return request.args.get("back_to") == "board"
 
 
 @bp.post("/cases/bulk")
@@ -66,6 +75,8 @@ def bulk_step() -> tuple[str, int]:
         results.append(result)
     done = [r for r in results if r.done]
     refused = [r for r in results if not r.done]
+    back = {key: value for key, value in request.args.items() if key != "back_to"}
     return render_template("desk/bulk_result.html", action=action, done=done,
-                           refused=refused, unreadable=selection.unreadable,
-                           back=request.args.to_dict()), 200
+                           refused=refused, unreadable=selection.unreadable, back=back,
+                           back_endpoint="desk.board" if _from_board() else "desk.case_list"
+                           ), 200
