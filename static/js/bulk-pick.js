@@ -11,6 +11,14 @@
   all.className = "form-check-input";
   all.setAttribute("aria-label", header.dataset.label);
   header.appendChild(all);
+  if (header.tagName !== "TH") {  // in the board's bar, not a column header: say it in words
+    all.id = "bulk-all";
+    var words = document.createElement("label");
+    words.htmlFor = all.id;
+    words.className = "form-check-label small";
+    words.textContent = header.dataset.label;
+    header.appendChild(words);
+  }
   var update = function () {
     var ticked = form.querySelectorAll("input.bulk-pick:checked").length;
     var total = boxes().length;
