@@ -54,6 +54,7 @@ MAX_OPEN_CLAIMS = 1000  # raised from the default 3, so that the limit never ref
 TARGET_P99_MS = 200.0
 TARGET_RATIO = 0.5  # the issue's: claims/s at least half the bare endpoint's
 QUICK_RUNS: list[list[str]] = [[]]  # what `make bench` runs: the defaults (PostgreSQL)
+WARMUP_WISHES = 3  # claimed by --per-wish volunteers each before the timed bursts
 TITLE_PATTERN = re.compile(r"<title>(.*?)</title>", re.DOTALL)
 
 
@@ -402,12 +403,12 @@ def main(argv: list[str] | None = None) -> int:
         bare = stack.dispose_at_end(bare_app(bare_url), bare_db)
         with app.app_context():
             rounds = [open_wishes(args.wishes) for _ in range(args.rounds)]
-            warmup_wish = open_wishes(1)[0]
+            warmup_wishes = open_wishes(WARMUP_WISHES)
             volunteers = create_volunteers(volunteer_count)
             db.session.remove()
         bare_rounds = [(bare_wishes(bare, args.wishes), bare_wishes(bare, args.wishes))
                        for _ in range(args.rounds)]
-        bare_warmup = bare_wishes(bare, 1)[0]
+        bare_warmup = bare_wishes(bare, WARMUP_WISHES)
         print(f"{stack.database.kind}, embedded Redis: bursts of {args.wishes * args.per_wish} "
               f"claims on {args.wishes} open wishes, {args.per_wish} per wish by different "
               f"volunteers, from {volunteer_count} signed-in volunteers on {threads} client "
@@ -426,17 +427,19 @@ def main(argv: list[str] | None = None) -> int:
                 as server:
             sessions = [stack.cleanup.enter_context(sign_in(server.base, volunteer))
                         for volunteer in volunteers]
-            # Warm-up, not counted: one win and one refusal on a wish of its own for each, so
-            # that the first timed requests do not pay for compiling the pages they answer.
+            # Warm-up, not counted: a burst of its own on a few wishes for each, so that
+            # every gunicorn worker process (each compiles its own pages and statements) has
+            # answered wins and refusals before the timed bursts.
             send_bare = bare_sender(volunteers)
-            for wish, send in ((warmup_wish, send_app), (bare_warmup, send_bare)):
-                warmup = [Attempt(*wish, volunteer=v) for v in (0, 1)]
-                for attempt in warmup:
-                    claim(sessions[attempt.volunteer], server.base, attempt, send)
-                if [a.status for a in warmup] != [302, 409]:
-                    raise Unexpected(f"warm-up claims answered {[a.status for a in warmup]}, "
-                                     "not [302, 409]: "
-                                     + re.sub(r"<[^>]+>", " ", warmup[0].body)[-600:])
+            for warm, send in ((warmup_wishes, send_app), (bare_warmup, send_bare)):
+                warmup = plan(warm, args.per_wish, volunteer_count)
+                race(server, sessions, warmup, threads, send)
+                won = sorted(a.status for a in warmup)
+                if won.count(302) != len(warm) or set(won) - {302, 409}:
+                    raise Unexpected(f"warm-up claims answered {sorted(set(won))}: "
+                                     + re.sub(r"<[^>]+>", " ", next(
+                                         (a.body for a in warmup if a.status not in
+                                          (302, 409)), ""))[-600:])
             for wishes, (bare_before, bare_after) in zip(rounds, bare_rounds, strict=True):
                 for label, chosen, send in (("bare", bare_before, send_bare),
                                             ("app", wishes, send_app),

@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -16,10 +17,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db, limiter, login_manager
-from dispatch.models import User
+from dispatch.models import InboxMessage, User
 from dispatch.services.errors import InvalidInput
 from dispatch.services.responders import links
 from dispatch.services.responders.accounts import authenticate, end_sessions, session_is_current
@@ -33,6 +35,11 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = None  # the login page says what to do
 
 
+# Unread inbox messages of the user loaded with them: one round trip for every signed-in page.
+UNREAD = select(func.count()).select_from(InboxMessage).where(
+    InboxMessage.user_id == User.id, InboxMessage.read_at.is_(None)).scalar_subquery()
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     """``"<id>:<session_version>"``; an older version (signed out, password changed,
@@ -40,8 +47,11 @@ def _load_user(user_id: str) -> User | None:
     ident, _sep, version = user_id.partition(":")
     if not ident.isdigit() or not version:
         return None
-    user = db.session.get(User, int(ident))
-    return user if user is not None and session_is_current(user, version) else None
+    row = db.session.execute(select(User, UNREAD).where(User.id == int(ident))).first()
+    if row is None or not session_is_current(row[0], version):
+        return None
+    g.unread_count = row[1]  # the header's badge, read in the same query (templating.py)
+    return row[0]
 
 
 def _fresh_session() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import format_datetime, format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
@@ -20,7 +21,7 @@ from dispatch.services.permissions import may_see_reporter_phone
 from dispatch.services.phones import display_phone, mask_phone
 from dispatch.services.text import listing
 from dispatch.views.audit_labels import audit_field
-from dispatch.views.forms import TEXT_SIZE_COOKIE, LanguageForm
+from dispatch.views.forms import TEXT_SIZE_COOKIE
 
 STATUS_COLOURS = {
     CaseStatus.REGISTERED: "secondary",
@@ -82,9 +83,18 @@ def error_aria(field: Any) -> dict[str, str]:
     return {"aria_invalid": "true", "aria_describedby": f"{field.id}-error"}
 
 
+def csrf_field() -> Markup:
+    """The hidden CSRF field of a form that sends nothing else the server checks (sign out,
+    the language switch, "retry"): what a FlaskForm's ``csrf_token`` renders, without
+    building a form on every page."""
+    return Markup('<input name="csrf_token" type="hidden" value="%s">') % generate_csrf()
+
+
 def _unread_count() -> int:
     if not current_user.is_authenticated:
         return 0
+    if "unread_count" in g:  # read with the user at sign-in of this request (views/auth.py)
+        return int(g.unread_count)
     return db.session.scalar(select(func.count()).select_from(InboxMessage).where(
         InboxMessage.user_id == current_user.id, InboxMessage.read_at.is_(None))) or 0
 
@@ -101,6 +111,7 @@ def register(app: Flask) -> None:
     app.add_template_global(status_badge)
     app.add_template_global(sees_reporter_phone)
     app.add_template_global(error_aria)
+    app.add_template_global(csrf_field)
     app.add_template_global(sent_back)
 
     @app.context_processor
@@ -109,6 +120,5 @@ def register(app: Flask) -> None:
         return {
             "unread_count": _unread_count(),
             "current_language": locale.language if locale else "zh",
-            "language_form": LanguageForm(formdata=None, next=request.full_path),
             "text_large": request.cookies.get(TEXT_SIZE_COOKIE) == "large",
         }
