@@ -238,6 +238,7 @@ class Drain:
     jobs: int
     seconds: float  # from queueing the first job to the end of the last
     deliveries: int = 0  # the outbox rows the jobs sent (none for no-op jobs)
+    cpu_s: float = float("nan")  # CPU the worker processes spent meanwhile (user + system)
 
     @property
     def rate(self) -> float:
@@ -249,10 +250,30 @@ class Drain:
         """Outbox rows sent a second."""
         return self.deliveries / self.seconds if self.seconds else 0.0
 
+    @property
+    def cpu_ms_per_job(self) -> float:
+        return self.cpu_s * 1000 / self.jobs if self.jobs else float("nan")
 
-def drain(label: str, enqueue: Callable[[], list[str]], deliveries: int = 0) -> Drain:
-    """Queue the jobs for the workers serving; wait until every one has finished."""
+
+def worker_cpu(processes: list[subprocess.Popen[bytes]]) -> float:
+    """Seconds of CPU (user + system) the processes have used, from /proc; NaN without it."""
+    total = 0.0
+    for process in processes:
+        try:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def drain(label: str, enqueue: Callable[[], list[str]], deliveries: int = 0,
+          workers: list[subprocess.Popen[bytes]] | None = None) -> Drain:
+    """Queue the jobs for the workers serving; wait until every one has finished. With
+    ``workers``, the CPU those processes spent from queueing to the end is measured too (it
+    includes what they spend polling Redis while idle, nearly nothing)."""
     connection = get_redis()
+    cpu_before = worker_cpu(workers) if workers else float("nan")
     started = time.time()
     job_ids = enqueue()
     deadline = time.monotonic() + 600 + 2 * len(job_ids)
@@ -267,7 +288,8 @@ def drain(label: str, enqueue: Callable[[], list[str]], deliveries: int = 0) -> 
     if any(state != JobStatus.FINISHED for state in states):
         raise WorkerFailed(f"{label}: {states.count(JobStatus.FAILED)} jobs failed")
     ended = max(job.ended_at.timestamp() for job in jobs if job and job.ended_at)
-    return Drain(label, len(job_ids), ended - started, deliveries)
+    cpu = worker_cpu(workers) - cpu_before if workers else float("nan")
+    return Drain(label, len(job_ids), ended - started, deliveries, cpu)
 
 
 # --- setup -------------------------------------------------------------------------------------
@@ -472,7 +494,8 @@ class Throughput:
     def one_a_row(self) -> Drain:
         return Drain("one job a row", self.webhook.jobs + self.inbox.jobs,
                      self.webhook.seconds + self.inbox.seconds,
-                     self.webhook.deliveries + self.inbox.deliveries)
+                     self.webhook.deliveries + self.inbox.deliveries,
+                     self.webhook.cpu_s + self.inbox.cpu_s)
 
     @property
     def noop_rate(self) -> float:
@@ -486,29 +509,31 @@ class Throughput:
         return self.events.delivery_rate / self.noop_rate if self.noop_rate else 0.0
 
 
-def throughput(setup: str, case_ids: list[int], per_row_ids: list[int]) -> Throughput:
+def throughput(setup: str, case_ids: list[int], per_row_ids: list[int],
+               running: list[subprocess.Popen[bytes]]) -> Throughput:
     """No-op jobs; the webhook and inbox rows of ``case_ids``' assignments, one job an event
     as the app queues them; the rows of ``per_row_ids``' assignments one job a row (webhook
     rows, then inbox rows); no-op jobs again. Each drained by the workers serving, after a
-    warm-up that is not reported."""
+    warm-up that is not reported. ``running``: the worker processes, whose CPU is measured."""
     drain("warm-up", queue_noops(WARMUP_JOBS, "0"))
-    noop_first = drain("no-op", queue_noops(len(case_ids), "1"))
+    noop_first = drain("no-op", queue_noops(len(case_ids), "1"), workers=running)
     assign_all(case_ids + per_row_ids)  # NOTIFY_AFTER_COMMIT is off: the rows wait
     rows = outbox_rows(case_ids)
-    events = drain("one job an event", queue_events(rows), deliveries=len(rows))
+    events = drain("one job an event", queue_events(rows), len(rows), running)
     rows = outbox_rows(per_row_ids)
     hooks = [r for r in rows if r.channel == Channel.WEBHOOK]
-    webhook = drain("webhook row", queue_rows(hooks), deliveries=len(hooks))
+    webhook = drain("webhook row", queue_rows(hooks), len(hooks), running)
     inboxes = [r for r in rows if r.channel == Channel.INBOX]
-    inbox = drain("inbox row", queue_rows(inboxes), deliveries=len(inboxes))
-    noop_last = drain("no-op, again", queue_noops(len(case_ids), "2"))
+    inbox = drain("inbox row", queue_rows(inboxes), len(inboxes), running)
+    noop_last = drain("no-op, again", queue_noops(len(case_ids), "2"), workers=running)
     return Throughput(setup, noop_first, events, webhook, inbox, noop_last)
 
 
 def print_throughput(result: Throughput) -> None:
     print(f"throughput: {result.setup}")
     header = (f"{'jobs':<18} {'jobs':>5} {'rows':>5} {'seconds':>8} {'jobs/s':>7} "
-              f"{'rows/s':>7} {'ms/job':>7} {'+ms vs no-op':>12} {'rows/s ÷ no-op':>14}")
+              f"{'rows/s':>7} {'ms/job':>7} {'+ms vs no-op':>12} {'rows/s ÷ no-op':>14} "
+              f"{'CPU ms/job':>10}")
     print(header)
     print("─" * len(header))
     noop_rate = result.noop_rate
@@ -520,12 +545,18 @@ def print_throughput(result: Throughput) -> None:
                  else float("nan"))
         print(f"{item.label:<18} {item.jobs:>5} {item.deliveries:>5} {item.seconds:>8.2f} "
               f"{item.rate:>7.1f} {item.delivery_rate:>7.1f} {per_job:>7.1f} {extra:>+12.1f} "
-              f"{ratio:>14.2f}")
+              f"{ratio:>14.2f} {item.cpu_ms_per_job:>10.2f}")
     first, last = result.noop_first.rate, result.noop_last.rate
     spread = abs(first - last) / noop_rate if noop_rate else 0.0
     print(f"no-op rate for the ratios: {noop_rate:.1f} jobs/s, the mean of its two runs "
           f"({spread:.0%} apart{'; the machine was not steady' if spread > 0.15 else ''})")
+    cpu_noop = (result.noop_first.cpu_ms_per_job + result.noop_last.cpu_ms_per_job) / 2
     per_row = result.one_a_row
+    for item in (result.events, per_row):
+        cpu_row = item.cpu_s * 1000 / item.deliveries if item.deliveries else float("nan")
+        print(f"by the workers' CPU, {item.label}: {cpu_row:.2f} ms a row against "
+              f"{cpu_noop:.2f} ms a no-op job = {cpu_noop / cpu_row:.2f} × (steadier than "
+              "the rates on a shared machine)")
     print(f"deliveries (webhook + inbox rows), one job an event as the app queues them: "
           f"{result.events.delivery_rate:.1f}/s = {result.ratio:.2f} × the no-op jobs/s "
           f"({result.events.rate:.1f} jobs/s = "
@@ -629,9 +660,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{args.rate:g}/s for the latency; each event a team assignment that plans "
                   "one webhook row (POST to a receiver in this process) and one inbox row; "
                   f"setup {time.perf_counter() - began:.1f} s", flush=True)
-            with app.app_context(), serving(workers, args.kind, args.workers):
+            with app.app_context(), serving(workers, args.kind, args.workers) as running:
                 measured = throughput(setup, case_ids[:args.events],
-                                      case_ids[args.events:2 * args.events])
+                                      case_ids[args.events:2 * args.events], running)
                 print()
                 print_throughput(measured)
                 ratio = measured.ratio

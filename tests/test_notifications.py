@@ -16,7 +16,9 @@ import pytest
 import redis
 from flask import Flask
 from rq import Queue, SimpleWorker
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from dispatch.extensions import db
 from dispatch.jobs.delivery import MAX_ATTEMPTS, deliver
@@ -299,3 +301,26 @@ def test_outside_sends_stop_when_the_jobs_time_is_spent_and_the_rest_waits(
     assert first.sent_at is not None and (second.sent_at, second.attempts) == (None, 0)
     assert deliver(first.id, second.id) == "sent"
     assert [c["key"] for c in receiver.calls] == [first.key, second.key]
+
+
+def test_on_postgresql_a_delivery_commits_without_waiting_for_the_disk(world: World) -> None:
+    """``synchronous_commit`` is off in the delivery's own transaction (jobs/delivery.py
+    says why that is safe), and only there."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    walk(world.case, world, "assign")
+    db.session.commit()
+    [inbox] = [r for r in rows(Channel.INBOX) if r.user_id == world.captain.id
+               and r.sent_at is None]
+    seen: list[str] = []
+
+    def before_commit(session: Session) -> None:
+        seen.append(session.connection().exec_driver_sql("SHOW synchronous_commit").scalar())
+
+    sa_event.listen(Session, "before_commit", before_commit)
+    try:
+        assert deliver(inbox.id) == "sent"
+    finally:
+        sa_event.remove(Session, "before_commit", before_commit)
+    assert seen == ["off"]
+    assert db.session.connection().exec_driver_sql("SHOW synchronous_commit").scalar() == "on"

@@ -18,8 +18,8 @@ the first, no outside send starts later than ``SEND_BUDGET_S`` into the job; wha
 waits for the retry.
 
 On PostgreSQL the stamp is committed without waiting for the WAL to reach the disk
-(``synchronous_commit`` off for that one transaction): the flush was 3–4 ms of a ~7 ms
-delivery here. Only a crash of the database server itself can lose such a commit (the last
+(``synchronous_commit`` off for that one transaction, set by the statement that reads the
+rows): the flush was 3–4 ms of a ~7 ms delivery here. Only a crash of the database server itself can lose such a commit (the last
 fraction of a second of them); the rows are then simply unsent again, with their inbox
 messages gone in the same transaction, and the relay sends them once more: the same window
 as a worker killed before stamping, with the same keys. The outbox rows themselves were
@@ -32,7 +32,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, select, text, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -45,13 +45,26 @@ from dispatch.notify.mail import send_email
 MAX_ATTEMPTS = 4  # the first try and RQ's three retries
 SEND_BUDGET_S = 12.0  # no outside send starts later than this into the job (timeout: 30 s)
 
-_rows = Notification.__table__
-_teams = Team.__table__
-# Plain columns (Core, not ORM objects): the row, its team's webhook, in one statement.
+# Core statements on the tables, built once (the compiled form is cached), run on the
+# session's connection: no ORM objects, no ORM layer per statement.
+_rows, _teams, _inbox = Notification.__table__, Team.__table__, InboxMessage.__table__
 _READ = (select(_rows.c.id, _rows.c.key, _rows.c.channel, _rows.c.text, _rows.c.url,
                 _rows.c.user_id, _rows.c.message_code, _rows.c.message_params,
                 _rows.c.sent_at, _rows.c.attempts, _teams.c.webhook_url, _teams.c.webhook_kind)
-         .select_from(_rows.outerjoin(_teams, _teams.c.id == _rows.c.team_id)))
+         .select_from(_rows.outerjoin(_teams, _teams.c.id == _rows.c.team_id))
+         .where(_rows.c.id.in_(bindparam("ids", expanding=True))).order_by(_rows.c.id))
+# PostgreSQL: the same statement also turns ``synchronous_commit`` off for this transaction
+# alone (``set_config(..., is_local => true)``, as ``SET LOCAL`` does; see the docstring),
+# without a round trip of its own.
+_READ_PG = _READ.add_columns(func.set_config("synchronous_commit", "off", True))
+_STAMP = (update(_rows).where(_rows.c.id.in_(bindparam("ids", expanding=True)),
+                              _rows.c.sent_at.is_(None))
+          .values(sent_at=bindparam("now", type_=_rows.c.sent_at.type),
+                  attempts=_rows.c.attempts + 1, last_error=None))
+# The inbox message, or nothing when it is already there (exactly once, by the unique
+# notification id): no SAVEPOINT and its release around it.
+_TO_INBOX = {name: insert(_inbox).on_conflict_do_nothing(index_elements=["notification_id"])
+             for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
 
 
 class Deferred(Exception):
@@ -61,10 +74,9 @@ class Deferred(Exception):
 @job
 def deliver(notification_id: int, *more_ids: int) -> str:
     """Send the row ``notification_id`` and the rows ``more_ids`` (of the same event)."""
-    ids = [notification_id, *more_ids]
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))  # see the docstring
-    found = list(db.session.execute(_READ.where(_rows.c.id.in_(ids)).order_by(_rows.c.id)))
+    connection = db.session.connection()
+    read = _READ_PG if connection.dialect.name == "postgresql" else _READ
+    found = list(connection.execute(read, {"ids": [notification_id, *more_ids]}))
     if not found:
         return "gone"
     rows = [row for row in found if row.sent_at is None]
@@ -91,13 +103,14 @@ def deliver(notification_id: int, *more_ids: int) -> str:
     inbox = [row for row in rows if row.channel == Channel.INBOX]
     if inbox:
         try:
-            _to_inbox(inbox)
+            _to_inbox(connection, inbox)
         except Exception as error:
             db.session.rollback()
-            _record(found, sent, [*errors, *((row.id, error) for row in inbox)])
+            _record(db.session.connection(), found, sent,
+                    [*errors, *((row.id, error) for row in inbox)])
             raise
         sent.extend(row.id for row in inbox)
-    _record(found, sent, errors)
+    _record(connection, found, sent, errors)
     if errors:
         raise errors[0][1]
     if deferred:
@@ -118,37 +131,32 @@ def _send_outside(row: Row[Any]) -> None:
         (send_sms if row.channel == Channel.SMS else send_email)(notification)
 
 
-def _record(found: Sequence[Row[Any]], sent: Sequence[int],
+def _record(connection: Connection, found: Sequence[Row[Any]], sent: Sequence[int],
             errors: Sequence[tuple[int, Exception]]) -> None:
     """Stamp the rows sent (one UPDATE), count a failed attempt on the others; commit."""
     if sent:
-        db.session.execute(update(_rows).where(_rows.c.id.in_(sent), _rows.c.sent_at.is_(None))
-                           .values(sent_at=utcnow(), attempts=_rows.c.attempts + 1,
-                                   last_error=None))
+        connection.execute(_STAMP, {"ids": sent, "now": utcnow()})
     attempts_of = {row.id: row.attempts for row in found}
     for row_id, error in errors:
         attempts = attempts_of[row_id] + 1
-        db.session.execute(update(_rows).where(_rows.c.id == row_id).values(
+        connection.execute(update(_rows).where(_rows.c.id == row_id).values(
             attempts=attempts, last_error=str(error)[:500],
             failed_at=utcnow() if attempts >= MAX_ATTEMPTS else None))
     db.session.commit()
 
 
-def _to_inbox(rows: Sequence[Row[Any]]) -> None:
-    """One INSERT of the messages that does nothing for one already there (exactly once, by
-    the unique notification id): no SAVEPOINT and its release around each."""
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+def _to_inbox(connection: Connection, rows: Sequence[Row[Any]]) -> None:
+    """The rows' inbox messages in one statement, each at most once."""
     values = [{"notification_id": row.id, "user_id": row.user_id, "text": row.text,
                "url": row.url, "message_code": row.message_code,
                "message_params": row.message_params} for row in rows]
-    if insert is None:  # another database: the portable way
-        for value in values:
-            try:
-                with db.session.begin_nested():
-                    db.session.add(InboxMessage(**value))
-            except IntegrityError:
-                pass  # already in the inbox: exactly once
+    statement = _TO_INBOX.get(connection.dialect.name)
+    if statement is not None:
+        connection.execute(statement, values)
         return
-    db.session.execute(insert(InboxMessage.__table__).values(values)
-                       .on_conflict_do_nothing(index_elements=["notification_id"]))
+    for value in values:  # another database: the portable way
+        try:
+            with db.session.begin_nested():
+                db.session.add(InboxMessage(**value))
+        except IntegrityError:
+            pass  # already in the inbox: exactly once
