@@ -9,19 +9,24 @@ context, its database pool kept from job to job), as ``make serve`` (``RQ_WORKER
 serve, on the same embedded Redis, one after the other:
 
 * ``no-op``: ``--events`` jobs that call :func:`noop` (RQ's own cost per job);
-* ``webhook``: ``--events`` outbox rows of team assignments, each POSTed to a local webhook
-  receiver (an HTTP server in this process) by ``dispatch.jobs.delivery.deliver``;
-* ``inbox``: the in-app inbox rows of the same assignments (one for the team's captain each);
+* ``one job an event``: the outbox rows of ``--events`` team assignments queued as the app
+  queues them, one job for each event's rows: its webhook row, POSTed to a local webhook
+  receiver (an HTTP server in this process), and its inbox row (one for the team's
+  captain), both sent by ``dispatch.jobs.delivery.deliver``;
+* ``webhook row``, ``inbox row``: the rows of another ``--events`` assignments, one job a
+  row (the desk's "try again"; every row's job until 2026-12-01);
 * ``no-op, again``: the baseline once more; the ratios use the mean of its two runs.
 
-Each drain is timed from queueing its first job to the end of its last. Then, with the same
+Each drain is timed from queueing its first job to the end of its last, and the worker
+processes' CPU over it is divided by its jobs. The target's figure is outbox rows delivered
+a second, one job an event, against no-op jobs a second. Then, with the same
 workers serving, further assignments are committed at ``--rate`` a second for ``--seconds``,
 each queued after commit as the web app does; the time from each ledger event to its
 delivery gives p50/p95/p99. ``--kind fork`` (a forked work horse per job) or ``cold`` and
 ``--workers N`` measure other set-ups, labelled as what-ifs.
 
-It prints rates, ratios and percentiles and says whether the issue's targets (webhook
-deliveries at least 0.8 × the no-op rate; p99 from event to delivery under 2 s at 50
+It prints rates, ratios and percentiles and says whether the issue's targets (deliveries
+at least 0.8 × the no-op job rate; p99 from event to delivery under 2 s at 50
 events/s) were met; speed never makes it fail. It exits 1 only when delivery was not
 correct: the receiver did not get every webhook row's idempotency key exactly once, an
 outbox row has no ``sent_at``, an inbox row has no message, or a worker process failed.
