@@ -19,10 +19,11 @@ waits for the retry.
 
 On PostgreSQL the stamp is committed without waiting for the WAL to reach the disk
 (``synchronous_commit`` off for that one transaction, set by the statement that reads the
-rows): the flush was 3–4 ms of a ~7 ms delivery here. Only a crash of the database server itself can lose such a commit (the last
-fraction of a second of them); the rows are then simply unsent again, with their inbox
-messages gone in the same transaction, and the relay sends them once more: the same window
-as a worker killed before stamping, with the same keys. The outbox rows themselves were
+rows): the flush was 3–4 ms of a ~7 ms delivery here. Only a crash of the database server
+itself can lose such a commit (the last fraction of a second of them); the rows are then
+simply unsent again, with their inbox messages gone in the same transaction, and the relay
+sends them once more: the same window as a worker killed before stamping, with the same
+keys. The outbox rows themselves were
 written by the event's own, fully durable, transaction.
 """
 
