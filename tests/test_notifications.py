@@ -16,7 +16,9 @@ import pytest
 import redis
 from flask import Flask
 from rq import Queue, SimpleWorker
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from dispatch.extensions import db
 from dispatch.jobs.delivery import MAX_ATTEMPTS, deliver
@@ -240,3 +242,85 @@ def test_a_failed_check_tells_the_volunteer_why(world: World) -> None:
     told = [r for r in rows(Channel.INBOX) if r.user_id == world.volunteer.id]
     assert len(told) == 2  # the assignment, then the failed check with its reason
     assert "照片里看不到护栏" in told[-1].text
+
+
+def _jobs(redis_url: str) -> list[str]:
+    connection = redis.Redis.from_url(redis_url)
+    return sorted(key.decode().removeprefix("rq:job:")
+                  for key in connection.scan_iter("rq:job:notify-*"))
+
+
+def test_an_events_rows_go_out_in_one_job(world: World, receiver: Receiver,
+                                          redis_url: str) -> None:
+    redis.Redis.from_url(redis_url).flushdb()  # the world's own jobs
+    world.team.webhook_kind, world.team.webhook_url = "wecom", f"{receiver.url}/hook"
+    walk(world.case, world, "assign")
+    db.session.commit()
+    [event_seq] = {r.key.split(":")[1] for r in rows() if r.team_id}
+    event = [r for r in rows() if r.key.startswith(f"{world.case.id}:{event_seq}:")]
+    assert {r.channel for r in event} == {Channel.INBOX, Channel.WEBHOOK}
+    assert f"notify-{event[0].id}" in _jobs(redis_url)
+    assert not any(job == f"notify-{row.id}" for row in event[1:] for job in _jobs(redis_url))
+    run_worker(redis_url)
+    sent = {r.id: r for r in rows()}
+    assert all(sent[r.id].sent_at is not None and sent[r.id].attempts == 1 for r in event)
+    assert [c["key"] for c in receiver.calls] == [r.key for r in event if r.team_id]
+    assert len(inbox_of(world.captain.id)) == 1
+
+
+def test_the_relay_leaves_an_events_job_waiting_for_its_retry_alone(
+        world: World, receiver: Receiver, redis_url: str) -> None:
+    """The inbox row went out, the webhook waits for RQ's retry: the relay finds the
+    webhook row unsent but queues nothing beside the retry (the same job id)."""
+    world.team.webhook_kind, world.team.webhook_url = "wecom", f"{receiver.url}/fail"
+    walk(world.case, world, "assign")
+    db.session.commit()
+    run_worker(redis_url)
+    [hook] = rows(Channel.WEBHOOK)
+    assert hook.sent_at is None and hook.attempts == 1
+    before = _jobs(redis_url)
+    assert relay_pending() >= 1
+    assert _jobs(redis_url) == before  # no "-again-" job, no job of the webhook row's own
+    assert len(receiver.calls) == 1
+
+
+def test_outside_sends_stop_when_the_jobs_time_is_spent_and_the_rest_waits(
+        world: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dispatch.jobs import delivery
+
+    world.team.webhook_kind, world.team.webhook_url = "wecom", f"{receiver.url}/hook"
+    walk(world.case, world, "assign")
+    db.session.commit()
+    lifecycle.reassign(world.case, world.desk(), team=world.team, note="again")
+    db.session.commit()
+    first, second = rows(Channel.WEBHOOK)
+    monkeypatch.setattr(delivery, "SEND_BUDGET_S", -1.0)  # spent after the first send
+    with pytest.raises(delivery.Deferred):
+        deliver(first.id, second.id)
+    first, second = rows(Channel.WEBHOOK)
+    assert first.sent_at is not None and (second.sent_at, second.attempts) == (None, 0)
+    assert deliver(first.id, second.id) == "sent"
+    assert [c["key"] for c in receiver.calls] == [first.key, second.key]
+
+
+def test_on_postgresql_a_delivery_commits_without_waiting_for_the_disk(world: World) -> None:
+    """``synchronous_commit`` is off in the delivery's own transaction (jobs/delivery.py
+    says why that is safe), and only there."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    walk(world.case, world, "assign")
+    db.session.commit()
+    [inbox] = [r for r in rows(Channel.INBOX) if r.user_id == world.captain.id
+               and r.sent_at is None]
+    seen: list[str] = []
+
+    def before_commit(session: Session) -> None:
+        seen.append(session.connection().exec_driver_sql("SHOW synchronous_commit").scalar())
+
+    sa_event.listen(Session, "before_commit", before_commit)
+    try:
+        assert deliver(inbox.id) == "sent"
+    finally:
+        sa_event.remove(Session, "before_commit", before_commit)
+    assert seen == ["off"]
+    assert db.session.connection().exec_driver_sql("SHOW synchronous_commit").scalar() == "on"

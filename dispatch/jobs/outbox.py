@@ -1,6 +1,11 @@
-"""From the outbox to the queue: every notification row gets one delivery job, queued after
-the transaction that wrote it commits, and again by the relay if that could not happen
-(Redis was down, the process died between commit and enqueue).
+"""From the outbox to the queue: the rows of one ledger event get one delivery job, queued
+after the transaction that wrote them commits, and again by the relay if that could not
+happen (Redis was down, the process died between commit and enqueue). A row of no event (the
+morning digest) and the desk's "try again" get a job of their own.
+
+A job's id is ``notify-<the event's first row id>``: the hook and the relay derive the same
+one (an event's rows are written by one transaction, ``services/cases/notifications.py``),
+so a second enqueue of a job still waiting, running or scheduled for a retry is a no-op.
 
 The after-commit hooks are registered on SQLAlchemy's Session class when this module is
 imported; the app factory imports ``dispatch.jobs``, so every app has them.
@@ -12,6 +17,7 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -43,15 +49,17 @@ OVERDUE_RETRY = timedelta(seconds=30)  # a live worker's scheduler moves a due r
 OVER = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED)
 
 
-def enqueue(notification_id: int, again: bool = False) -> bool:
-    """One job per row; the job id makes a second enqueue of a waiting job a no-op.
-    ``again`` (a coordinator's retry) starts a new job beside any retry RQ has scheduled;
-    the job itself skips a row already sent."""
+def enqueue(notification_id: int, again: bool = False, *, more: Sequence[int] = ()) -> bool:
+    """One job for the row ``notification_id`` and the rows ``more`` of the same event; the
+    job id makes a second enqueue of a waiting job a no-op. ``again`` (a coordinator's
+    retry) starts a new job beside any retry RQ has scheduled; the job itself skips a row
+    already sent."""
     job_id = f"notify-{notification_id}" + (f"-again-{secrets.token_hex(4)}" if again else "")
     queue = get_queue()
     try:
-        queue.enqueue(deliver, notification_id, job_id=job_id, retry=RETRY, job_timeout=30,
-                      unique=True, meta=logs.job_meta())  # the request id, for the logs
+        queue.enqueue(deliver, notification_id, *more, job_id=job_id, retry=RETRY,
+                      job_timeout=30, unique=True,
+                      meta=logs.job_meta())  # the request id, for the logs
     except DuplicateJobError:
         # A job of that id exists. Waiting, running or scheduled for a retry: leave it.
         # Over while the row is still unsent: start a new one, or the row would never go
@@ -60,7 +68,7 @@ def enqueue(notification_id: int, again: bool = False) -> bool:
         job = Job.fetch(job_id, connection=queue.connection)
         status = job.get_status(refresh=True)
         if (status in OVER or _abandoned(job, status)) and not again:
-            return enqueue(notification_id, again=True)
+            return enqueue(notification_id, again=True, more=more)
     except redis.RedisError as error:
         log.warning("notification %s stays in the outbox: %s", notification_id, error)
         return False
@@ -108,17 +116,50 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
+def by_event(rows: Iterable[tuple[int, int | None, str]]) -> list[list[int]]:
+    """(id, case id, key) of outbox rows → their ids, one list per ledger event, each in
+    order. The key is ``<case>:<seq>:<channel>:<recipient>``; a row without a case is
+    alone."""
+    groups: dict[object, list[int]] = {}
+    for row_id, case_id, key in sorted(rows):
+        event = (case_id, key.rsplit(":", 2)[0]) if case_id is not None else row_id
+        groups.setdefault(event, []).append(row_id)
+    return list(groups.values())
+
+
 def relay_pending(limit: int = 500) -> int:
-    """Queue every row not yet sent nor failed: what a Redis outage left behind."""
-    pending = db.session.scalars(select(Notification.id).where(
+    """Queue every row not yet sent nor failed (what a Redis outage left behind), under the
+    id of its event's job. Returns how many rows it queued."""
+    pending = list(db.session.execute(select(Notification.id, Notification.case_id,
+                                             Notification.key).where(
         Notification.sent_at.is_(None), Notification.failed_at.is_(None))
-        .order_by(Notification.id).limit(limit))
-    return sum(enqueue(nid) for nid in list(pending))
+        .order_by(Notification.id).limit(limit)))
+    if not pending:
+        return 0
+    # Each event's first row names its job, whether that row is still pending or not.
+    cases = {case_id for _, case_id, _ in pending if case_id is not None}
+    first = {group[0]: group[0] for group in by_event(pending)}
+    if cases:
+        every = db.session.execute(select(Notification.id, Notification.case_id,
+                                          Notification.key).where(
+            Notification.case_id.in_(cases)))
+        for group in by_event(every):
+            for row_id in group:
+                first[row_id] = group[0]
+    queued = 0
+    for group in by_event(pending):
+        head = first[group[0]]
+        if enqueue(head, more=[row_id for row_id in group if row_id != head]):
+            queued += len(group)
+    return queued
 
 
 @sa_event.listens_for(Session, "after_flush")
 def _remember_new(session: Session, _context: Any) -> None:
-    new = [obj for obj in session.new if isinstance(obj, Notification)]
+    # The ids and keys now, not the objects: after the commit they are expired, and reading
+    # ``row.id`` then would cost a SELECT a row.
+    new = [(obj.id, obj.case_id, obj.key) for obj in session.new
+           if isinstance(obj, Notification)]
     if new:
         session.info.setdefault(PENDING_KEY, []).extend(new)
 
@@ -128,8 +169,8 @@ def _enqueue_after_commit(session: Session) -> None:
     """Side effects after commit: the rows exist before any worker looks for them."""
     rows = session.info.pop(PENDING_KEY, [])
     if rows and has_app_context() and current_app.config.get("NOTIFY_AFTER_COMMIT", True):
-        for row in rows:
-            enqueue(row.id)
+        for head, *more in by_event(rows):
+            enqueue(head, more=more)
 
 
 @sa_event.listens_for(Session, "after_rollback")

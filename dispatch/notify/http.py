@@ -40,9 +40,13 @@ def send_webhook(row: Notification) -> None:
     team = db.session.get(Team, row.team_id)
     if team is None or not team.webhook_url:
         raise RuntimeError("the team has no webhook any more")
-    response = session().post(team.webhook_url, json=webhook_payload(team.webhook_kind or
-                                                                    "wecom", row.text),
-                             headers={"Idempotency-Key": row.key}, timeout=TIMEOUT_S)
+    post_webhook(team.webhook_url, team.webhook_kind or "wecom", row.text, row.key)
+
+
+def post_webhook(url: str, kind: str, text: str, key: str) -> None:
+    """POST one message to a team's robot, its key in the ``Idempotency-Key`` header."""
+    response = session().post(url, json=webhook_payload(kind, text),
+                              headers={"Idempotency-Key": key}, timeout=TIMEOUT_S)
     response.raise_for_status()
 
 
