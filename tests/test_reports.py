@@ -189,6 +189,19 @@ def test_the_english_form_errors_are_in_english(web: WebClient, world: World) ->
     assert "Please describe the problem." in response.get_data(as_text=True)
 
 
+def test_wtforms_own_messages_follow_each_visitors_language(app: Flask, world: World) -> None:
+    """WTForms' messages come from its catalog, read once per process and language: a
+    Chinese visitor and an English one, one after the other, each read their own."""
+    chinese, english = WebClient(app), WebClient(app)
+    english.post("/language", {"lang": "en", "next": "/"})
+    for _round in range(2):
+        for client, words in ((chinese, "字段长度不能超过 60 个字符"),
+                              (english, "Field cannot be longer than 60 characters.")):
+            response = client.post("/report/details", details_form(client, world,
+                                                                    name="王" * 61))
+            assert response.status_code == 422 and words in response.get_data(as_text=True)
+
+
 def test_lookalikes_nearby_are_offered_before_the_details(web: WebClient,
                                                          world: World) -> None:
     near = gen_case(world.category, title="车棚顶棚掉了一块", latitude=SPOT[0] + 0.0005,
