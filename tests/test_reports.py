@@ -83,6 +83,18 @@ def test_a_place_outside_the_service_area_is_refused(web: WebClient, world: Worl
     assert response.status_code == 422 and count(Case) == 1  # only the world's case
 
 
+def test_a_filing_names_an_existing_category_of_its_kind(web: WebClient, world: World) -> None:
+    """The category is looked up by its code on every post: an unknown one, or none, is
+    refused; the form's own category files the case under it."""
+    for code in ("no-such-category", ""):
+        response = web.post("/report/details", details_form(web, world, category=code))
+        assert response.status_code in (400, 422) and count(Case) == 1
+    response = web.post("/report/details", details_form(web, world))
+    assert response.status_code == 302 and count(Case) == 2
+    filed = db.session.scalar(select(Case).order_by(Case.id.desc()).limit(1))
+    assert filed is not None and filed.category_id == world.category.id
+
+
 def test_gcj02_tiles_are_converted_back_to_wgs84_for_storage(app: Flask, web: WebClient,
                                                              world: World) -> None:
     app.config["TILE_CRS"] = TileCRS.GCJ02.value
