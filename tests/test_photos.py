@@ -122,6 +122,19 @@ def test_large_png_with_alpha_becomes_bounded_jpeg_with_thumbnail(
         assert image.size == (360, 270)
 
 
+def test_thumbnail_of_a_portrait_photo_keeps_its_shape_and_colour(store: Path) -> None:
+    """The worker shrinks by a whole factor first (box filter), then resamples: the same
+    size as resampling from the full image, and the picture's colour kept."""
+    picture = Image.new("RGB", (1000, 1500), (200, 40, 40))
+    photo = process_upload(io.BytesIO(encoded(picture, "JPEG", quality=95)), store)
+
+    assert (photo.width, photo.height) == (1000, 1500)
+    with Image.open(photo_path(store, photo.key, thumb=True)) as thumb:
+        assert thumb.size == (240, 360)
+        red, green, blue = thumb.convert("RGB").getpixel((120, 180))
+        assert abs(red - 200) <= 8 and green <= 50 and blue <= 50
+
+
 def test_small_photo_is_never_enlarged(store: Path) -> None:
     photo = process_upload(io.BytesIO(encoded(noisy((200, 100)), "JPEG")), store)
 

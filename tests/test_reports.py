@@ -83,6 +83,18 @@ def test_a_place_outside_the_service_area_is_refused(web: WebClient, world: Worl
     assert response.status_code == 422 and count(Case) == 1  # only the world's case
 
 
+def test_a_filing_names_an_existing_category_of_its_kind(web: WebClient, world: World) -> None:
+    """The category is looked up by its code on every post: an unknown one, or none, is
+    refused; the form's own category files the case under it."""
+    for code in ("no-such-category", ""):
+        response = web.post("/report/details", details_form(web, world, category=code))
+        assert response.status_code in (400, 422) and count(Case) == 1
+    response = web.post("/report/details", details_form(web, world))
+    assert response.status_code == 302 and count(Case) == 2
+    filed = db.session.scalar(select(Case).order_by(Case.id.desc()).limit(1))
+    assert filed is not None and filed.category_id == world.category.id
+
+
 def test_gcj02_tiles_are_converted_back_to_wgs84_for_storage(app: Flask, web: WebClient,
                                                              world: World) -> None:
     app.config["TILE_CRS"] = TileCRS.GCJ02.value
@@ -187,6 +199,19 @@ def test_the_english_form_errors_are_in_english(web: WebClient, world: World) ->
     web.post("/language", {"lang": "en", "next": "/"})
     response = web.post("/report/details", details_form(web, world, description=""))
     assert "Please describe the problem." in response.get_data(as_text=True)
+
+
+def test_wtforms_own_messages_follow_each_visitors_language(app: Flask, world: World) -> None:
+    """WTForms' messages come from its catalog, read once per process and language: a
+    Chinese visitor and an English one, one after the other, each read their own."""
+    chinese, english = WebClient(app), WebClient(app)
+    english.post("/language", {"lang": "en", "next": "/"})
+    for _round in range(2):
+        for client, words in ((chinese, "字段长度不能超过 60 个字符"),
+                              (english, "Field cannot be longer than 60 characters.")):
+            response = client.post("/report/details", details_form(client, world,
+                                                                    name="王" * 61))
+            assert response.status_code == 422 and words in response.get_data(as_text=True)
 
 
 def test_lookalikes_nearby_are_offered_before_the_details(web: WebClient,

@@ -98,8 +98,7 @@ def process_pending(directory: Path, key: str) -> StoredPhoto | None:
         source.unlink(missing_ok=True)
         return None
     full.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)  # never enlarges
-    thumb = full.copy()
-    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    thumb = _thumbnail_of(full)
     # Off the resident's time: optimize=True (a second pass for smaller Huffman tables).
     full_bytes = _encode(full, optimize=True)
     _replace(photo_path(directory, key, thumb=True), _encode(thumb, optimize=True))
@@ -121,6 +120,17 @@ def process_upload(stream: BinaryIO, directory: Path) -> StoredPhoto:
     if stored is None:
         raise PhotoRejected(_("The photo could not be read; it may be damaged."))
     return stored
+
+
+def _thumbnail_of(image: Image.Image) -> Image.Image:
+    """A new image of at most THUMB_SIDE a side: first shrunk by a whole factor with a box
+    filter (what a JPEG decoded at 1/2, 1/4 or 1/8 scale gives, as in :func:`make_thumbnail`),
+    then resampled with Lanczos. A third of the work of Lanczos from the full size, and no
+    copy of the full image."""
+    factor = max(1, max(image.size) // THUMB_SIDE)
+    thumb = image.reduce(factor) if factor > 1 else image.copy()
+    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    return thumb
 
 
 def make_thumbnail(directory: Path, key: str) -> bool:

@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.extensions import db
@@ -78,11 +78,22 @@ def holds_feedback_key(case: Case, key: str | None) -> bool:
     return hmac.compare_digest(case.feedback_key_hash, hash_feedback_key(key))
 
 
+# Statements every filing runs, built once per process (only their parameters change).
+_REGION_CENTRES = select(Region.__table__.c.latitude, Region.__table__.c.longitude)
+_CATEGORY_BY_CODE = select(Category).where(Category.code == bindparam("code"))
+
+
 def within_service_area(latitude: float, longitude: float) -> bool:
-    """Inside SERVICE_RADIUS_KM of one of the regions' centres."""
+    """Inside SERVICE_RADIUS_KM of one of the regions' centres (read as plain rows: only
+    their coordinates are needed)."""
     limit_m = current_app.config["SERVICE_RADIUS_KM"] * 1000
-    return any(quick_distance_m(latitude, longitude, r.latitude, r.longitude) <= limit_m
-               for r in db.session.scalars(select(Region)))
+    return any(quick_distance_m(latitude, longitude, centre_lat, centre_lon) <= limit_m
+               for centre_lat, centre_lon in db.session.execute(_REGION_CENTRES))
+
+
+def category_by_code(code: str | None) -> Category | None:
+    """The category a form names (active or not: the caller checks that it fits)."""
+    return db.session.scalar(_CATEGORY_BY_CODE, {"code": code}) if code else None
 
 
 def lookalikes(category_id: int, latitude: float, longitude: float,

@@ -39,6 +39,7 @@ from dispatch.services.intake.filing import (
     LOOKALIKE_RADIUS_M,
     NewReport,
     add_support,
+    category_by_code,
     feedback_key,
     file_report,
     holds_feedback_key,
@@ -118,7 +119,7 @@ def report_place() -> Response | str:
 
 
 def _details_context(form: ReportDetailsForm) -> dict[str, object]:
-    category = db.session.scalar(select(Category).where(Category.code == form.category.data))
+    category = category_by_code(form.category.data)
     if category is None or form.kind.data not in ("hazard", "wish") or \
             not category.fits(form.kind.data) or form.lat.data is None or form.lon.data is None:
         abort(400)
@@ -175,7 +176,7 @@ def submit_report() -> Response | tuple[str, int]:
     # The page (map, look-alikes) is rebuilt only when the form has to be shown again.
     if not form.validate():
         return render_template("public/report_details.html", **_details_context(form)), 422
-    category = db.session.scalar(select(Category).where(Category.code == form.category.data))
+    category = category_by_code(form.category.data)
     if category is None or form.kind.data not in ("hazard", "wish") or \
             not category.fits(form.kind.data):
         abort(400)
