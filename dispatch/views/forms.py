@@ -5,6 +5,12 @@ Each audience's own forms are beside its routes (``views/<audience>/forms.py``).
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
+from babel.support import Translations
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -19,6 +25,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import (
     AnyOf,
     DataRequired,
@@ -34,7 +41,43 @@ from dispatch.services.errors import InvalidInput
 from dispatch.views.params import BoundedIntegerField, CoordinateField, parse_id
 
 
-class LoginForm(FlaskForm):
+@cache
+def _wtforms_catalog(locale: str) -> Translations:
+    """WTForms' own messages (and the labels it makes up for fields without one) in one
+    language: a file shipped with WTForms, read once per process, not once per request as
+    Flask-WTF does."""
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WTFormsWords:
+    """Flask-WTF's ``translations`` (the request's language), from the cached catalog."""
+
+    @staticmethod
+    def _catalog() -> Translations:
+        return _wtforms_catalog(str(get_locale()))
+
+    def gettext(self, string: str) -> str:
+        return self._catalog().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalog().ungettext(singular, plural, n)
+
+
+WTFORMS_WORDS = _WTFormsWords()
+
+
+class Form(FlaskForm):
+    """Flask-WTF's form, with WTForms' own messages read once per process and language
+    (the residents' forms, the case steps and the rest of this module's)."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> Any:
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)  # type: ignore[misc]
+            return WTFORMS_WORDS
+
+
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[
         DataRequired(_l("Please enter your username.")), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[
@@ -42,7 +85,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     lang = HiddenField(validators=[DataRequired()])
     next = HiddenField()
 
@@ -53,12 +96,12 @@ TEXT_SIZE_COOKIE = "text_size"
 TEXT_SIZES = ("normal", "large")
 
 
-class TextSizeForm(FlaskForm):
+class TextSizeForm(Form):
     size = HiddenField(validators=[DataRequired(), AnyOf(TEXT_SIZES)])
     next = HiddenField()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """Base of every case action: carries the version the page was rendered at, so a
     stale page is refused with a conflict instead of overwriting someone else's step."""
 
@@ -181,7 +224,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
 }
 
 
-class NotificationSettingsForm(FlaskForm):
+class NotificationSettingsForm(Form):
     email = StringField(_l("Email address"), validators=[
         Optional(), Length(max=254),
         Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("This is not a valid email address."))])
@@ -201,6 +244,6 @@ def show_error(form: FlaskForm, error: InvalidInput, fallback: Field,
     field.errors = [*field.errors, error.message()]
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(_l("What the token is for"), validators=[
         DataRequired(_l("Give the token a name.")), Length(max=60)])

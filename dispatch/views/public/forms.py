@@ -3,14 +3,7 @@
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
-from babel.support import Translations
-from flask import current_app
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -20,7 +13,6 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.i18n import messages_path
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -29,46 +21,11 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from dispatch.views.forms import FeedbackForm
+from dispatch.views.forms import FeedbackForm, Form
 from dispatch.views.params import CoordinateField
 
 
-@cache
-def _wtforms_catalog(locale: str) -> Translations:
-    """WTForms' own messages (and the labels it makes up for fields without one) in one
-    language: a file shipped with WTForms, read once per process, not once per request as
-    Flask-WTF does."""
-    return Translations.load(messages_path(), [locale], domain="wtforms")
-
-
-class _WTFormsWords:
-    """Flask-WTF's ``translations`` (the request's language), from the cached catalog."""
-
-    @staticmethod
-    def _catalog() -> Translations:
-        return _wtforms_catalog(str(get_locale()))
-
-    def gettext(self, string: str) -> str:
-        return self._catalog().ugettext(string)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self._catalog().ungettext(singular, plural, n)
-
-
-WTFORMS_WORDS = _WTFormsWords()
-
-
-class PublicForm(FlaskForm):
-    """The residents' forms: Flask-WTF's, with WTForms' messages read once per process."""
-
-    class Meta:
-        def get_translations(self, form: Any) -> Any:
-            if not current_app.config.get("WTF_I18N_ENABLED", True):
-                return super().get_translations(form)  # type: ignore[misc]
-            return WTFORMS_WORDS
-
-
-class ReportPlaceForm(PublicForm):
+class ReportPlaceForm(Form):
     """Step 1, by GET: what kind of problem and where. Changes nothing, so no CSRF."""
 
     class Meta:
@@ -87,7 +44,7 @@ class ReportPlaceForm(PublicForm):
                           validators=[Optional(), Length(max=255)])
 
 
-class ReportDetailsForm(PublicForm):
+class ReportDetailsForm(Form):
     """Step 2, by POST: the description, photos and (optional) contact."""
 
     kind = HiddenField(validators=[DataRequired()])
@@ -104,7 +61,7 @@ class ReportDetailsForm(PublicForm):
     wants_updates = BooleanField(_l("Send me updates by text message"))
 
 
-class SupportForm(PublicForm):
+class SupportForm(Form):
     submission_token = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
     phone = StringField(_l("Your phone (optional)"), validators=[Optional(), Length(max=30)])
 
