@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,3 +174,10 @@ def walk(case: Case, world: World, until: str, **feedback: Any) -> Case:
         if action == until:
             break
     return case
+
+
+def shows_phone_tail(page: str) -> bool:
+    """The reporter's phone (13812345678 in the factories) or its last four digits (a masked
+    138****5678) as a number on the page. Not inside a longer word: Folium's element ids are
+    random hex, and one may hold "5678"."""
+    return re.search(r"(?<!\w)(?:13812345678|(?:138\*{4})?5678)(?!\w)", page) is not None
