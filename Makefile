@@ -8,8 +8,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app dispatch
-# pytest-xdist workers for `make test` ("auto": one per CPU; 0: no parallelism)
-TEST_WORKERS ?= auto
+# pytest-xdist workers for `make test`: two per CPU, because about half the suite's time is
+# spent waiting (on browsers, servers, workers and restarts), not computing; 0: no parallelism
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 # RQ worker processes for `make serve` (bench/README.md "Workers" says why two)
 RQ_WORKERS ?= 2
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -122,21 +123,65 @@ def _config(database_url: str, redis_url: str, instance: Path) -> dict[str, Any]
     }
 
 
+@pytest.fixture(scope="session")
+def sqlite_schema(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database with the models' schema (tables, R*Tree indexes, ledger
+    triggers), made once per test process: each test copies the file instead of running
+    create_all() again."""
+    path = tmp_path_factory.mktemp("sqlite-schema") / "schema.db"
+    application = create_app(_config(f"sqlite:///{path}", redis_url, path.parent / "instance"))
+    with application.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return path
+
+
 @pytest.fixture
-def app(tmp_path: Path, redis_url: str, postgres_url: str | None) -> Iterator[Flask]:
-    database_url = postgres_url or f"sqlite:///{tmp_path / 'test.db'}"
+def app(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str,
+        postgres_url: str | None) -> Iterator[Flask]:
+    if postgres_url is None:
+        database_file = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_schema"), database_file)
+    database_url = postgres_url or f"sqlite:///{database_file}"
     application = create_app(_config(database_url, redis_url, tmp_path / "instance"))
     redis.Redis.from_url(redis_url).flushdb()
     with application.app_context():
-        if postgres_url is None:
-            db.create_all()
         yield application
         db.session.remove()
         if postgres_url is not None:
-            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-            with db.engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            _empty_postgres_tables()
         db.engine.dispose()
+
+
+_EMPTY_TABLES_SQL: dict[str, str] = {}  # per database URL: the schema is the run's own
+
+
+def _empty_postgres_tables() -> None:
+    """Every table emptied and every id sequence back at 1, in one round trip.
+
+    DELETE on a few rows is ~20x faster than TRUNCATE (which makes new files for all 33
+    tables: ~150 ms a test, minutes a run). The replica role switches off triggers for the
+    transaction: the ledger's append-only trigger, and the foreign keys, so order does not
+    matter. It needs a superuser; a test database without one gets TRUNCATE."""
+    with db.engine.begin() as connection:
+        key = str(db.engine.url)
+        if key not in _EMPTY_TABLES_SQL:
+            _EMPTY_TABLES_SQL[key] = _empty_tables_sql(connection)
+        connection.exec_driver_sql(_EMPTY_TABLES_SQL[key])
+
+
+def _empty_tables_sql(connection: Any) -> str:
+    tables = [table.name for table in db.metadata.sorted_tables]
+    superuser = connection.execute(text(
+        "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
+    if not superuser:
+        return f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
+    sequences = connection.execute(text(
+        "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+    )).scalars().all()
+    return "; ".join(["SET LOCAL session_replication_role = replica"]
+                     + [f"DELETE FROM {name}" for name in tables]
+                     + [f"ALTER SEQUENCE {name} RESTART" for name in sequences])
 
 
 @pytest.fixture

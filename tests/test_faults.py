@@ -155,7 +155,7 @@ def test_a_delivery_whose_worker_entry_has_expired_counts_as_abandoned(
     db.session.commit()
     connection = redis.Redis.from_url(redis_url)
     inbox = db.session.scalars(select(Notification).where(
-        Notification.channel == Channel.INBOX)).first()
+        Notification.channel == Channel.INBOX).order_by(Notification.id)).first()
     assert inbox is not None
     _mark_started(f"notify-{inbox.id}", "a-worker-long-gone", connection)
     relay_pending()
@@ -169,7 +169,7 @@ def test_a_delivery_running_on_a_live_worker_is_left_alone(world: World,
     db.session.commit()
     connection = redis.Redis.from_url(redis_url)
     inbox = db.session.scalars(select(Notification).where(
-        Notification.channel == Channel.INBOX)).first()
+        Notification.channel == Channel.INBOX).order_by(Notification.id)).first()
     assert inbox is not None
     connection.hset("rq:worker:alive-here", mapping={"hostname": socket.gethostname(),
                                                       "pid": str(os.getpid())})
@@ -232,7 +232,7 @@ def test_a_retry_long_overdue_counts_as_abandoned(world: World, redis_url: str) 
     db.session.commit()
     connection = redis.Redis.from_url(redis_url)
     inbox = db.session.scalars(select(Notification).where(
-        Notification.channel == Channel.INBOX)).first()
+        Notification.channel == Channel.INBOX).order_by(Notification.id)).first()
     assert inbox is not None
     job = Job.fetch(f"notify-{inbox.id}", connection=connection)
     queue = Queue("default", connection=connection)
