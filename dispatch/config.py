@@ -121,7 +121,9 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
 
 
 BASE_SETTINGS: dict[str, Any] = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # No pre-ping on every checkout: extensions.py pings a connection only after it sat idle
+    # (a round trip saved on every busy request).
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead; long forms outdoors

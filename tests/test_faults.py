@@ -24,9 +24,9 @@ from rq import Queue, SimpleWorker
 from rq.cron import get_cron_job_history_key
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
-from dispatch import create_app
+from dispatch import create_app, extensions
 from dispatch.config import PROJECT_ROOT
 from dispatch.dev import embedded_redis
 from dispatch.extensions import db
@@ -224,6 +224,50 @@ def test_an_unexpected_error_gets_the_apps_own_500_page_without_the_database(
     assert "Internal Server Error" not in page
     with app.app_context():
         db.engine.dispose()
+
+
+def _pooled_backend_cut_off(web_client: Any) -> int:
+    """One pooled connection, used by a page just now, whose server process is then
+    terminated (as a PostgreSQL restart does to every connection): its old backend pid."""
+    db.session.remove()  # this test's own session lets go of its connection
+    db.engine.dispose()
+    assert web_client.get("/desk/cases").status_code == 200  # the pool's one connection
+    pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+    db.session.remove()
+    admin = create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        wait_until(lambda: not connection.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}), 10,
+            "the backend to exit")
+    admin.dispose()
+    return int(pid)
+
+
+def test_an_idle_connection_cut_off_by_a_restart_is_replaced_before_use(
+        app: Flask, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: a SQLite file has no server to restart")
+    coordinator = signed_in("coordinator")
+    old_pid = _pooled_backend_cut_off(coordinator)
+    monkeypatch.setattr(extensions, "IDLE_PING_SECONDS", 0.0)  # as after a quiet spell
+    assert coordinator.get("/desk/cases").status_code == 200  # pinged, found dead, replaced
+    assert db.session.scalar(text("SELECT pg_backend_pid()")) != old_pid
+
+
+def test_a_busy_connection_cut_off_costs_one_clean_503_then_the_pool_is_fresh(
+        app: Flask, signed_in: Any) -> None:
+    """Not pinged (it was used just now): the request on it fails as the ones a restart
+    interrupts do, with the app's own 503, and the pool drops every older connection."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: a SQLite file has no server to restart")
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the app's error pages
+    coordinator = signed_in("coordinator")
+    _pooled_backend_cut_off(coordinator)
+    refused = coordinator.get("/desk/cases")
+    assert refused.status_code == 503 and refused.headers["Retry-After"]
+    assert "服务暂时不可用" in refused.get_data(as_text=True)
+    assert coordinator.get("/desk/cases").status_code == 200
 
 
 def test_a_retry_long_overdue_counts_as_abandoned(world: World, redis_url: str) -> None:

@@ -28,6 +28,7 @@ from dispatch.config import PROJECT_ROOT
 from dispatch.extensions import db
 from dispatch.jobs.outbox import by_event
 from dispatch.models import Notification
+from dispatch.views.assets import fingerprint
 from tests.conftest import WebClient, wait_until
 from tests.factories import World
 from tests.processes import host_env, hosts
@@ -160,6 +161,19 @@ def test_a_stale_or_missing_fingerprint_still_gets_the_file_briefly_cached(
 def test_pages_link_their_scripts_and_styles_by_fingerprint(web: WebClient) -> None:
     page = web.get("/report").get_data(as_text=True)
     assert "/static/css/mobile.css?v=" in page
+
+
+def test_an_edited_file_gets_a_new_fingerprint_in_debug_mode_only(tmp_path: Path) -> None:
+    """In production the files change only with a deploy (new processes): no stat per use."""
+    script = tmp_path / "edited.js"
+    script.write_text("let a = 1;")
+    first = fingerprint(script, recheck=False)
+    assert first and fingerprint(script, recheck=True) == first
+    script.write_text("let a = 2;  // edited")
+    os.utime(script, (time.time() + 5, time.time() + 5))  # a later modification time
+    assert fingerprint(script, recheck=True) not in (None, first)  # debug: follows the edit
+    assert fingerprint(script, recheck=False) == first  # production: as first seen
+    assert fingerprint(tmp_path / "missing.js", recheck=False) is None
 
 
 def test_gunicorn_reloads_gracefully_on_hup_without_refusing_a_request(
