@@ -45,15 +45,13 @@ def _studio_desk(case: Case, leads_only: bool = False) -> list[User]:
 
 
 def _on_duty_desk(case: Case, event: CaseEvent) -> list[User]:
-    """The coordinators on the studio's duty rota that day: a new case is theirs first."""
-    if case.studio is None:
-        return []
-    on_duty = rota.on_duty_user_ids(case.studio, event.created_at or utcnow())
-    if not on_duty:
+    """The coordinators on the studio's duty rota that day: a new case is theirs first.
+    One query (the rota as a subquery): it runs for every case filed."""
+    if case.studio_id is None:
         return []
     return list(db.session.scalars(select(User).where(
-        User.id.in_(on_duty), User.active.is_(True),
-        User.role.in_((Role.COORDINATOR, Role.ADMIN)))))
+        User.id.in_(rota.on_rota_today(case.studio_id, event.created_at or utcnow())),
+        User.active.is_(True), User.role.in_((Role.COORDINATOR, Role.ADMIN)))))
 
 
 def _url(path: str) -> str:

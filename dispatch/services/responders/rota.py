@@ -15,7 +15,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.extensions import db
@@ -52,9 +52,15 @@ def on_duty_today(studio: Studio, now: datetime) -> list[DutyShift]:
 def on_duty_user_ids(studio: Studio, now: datetime) -> set[int]:
     """Who is on the studio's rota today: the board shows them its new cases first."""
     return set(db.session.scalars(
-        select(DutyShift.user_id).join(DutyShift.user)
-        .where(DutyShift.studio_id == studio.id, DutyShift.weekday == local(now).weekday(),
-               User.active.is_(True))))
+        select(User.id).where(User.id.in_(on_rota_today(studio.id, now)),
+                              User.active.is_(True))))
+
+
+def on_rota_today(studio_id: int, now: datetime) -> Select[tuple[int]]:
+    """The ids of the people on the studio's rota on ``now``'s local weekday, as a subquery
+    for a query of users (who also checks that they are active)."""
+    return select(DutyShift.user_id).where(DutyShift.studio_id == studio_id,
+                                           DutyShift.weekday == local(now).weekday())
 
 
 @dataclass(frozen=True)
