@@ -256,7 +256,7 @@ def test_an_idle_connection_cut_off_by_a_restart_is_replaced_before_use(
 
 
 def test_a_busy_connection_cut_off_costs_one_clean_503_then_the_pool_is_fresh(
-        app: Flask, signed_in: Any) -> None:
+        app: Flask, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Not pinged (it was used just now): the request on it fails as the ones a restart
     interrupts do, with the app's own 503, and the pool drops every older connection."""
     if db.engine.dialect.name != "postgresql":
@@ -264,6 +264,8 @@ def test_a_busy_connection_cut_off_costs_one_clean_503_then_the_pool_is_fresh(
     app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the app's error pages
     coordinator = signed_in("coordinator")
     _pooled_backend_cut_off(coordinator)
+    # "Just now", however slowly this machine got here: not idle long enough for a ping.
+    monkeypatch.setattr(extensions, "IDLE_PING_SECONDS", 1e9)
     refused = coordinator.get("/desk/cases")
     assert refused.status_code == 503 and refused.headers["Retry-After"]
     assert "服务暂时不可用" in refused.get_data(as_text=True)
