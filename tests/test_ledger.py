@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.exc import DatabaseError
 
 from dispatch.extensions import db
-from dispatch.models import CaseEvent, LedgerIsAppendOnly
+from dispatch.models import Case, CaseEvent, CaseStatus, LedgerIsAppendOnly
+from dispatch.services.cases import lifecycle
+from dispatch.services.permissions import Actor
 from tests.factories import World, walk
 
 
@@ -70,3 +74,33 @@ def test_a_case_ledger_reads_as_its_whole_history(world: World, history: list) -
     assert [action for _, action, _ in history] == [
         "register", "receive", "assign", "accept", "arrive", "finish"]
     assert [seq for seq, _, _ in history] == list(range(1, 7))
+
+
+def test_a_step_sees_the_case_as_its_update_left_it_without_reading_it_again(
+        world: World) -> None:
+    """The conditional UPDATE returns the row (RETURNING): the case is not read again after
+    the write, and what the step's caller sees (its clock, its new team) is the database's."""
+    case = world.case
+    walk(case, world, "receive")
+    db.session.commit()
+    version = case.version
+    assert case.assigned_team is None  # loaded: the step must not leave it stale
+    statements: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        lifecycle.assign(case, Actor.of(world.coordinator), team=world.team)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    written = next(i for i, s in enumerate(statements) if s.startswith("UPDATE cases"))
+    assert not [s for s in statements[written:] if s.startswith("SELECT cases.")], statements
+    assert (case.status, case.version) == (CaseStatus.HANDLING, version + 1)
+    assert case.assigned_team is world.team  # the relationship follows the new team id
+    seen = {column.key: getattr(case, column.key) for column in Case.__table__.columns}
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Case, case.id)
+    assert {key: getattr(stored, key) for key in seen} == seen

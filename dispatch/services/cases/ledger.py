@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Row, Update, inspect, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dispatch.extensions import db
 from dispatch.models import Case, CaseEvent, CaseStatus, utcnow
@@ -68,11 +69,34 @@ def _clock_values(case: Case, action: str, to_status: CaseStatus,
     return values
 
 
-def _append(case: Case, event: CaseEvent) -> None:
+# The case's columns, for the UPDATE's RETURNING: the row as the UPDATE left it comes back
+# with the write, not from a SELECT after it (one round trip fewer on every step).
+_COLUMN_ATTRS = tuple(inspect(Case).column_attrs)
+_RETURNING = tuple(attr.columns[0] for attr in _COLUMN_ATTRS)
+_RELATIONSHIPS = tuple(rel.key for rel in inspect(Case).relationships)
+
+
+def _write(case: Case, statement: Update) -> Row[Any] | bool:
+    """Run the case's conditional UPDATE: the row it left (falsy: no row matched). With
+    RETURNING every column when the case has no change of its own waiting to be flushed
+    (then the returned row is exactly what the database holds); else whether one row
+    changed, and the case is read again after the flush, as before."""
+    if db.session.is_modified(case):
+        return bool(db.session.execute(statement).rowcount == 1)
+    return db.session.execute(statement.returning(*_RETURNING)).first() or False
+
+
+def _append(case: Case, event: CaseEvent, written: Row[Any] | bool = True) -> None:
     """Write the ledger line, see the case as the UPDATE left it, plan who hears of it."""
     db.session.add(event)
     db.session.flush()
-    db.session.refresh(case)
+    if isinstance(written, Row):
+        for attr, value in zip(_COLUMN_ATTRS, written, strict=True):
+            set_committed_value(case, attr.key, value)
+        # What a refresh does to them: read again when next used (a new holder, a new team).
+        db.session.expire(case, _RELATIONSHIPS)
+    else:
+        db.session.refresh(case)
     notifications.plan(case, event)
 
 
@@ -106,7 +130,8 @@ def apply_transition(case: Case, actor: Actor, action: str, *,
                    **(values or {})})
         .execution_options(synchronize_session=False)
     )
-    if db.session.execute(statement).rowcount != 1:
+    written = _write(case, statement)
+    if not written:
         db.session.refresh(case)
         if refused is not None and case.version == seen:
             raise refused  # nobody else moved the case: the extra condition said no
@@ -116,7 +141,7 @@ def apply_transition(case: Case, actor: Actor, action: str, *,
         to_status=transition.to_status, from_assignment=case.assignment_status,
         to_assignment=transition.to_assignment, note=note.strip(), created_at=at,
         note_code=note_code, note_params=note_params, **_actor_fields(actor))
-    _append(case, event)
+    _append(case, event, written)
     return case
 
 
@@ -158,7 +183,8 @@ def amend(case: Case, actor: Actor, action: str, values: dict[str, Any], note: s
     statement = (update(Case).where(Case.id == case.id, Case.version == seen, *conditions)
                  .values(version=seen + 1, updated_at=at, **values)
                  .execution_options(synchronize_session=False))
-    if db.session.execute(statement).rowcount != 1:
+    written = _write(case, statement)
+    if not written:
         db.session.refresh(case)
         if refused is not None and case.version == seen:
             raise refused
@@ -167,7 +193,7 @@ def amend(case: Case, actor: Actor, action: str, values: dict[str, Any], note: s
                       to_status=case.status, note=note.strip(), created_at=at,
                       note_code=note_code, note_params=note_params,
                       internal=internal, **_actor_fields(actor))
-    _append(case, event)
+    _append(case, event, written)
     return event
 
 
