@@ -82,12 +82,13 @@ def _write(case: Case, statement: Update) -> Row[Any] | bool:
     (then the returned row is exactly what the database holds); else whether one row
     changed, and the case is read again after the flush, as before."""
     if db.session.is_modified(case):
-        return bool(db.session.execute(statement).rowcount == 1)
+        return db.session.execute(statement).rowcount == 1
     return db.session.execute(statement.returning(*_RETURNING)).first() or False
 
 
 def _append(case: Case, event: CaseEvent, written: Row[Any] | bool = True) -> None:
-    """Write the ledger line, see the case as the UPDATE left it, plan who hears of it."""
+    """Write the ledger line, see the case as the UPDATE left it, plan who hears of it.
+    ``written``: the UPDATE's returned row, or anything else to read the case again."""
     db.session.add(event)
     db.session.flush()
     if isinstance(written, Row):
