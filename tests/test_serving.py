@@ -163,6 +163,19 @@ def test_pages_link_their_scripts_and_styles_by_fingerprint(web: WebClient) -> N
     assert "/static/css/mobile.css?v=" in page
 
 
+def test_every_page_names_its_icon_and_favicon_ico_answers(signed_in) -> None:
+    """A page without ``<link rel="icon">`` makes the browser ask /favicon.ico; a 404 there
+    is an error in the console (what the CSP browser test failed on, now and then)."""
+    desk = signed_in("coordinator")
+    for client, path in ((desk, "/desk/board"), (desk, "/desk/cases"), (WebClient(desk.app), "/")):
+        page = client.get(path).get_data(as_text=True)
+        assert '<link rel="icon" href="/static/icons/icon-192.png?v=' in page, path
+    response = desk.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert response.get_data().startswith(b"\x89PNG")
+    response.close()
+
+
 def test_an_edited_file_gets_a_new_fingerprint_in_debug_mode_only(tmp_path: Path) -> None:
     """In production the files change only with a deploy (new processes): no stat per use."""
     script = tmp_path / "edited.js"

@@ -66,6 +66,9 @@ def visit(page, url: str, has_map: bool) -> list[str]:  # type: ignore[no-untype
     page.on("console", lambda message: problems.append(f"console {message.type}: "
                                                        f"{message.text}"))
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    # the console says only "404"; this says of what
+    page.on("response", lambda response: problems.append(
+        f"HTTP {response.status}: {response.url}") if response.status >= 400 else None)
     page.goto(url)
     page.wait_for_load_state("networkidle")
     if has_map:

@@ -116,6 +116,14 @@ def service_worker() -> Response:
     return response
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico wherever a page names no icon (the API's JSON, a
+    download); a 404 there is an error in every console."""
+    return send_from_directory(current_app.static_folder or "", "icons/icon-192.png",
+                               mimetype="image/png", max_age=86400)
+
+
 @bp.get("/manifest.webmanifest")
 def manifest() -> Response:
     return send_from_directory(current_app.static_folder or "", "manifest.webmanifest",
