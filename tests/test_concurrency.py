@@ -27,8 +27,9 @@ from tests.factories import World, gen_case
 def in_own_connection(app: Flask, step: Callable[[Case, Actor], Any], case_id: int,
                       user_id: int, read: threading.Event, go: threading.Event,
                       hold: threading.Event | None, results: dict[str, Any],
-                      name: str) -> threading.Thread:
-    """Run ``step`` in a thread with its own app context, session and connection."""
+                      name: str, stepped: threading.Event | None = None) -> threading.Thread:
+    """Run ``step`` in a thread with its own app context, session and connection;
+    ``stepped`` is set once the step has run (its UPDATE done, not yet committed)."""
 
     def run() -> None:
         with app.app_context():
@@ -39,6 +40,8 @@ def in_own_connection(app: Flask, step: Callable[[Case, Actor], Any], case_id: i
                 read.set()
                 go.wait(10)
                 step(case, actor)
+                if stepped is not None:
+                    stepped.set()
                 if hold is not None:
                     hold.wait(10)  # keep the transaction open: the other one must wait
                 db.session.commit()
@@ -59,16 +62,18 @@ def in_own_connection(app: Flask, step: Callable[[Case, Actor], Any], case_id: i
 
 def race(app: Flask, world: World, first: Callable, second: Callable) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    read_a, read_b, go_a, go_b, hold = (threading.Event() for _ in range(5))
+    read_a, read_b, go_a, go_b, hold, stepped_a = (threading.Event() for _ in range(6))
     a = in_own_connection(app, first, world.case.id, world.coordinator.id, read_a, go_a,
-                          hold, results, "a")
+                          hold, results, "a", stepped_a)
     b = in_own_connection(app, second, world.case.id, world.coordinator2.id, read_b, go_b,
                           None, results, "b")
     assert read_a.wait(10) and read_b.wait(10)  # both saw "registered"
     go_a.set()
-    time.sleep(0.3)  # A has updated the row and holds its transaction open
+    # A has updated the row and holds its transaction open (waited for, not slept on: on a
+    # busy machine A's step can take longer than any fixed pause, and B would go first).
+    assert stepped_a.wait(20), results
     go_b.set()
-    time.sleep(0.3)  # B's UPDATE is now waiting on A's lock
+    time.sleep(0.3)  # B's UPDATE now waits on A's lock (or, if slower, finds A's step done)
     hold.set()
     a.join(20)
     b.join(20)

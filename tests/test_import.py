@@ -223,7 +223,7 @@ def test_two_imports_of_one_batch_at_the_same_moment_import_it_once(
     results: dict[str, Any] = {}
     ready = {name: threading.Event() for name in ("a", "b")}
     go = {name: threading.Event() for name in ("a", "b")}
-    hold = threading.Event()
+    hold, imported_a = threading.Event(), threading.Event()
 
     def run(name: str, user_id: int) -> None:
         with app.app_context():
@@ -235,6 +235,7 @@ def test_two_imports_of_one_batch_at_the_same_moment_import_it_once(
                 go[name].wait(10)
                 created = imports.import_batch(batch, [0, 1, 2], user, skip_bad=False)
                 if name == "a":
+                    imported_a.set()
                     hold.wait(10)  # A keeps its transaction open: B must wait for it
                 db.session.commit()
                 results[name] = len(created)
@@ -250,9 +251,9 @@ def test_two_imports_of_one_batch_at_the_same_moment_import_it_once(
         thread.start()
     assert ready["a"].wait(10) and ready["b"].wait(10)  # both saw it not yet imported
     go["a"].set()
-    time.sleep(0.3)
+    assert imported_a.wait(20), results  # A has written, not committed (waited, not slept)
     go["b"].set()
-    time.sleep(0.3)
+    time.sleep(0.3)  # B now waits on A's lock (or, if slower, finds A's import done)
     hold.set()
     for thread in threads:
         thread.join(30)

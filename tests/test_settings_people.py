@@ -173,7 +173,7 @@ def test_two_concurrent_demotions_leave_one_coordinator(app: Flask, world: World
     if db.engine.dialect.name != "postgresql":
         pytest.skip("needs PostgreSQL's row locks (SQLite serialises all writers)")
     results: dict[str, Any] = {}
-    started, hold = threading.Barrier(2), threading.Event()
+    started, hold, demoted_a = threading.Barrier(2), threading.Event(), threading.Event()
 
     def demote(user_id: int, name: str, wait: bool) -> None:
         with app.app_context():
@@ -182,12 +182,13 @@ def test_two_concurrent_demotions_leave_one_coordinator(app: Flask, world: World
                 admin = db.session.get(User, world.admin.id)
                 assert user is not None and admin is not None
                 started.wait(10)
-                if not wait:
-                    time.sleep(0.3)  # A goes first and holds its transaction open
+                if not wait:  # A goes first and holds its transaction open
+                    assert demoted_a.wait(20)
                 user_settings.update_user(user, admin, user.version,
                                           {**user_settings.values_of(user),
                                            "role": "volunteer"})
                 if wait:
+                    demoted_a.set()
                     hold.wait(10)
                 db.session.commit()
                 results[name] = "won"
