@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db, limiter, login_manager
@@ -38,6 +38,8 @@ login_manager.login_message = None  # the login page says what to do
 # Unread inbox messages of the user loaded with them: one round trip for every signed-in page.
 UNREAD = select(func.count()).select_from(InboxMessage).where(
     InboxMessage.user_id == User.id, InboxMessage.read_at.is_(None)).scalar_subquery()
+# Built once: making the statement cost more than running it (it is read on every request).
+_USER_WITH_UNREAD = select(User, UNREAD).where(User.id == bindparam("user_id"))
 
 
 @login_manager.user_loader
@@ -47,7 +49,7 @@ def _load_user(user_id: str) -> User | None:
     ident, _sep, version = user_id.partition(":")
     if not ident.isdigit() or not version:
         return None
-    row = db.session.execute(select(User, UNREAD).where(User.id == int(ident))).first()
+    row = db.session.execute(_USER_WITH_UNREAD, {"user_id": int(ident)}).first()
     if row is None or not session_is_current(row[0], version):
         return None
     g.unread_count = row[1]  # the header's badge, read in the same query (templating.py)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from dispatch.extensions import db
@@ -74,19 +74,32 @@ def open_claims_of(user_id: int) -> int:
 _HELD = aliased(Case, name="held")
 
 
+def refuse_if_taken(case: Case, actor: Actor) -> None:
+    """Refuse a claim this request already sees it cannot win, naming who holds the case:
+    without locking or writing, and before the claim's form is built. The winner is still
+    decided by the conditional UPDATE in :func:`claim`, never by this read."""
+    try:
+        ensure_allowed(case, actor, "claim")
+    except (Conflict, IllegalTransition) as taken:
+        if isinstance(taken, IllegalTransition) and taken.reason:
+            raise  # not claimable at all (a hazard, or a category the studio assigns)
+        raise AlreadyClaimed(case) from taken
+
+
+# Under READ COMMITTED a count does not see claims other transactions have not yet
+# committed: a claim serialises this volunteer's claims on their row (SQLite serialises all
+# writers anyway and ignores FOR UPDATE). The UPDATE then starts after the lock is granted,
+# so its count sees every claim committed before it. Built once, as _HELD.
+_LOCK_CLAIMANT = select(User.id).where(User.id == bindparam("user_id")).with_for_update()
+
+
 def claim(case: Case, actor: Actor, at: datetime | None = None) -> Case:
     assert actor.user is not None
     at = at or utcnow()
     limit = current_app.config["MAX_OPEN_CLAIMS"]
+    refuse_if_taken(case, actor)
     try:
-        # A case this request already sees taken is refused without locking or writing: the
-        # winner is still decided by the conditional UPDATE below, never by this read.
-        ensure_allowed(case, actor, "claim")
-        # Under READ COMMITTED a count does not see claims other transactions have not yet
-        # committed: serialise this volunteer's claims on their row (SQLite serialises all
-        # writers anyway and ignores FOR UPDATE). The UPDATE below then starts after the
-        # lock is granted, so its count sees every claim committed before it.
-        db.session.execute(select(User.id).where(User.id == actor.user.id).with_for_update())
+        db.session.execute(_LOCK_CLAIMANT, {"user_id": actor.user.id})
         under_limit = select(func.count()).select_from(_HELD).where(and_(
             _HELD.assigned_volunteer_id == actor.user.id,
             _HELD.status == CaseStatus.HANDLING,
@@ -100,8 +113,8 @@ def claim(case: Case, actor: Actor, at: datetime | None = None) -> Case:
                                     "claim_extended": False})
     except (Conflict, IllegalTransition) as lost:
         if isinstance(lost, IllegalTransition) and lost.reason:
-            raise  # not claimable at all (a hazard, or a category the studio assigns)
-        # A lost race has refreshed the case already; a refusal before it read it just now.
+            raise
+        # A lost race has refreshed the case already: the winner is named.
         raise AlreadyClaimed(case) from lost
 
 

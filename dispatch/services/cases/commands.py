@@ -131,13 +131,12 @@ COMMANDS: dict[str, Command] = {
     Action.ANSWER: _answer,
 }
 
-# A lost claim race is answered by the claim itself, naming who holds it.
-_CHECKED_BY_THE_STEP = frozenset({Action.CLAIM})
-
-
 def check(case: Case, actor: Actor, action: str) -> None:
-    """403 or 409 unless ``actor`` may do ``action`` to ``case`` now."""
-    if action not in _CHECKED_BY_THE_STEP:
+    """403 or 409 unless ``actor`` may do ``action`` to ``case`` now; a claim of a case
+    already taken is refused naming who holds it."""
+    if action == Action.CLAIM:
+        claims.refuse_if_taken(case, actor)
+    else:
         ensure_allowed(case, actor, action)
 
 

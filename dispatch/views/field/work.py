@@ -99,20 +99,24 @@ def home() -> tuple[str, int]:
     return _render_home()
 
 
+# Who holds a case, in the query that reads it: a refused claim names them. Built once.
+_WITH_HOLDER = (joinedload(Case.assigned_volunteer), joinedload(Case.assigned_team))
+
+
 @bp.post("/cases/<id:case_id>/actions/<action>")
 def case_action(case_id: int, action: str) -> Response | tuple[str, int]:
     if action not in commands.COMMANDS:
         abort(404)
     if action not in FIELD_ACTIONS:
         raise NotPermitted(action)
-    # Who holds it, in the same query: a refused claim names them.
-    case = db.get_or_404(Case, case_id, options=(joinedload(Case.assigned_volunteer),
-                                                 joinedload(Case.assigned_team)))
+    case = db.get_or_404(Case, case_id, options=_WITH_HOLDER)
     actor = Actor.of(current_user)
+    # 403 or 409 before a form is built or its errors shown (most claims in a rush are
+    # refused here, naming who won); the step checks again as it is done.
+    commands.check(case, actor, action)
     forms = build_forms(case, [TRANSITIONS[action]], posted_data(), posted=action)
     form = forms[action]
     if not form.validate():
-        commands.check(case, actor, action)  # 403 or 409 rather than a form's errors
         return _render_home({case.id: forms}, status=422)
     try:
         commands.run(action, case, actor, fields_of(form))
