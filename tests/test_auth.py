@@ -3,6 +3,8 @@ after sign-in, passwords follow the rules, and one address cannot try many accou
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 
@@ -10,6 +12,7 @@ from dispatch.extensions import db
 from dispatch.models import Role, User
 from dispatch.services.errors import InvalidInput
 from dispatch.services.responders import accounts
+from dispatch.views.joining_forms import SetPasswordForm
 from tests.conftest import PASSWORD, WebClient
 from tests.factories import World
 
@@ -34,6 +37,18 @@ def test_a_session_cookie_copied_before_logout_no_longer_opens_the_desk(
     response = copy.get("/desk/cases")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert coordinator.get("/desk/cases").status_code == 302
+
+
+def test_the_password_fields_say_what_they_hold_for_the_phones_password_manager(
+        app: Flask, web: WebClient) -> None:
+    page = web.get("/login").get_data(as_text=True)
+    assert re.search(r'<input[^>]*autocomplete="username"[^>]*name="username"', page)
+    assert re.search(r'<input[^>]*autocapitalize="none"[^>]*name="username"', page)
+    assert re.search(r'<input[^>]*autocomplete="current-password"[^>]*name="password"', page)
+    with app.test_request_context():
+        form = SetPasswordForm(meta={"csrf": False})
+        for field in (form.password, form.confirm):
+            assert 'autocomplete="new-password"' in str(field())
 
 
 def test_the_csrf_token_changes_at_sign_in(web: WebClient, world: World) -> None:

@@ -78,10 +78,14 @@ class Form(FlaskForm):
 
 
 class LoginForm(Form):
+    # For the phone's password manager, and no capital a phone's keyboard adds by itself.
     username = StringField(_l("Username"), validators=[
-        DataRequired(_l("Please enter your username.")), Length(max=64)])
+        DataRequired(_l("Please enter your username.")), Length(max=64)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none",
+                   "spellcheck": "false"})
     password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Please enter your password.")), Length(max=200)])
+        DataRequired(_l("Please enter your password.")), Length(max=200)],
+        render_kw={"autocomplete": "current-password"})
     next = HiddenField()
 
 

@@ -35,11 +35,14 @@ class JoinForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
+    # "new-password": the phone's password manager offers to make one and keep it.
     password = PasswordField(_l("New password"), validators=[
-        DataRequired(_l("Please enter your password.")), Length(max=200)])
+        DataRequired(_l("Please enter your password.")), Length(max=200)],
+        render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("The same password again"), validators=[
         DataRequired(_l("Please enter your password.")),
-        EqualTo("password", _l("The two passwords differ."))])
+        EqualTo("password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"})
 
 
 class DecisionForm(FlaskForm):
