@@ -113,7 +113,7 @@ def claim(case: Case, actor: Actor, at: datetime | None = None) -> Case:
                                     "claim_extended": False})
     except (Conflict, IllegalTransition) as lost:
         if isinstance(lost, IllegalTransition) and lost.reason:
-            raise
+            raise  # not claimable at all
         # A lost race has refreshed the case already: the winner is named.
         raise AlreadyClaimed(case) from lost
 
