@@ -131,6 +131,7 @@ COMMANDS: dict[str, Command] = {
     Action.ANSWER: _answer,
 }
 
+
 def check(case: Case, actor: Actor, action: str) -> None:
     """403 or 409 unless ``actor`` may do ``action`` to ``case`` now; a claim of a case
     already taken is refused naming who holds it."""
@@ -143,5 +144,6 @@ def check(case: Case, actor: Actor, action: str) -> None:
 def run(action: str, case: Case, actor: Actor, fields: Fields) -> object:
     """Carry out ``action`` with the form's fields (validated by the caller's form)."""
     command = COMMANDS[action]
-    check(case, actor, action)
+    if action != Action.CLAIM:  # a claim checks itself (claims.claim), naming the holder
+        ensure_allowed(case, actor, action)
     return command(case, actor, fields)
